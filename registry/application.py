@@ -1,0 +1,240 @@
+"""The registry's service layer: one method per command and per query.
+
+Each command loads one partner, lets the aggregate decide, and saves the
+resulting event in one transaction (with any identifier claims), so a
+command is either wholly recorded or not at all. Queries return plain
+snapshots and records, never aggregates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import structlog
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.utils import EnvType, get_topic
+
+from registry.claims import ClaimKind, PlatformClaim, claim_id
+from registry.clock import DEFAULT_TIMEZONE, today_in
+from registry.commands import (
+    EvaluatePartner,
+    RegisterPartner,
+    TerminatePartner,
+    WarnPartner,
+)
+from registry.domain import Partner, Status
+from registry.exceptions import (
+    ConcurrencyConflictError,
+    DuplicatePartnerError,
+    PartnerNotFoundError,
+    StaleVersionError,
+)
+from registry.records import EventRecord, record_of
+from registry.transcodings import DateAsISO
+from registry.views import PartnerDetails, details_of
+
+log = structlog.get_logger(__name__)
+
+REGISTERED_TOPIC = get_topic(Partner.Registered)
+_PAGE = 500
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a command recorded: the event, the partner's new version, its position."""
+
+    partner_id: UUID
+    version: int
+    position: int
+    event: EventRecord
+
+
+class PartnerRegistry(Application[UUID]):
+    """Records partnerships in the event store and answers questions about them."""
+
+    def __init__(
+        self, env: EnvType | None = None, *, today: Callable[[], date] | None = None
+    ) -> None:
+        super().__init__(env)
+        self._today = today or today_in(DEFAULT_TIMEZONE)
+
+    def today(self) -> date:
+        """Today's date in the programme's time zone, for effective dates."""
+        return self._today()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        """Teach the store to keep calendar dates, which events carry."""
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    def register(self, command: RegisterPartner) -> Recorded:
+        """Start a partnership, refusing a platform that already has a live one."""
+        partner = Partner.register(
+            command.platform, command.decision, today=self.today()
+        )
+        claims = self._claims_for(partner)
+        try:
+            recordings = self.save(partner, *claims)
+        except IntegrityError as error:
+            # A concurrent registration won the race: name the duplicate if
+            # it was the same platform, else report the conflict.
+            self._claims_for(partner)
+            raise _conflict(partner.name) from error
+        return self._recorded(partner, recordings)
+
+    def evaluate(self, command: EvaluatePartner) -> Recorded:
+        """Record an evaluation of a partner."""
+        partner = self._current(command.partner_id, command.expected_version)
+        partner.evaluate(
+            command.criteria, command.obligations, command.decision, today=self.today()
+        )
+        return self._save(partner)
+
+    def warn(self, command: WarnPartner) -> Recorded:
+        """Record a warning to a partner."""
+        partner = self._current(command.partner_id, command.expected_version)
+        partner.warn(
+            command.decision,
+            deadline=command.deadline,
+            today=self.today(),
+            criterion=command.criterion,
+            obligation=command.obligation,
+        )
+        return self._save(partner)
+
+    def terminate(self, command: TerminatePartner) -> Recorded:
+        """Record the termination of a partnership."""
+        partner = self._current(command.partner_id, command.expected_version)
+        partner.terminate(command.decision, today=self.today())
+        return self._save(partner)
+
+    def get(self, partner_id: UUID) -> PartnerDetails:
+        """The partner as it stands now."""
+        return details_of(self._partner(partner_id))
+
+    def history(self, partner_id: UUID) -> list[EventRecord]:
+        """Every event of one partner, oldest first."""
+        events = list(self.events.get(partner_id))
+        if not events or not isinstance(events[0], Partner.Registered):
+            raise _not_found(partner_id)
+        return [record_of(e) for e in events if isinstance(e, Partner.Event)]
+
+    def list_partners(self, status: Status | None = None) -> list[PartnerDetails]:
+        """Every partnership ever registered, in order of registration."""
+        partners = (self.get(partner_id) for partner_id in self._registered_ids())
+        return [p for p in partners if status is None or p.status is status]
+
+    def find_by_name(self, name: str) -> PartnerDetails | None:
+        """The latest partnership of the platform with this name, in any spelling."""
+        claim = self._claim(ClaimKind.NAME, name)
+        return None if claim is None else self.get(claim.partner_id)
+
+    def _registered_ids(self) -> Iterator[UUID]:
+        start: int | None = None
+        while True:
+            page = self.recorder.select_notifications(
+                start, _PAGE, topics=[REGISTERED_TOPIC], inclusive_of_start=False
+            )
+            for notification in page:
+                yield UUID(str(notification.originator_id))
+            if len(page) < _PAGE:
+                return
+            start = page[-1].id
+
+    def _claims_for(self, partner: Partner) -> list[PlatformClaim]:
+        """Claim the partner's name and number, refusing any held by a live partner."""
+        identifiers = [(ClaimKind.NAME, partner.name)]
+        if partner.registration_number is not None:
+            identifiers.append(
+                (ClaimKind.REGISTRATION_NUMBER, partner.registration_number)
+            )
+        return [self._claim_for(kind, ident, partner.id) for kind, ident in identifiers]
+
+    def _claim_for(
+        self, kind: ClaimKind, identifier: str, partner_id: UUID
+    ) -> PlatformClaim:
+        claim = self._claim(kind, identifier)
+        if claim is None:
+            return PlatformClaim(
+                kind=kind.value, identifier=identifier, partner_id=partner_id
+            )
+        holder = self._partner(claim.partner_id)
+        if holder.status is not Status.TERMINATED:
+            raise DuplicatePartnerError(
+                f"{holder.name} is already a partner ({holder.status.value}, id "
+                f"{holder.id}) with the same {kind.value.replace('_', ' ')} as "
+                f"{identifier!r}; a platform can hold only one live partnership."
+            )
+        claim.transfer(partner_id)
+        return claim
+
+    def _claim(self, kind: ClaimKind, identifier: str) -> PlatformClaim | None:
+        try:
+            claim: Any = self.repository.get(claim_id(kind, identifier))
+        except AggregateNotFoundError:
+            return None
+        return claim if isinstance(claim, PlatformClaim) else None
+
+    def _partner(self, partner_id: UUID) -> Partner:
+        try:
+            partner: Any = self.repository.get(partner_id)
+        except AggregateNotFoundError:
+            raise _not_found(partner_id) from None
+        if not isinstance(partner, Partner):
+            raise _not_found(partner_id)
+        return partner
+
+    def _current(self, partner_id: UUID, expected_version: int | None) -> Partner:
+        partner = self._partner(partner_id)
+        if expected_version is not None and expected_version != partner.version:
+            raise StaleVersionError(
+                f"{partner.name} is at version {partner.version}, not "
+                f"{expected_version}: it has changed since you read it. Review "
+                "the latest events and decide again."
+            )
+        return partner
+
+    def _save(self, partner: Partner) -> Recorded:
+        try:
+            recordings = self.save(partner)
+        except IntegrityError as error:
+            raise _conflict(partner.name) from error
+        return self._recorded(partner, recordings)
+
+    def _recorded(
+        self, partner: Partner, recordings: Sequence[Recording[UUID]]
+    ) -> Recorded:
+        position, event = next(
+            (r.notification.id, r.domain_event)
+            for r in reversed(recordings)
+            if r.domain_event.originator_id == partner.id
+        )
+        if not isinstance(event, Partner.Event):
+            msg = f"expected a partner event, recorded {type(event).__name__}"
+            raise TypeError(msg)
+        recorded = Recorded(partner.id, partner.version, position, record_of(event))
+        log.info(
+            "event recorded",
+            partner_id=str(partner.id),
+            event_type=recorded.event.type,
+            actor=recorded.event.actor,
+            version=recorded.version,
+            position=recorded.position,
+        )
+        return recorded
+
+
+def _not_found(partner_id: UUID) -> PartnerNotFoundError:
+    return PartnerNotFoundError(f"No partner has the id {partner_id}.")
+
+
+def _conflict(name: str) -> ConcurrencyConflictError:
+    return ConcurrencyConflictError(
+        f"{name} was changed by another command while this one was being "
+        "recorded, so nothing was recorded. Reload the partner and try again."
+    )

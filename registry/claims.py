@@ -1,0 +1,61 @@
+"""Claims that keep one platform from being registered twice.
+
+A partner's name and registration number are each claimed by an aggregate
+whose id is derived from the identifier itself. The claim is saved in the
+same transaction as the partner, so two concurrent registrations of one
+platform collide in the store and exactly one of them is recorded. When a
+partnership is terminated, a new partnership may take the claim over.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from registry.text import identity_key
+
+_NAMESPACE = UUID("6f1c1f3e-3b8e-5a43-9d5c-1f2b1e7a9c44")
+
+
+class ClaimKind(StrEnum):
+    """Which identifier of a platform a claim holds."""
+
+    NAME = "name"
+    REGISTRATION_NUMBER = "registration_number"
+
+
+def claim_id(kind: ClaimKind, identifier: str) -> UUID:
+    """The id every spelling of one identifier maps to."""
+    return uuid5(_NAMESPACE, f"{kind.value}:{identity_key(identifier)}")
+
+
+class PlatformClaim(Aggregate):
+    """The partnership currently holding one identifier of a platform."""
+
+    class Claimed(Aggregate.Created):
+        class_version = 1
+        kind: str
+        identifier: str
+        partner_id: UUID
+
+    class Transferred(Aggregate.Event):
+        class_version = 1
+        partner_id: UUID
+
+    @staticmethod
+    def create_id(kind: str, identifier: str, partner_id: UUID) -> UUID:
+        """Derive the id from the identifier so that duplicates share it."""
+        return claim_id(ClaimKind(kind), identifier)
+
+    @event(Claimed)
+    def __init__(self, kind: str, identifier: str, partner_id: UUID) -> None:
+        self.kind = kind
+        self.identifier = identifier
+        self.partner_id = partner_id
+
+    @event(Transferred)
+    def transfer(self, partner_id: UUID) -> None:
+        """Hand the identifier to a new partnership of the same platform."""
+        self.partner_id = partner_id

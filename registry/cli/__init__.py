@@ -1,0 +1,74 @@
+"""The ``partner-registry`` command: refusals become messages and exit codes.
+
+Exit codes: 0 done; 1 refused by a rule of the register; 2 bad arguments or
+settings; 3 no such partner; 4 conflict (changed meanwhile); 5 database
+unreachable.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from eventsourcing.persistence import OperationalError, PersistenceError
+from psycopg import OperationalError as PsycopgOperationalError
+from psycopg_pool import PoolTimeout
+from pydantic import ValidationError
+
+from registry.cli import reads, writes
+from registry.cli.app import app
+from registry.config import Settings
+from registry.exceptions import (
+    ConcurrencyConflictError,
+    PartnerNotFoundError,
+    RegistryError,
+    StaleVersionError,
+)
+
+__all__ = ["app", "main", "reads", "writes"]
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+EXIT_CONFLICT = 4
+EXIT_UNAVAILABLE = 5
+
+_DATABASE_DOWN = (
+    OperationalError,
+    PersistenceError,
+    PsycopgOperationalError,
+    PoolTimeout,
+)
+
+
+def main() -> None:
+    """Run the command line, turning every refusal into a message and an exit code."""
+    try:
+        app()
+    except RegistryError as error:
+        _fail(str(error), _exit_code(error))
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']).upper()}: "
+            + e["msg"].removeprefix("Value error, ")
+            for e in error.errors()
+        )
+        _fail(f"invalid settings: {problems}", EXIT_USAGE)
+    except _DATABASE_DOWN as error:
+        where = Settings().redacted_database_url()
+        _fail(
+            f"the event store at {where} cannot be reached: {error}", EXIT_UNAVAILABLE
+        )
+
+
+def _exit_code(error: RegistryError) -> int:
+    if isinstance(error, PartnerNotFoundError):
+        return EXIT_NOT_FOUND
+    if isinstance(error, ConcurrencyConflictError | StaleVersionError):
+        return EXIT_CONFLICT
+    return EXIT_REFUSED
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(f"error: {message}", err=True)
+    sys.exit(code)

@@ -1,0 +1,41 @@
+"""The Typer application, its start-up and the registry each command opens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+
+from registry.application import PartnerRegistry
+from registry.bootstrap import build_registry
+from registry.config import Settings
+from registry.logs import configure_logging
+
+app = typer.Typer(
+    name="partner-registry",
+    help="The register of the Kartu Prakerja programme's partner platforms.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def startup(ctx: typer.Context) -> None:
+    """Read and validate the settings, then set up logging, before any command."""
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    ctx.obj = settings
+
+
+@contextmanager
+def open_registry(ctx: typer.Context) -> Iterator[PartnerRegistry]:
+    """The configured registry, closed (connections released) when the command ends."""
+    settings: Settings = ctx.obj
+    registry = build_registry(settings)
+    try:
+        yield registry
+    finally:
+        registry.close()

@@ -1,0 +1,156 @@
+"""What commands print: tables for people, JSON for scripts.
+
+Every value from the record is printed as plain text, never as console
+markup, so a name like "[bold]x" or "<script>" shows exactly as recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from registry.application import Recorded
+from registry.records import EventRecord
+from registry.seed import SeedReport
+from registry.views import PartnerDetails
+
+
+def emit_json(data: Any) -> None:
+    """Print one JSON document on stdout."""
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def show_recorded(recorded: Recorded, as_json: bool) -> None:
+    """Confirm a recorded command."""
+    if as_json:
+        emit_json(
+            {
+                "partner_id": str(recorded.partner_id),
+                "version": recorded.version,
+                "position": recorded.position,
+                "event": recorded.event.to_json(),
+            }
+        )
+        return
+    typer.echo(
+        f"Recorded {recorded.event.type} for partner {recorded.partner_id} "
+        f"(version {recorded.version}, position {recorded.position})."
+    )
+
+
+def show_partners(partners: Sequence[PartnerDetails], as_json: bool) -> None:
+    """The register as a table, one row per partnership."""
+    if as_json:
+        emit_json([p.to_json() for p in partners])
+        return
+    if not partners:
+        typer.echo(
+            "The register is empty. "
+            "`partner-registry seed` loads the 27 April 2020 register."
+        )
+        return
+    table = Table(title=f"Partner platforms ({len(partners)})")
+    for column in (
+        "Name",
+        "Legal form",
+        "Status",
+        "Since",
+        "Latest evaluation",
+        "Warnings",
+    ):
+        table.add_column(column)
+    for p in partners:
+        table.add_row(*(Text(cell) for cell in _row(p)))
+    Console().print(table)
+
+
+def show_partner(
+    partner: PartnerDetails, history: Sequence[EventRecord], as_json: bool
+) -> None:
+    """One partner's standing and its whole history."""
+    if as_json:
+        emit_json(
+            {"partner": partner.to_json(), "events": [e.to_json() for e in history]}
+        )
+        return
+    console = Console()
+    console.print(Text(f"{partner.name} ({partner.id})", style="bold"))
+    for label, value in _facts(partner):
+        console.print(Text(f"  {label}: {value}"))
+    console.print(Text("History:", style="bold"))
+    for e in history:
+        console.print(
+            Text(
+                f"  v{e.version} {e.type}, effective {e.effective_date.isoformat()}, "
+                f"recorded {e.recorded_at:%Y-%m-%d %H:%M} UTC, by {e.actor}"
+            )
+        )
+        console.print(Text(f"      {e.reason}"))
+
+
+def show_seed(report: SeedReport, as_json: bool) -> None:
+    """Say what the seed recorded and what it found already there."""
+    if as_json:
+        emit_json(
+            {"registered": report.registered, "already_present": report.already_present}
+        )
+        return
+    typer.echo(
+        f"Seed: {len(report.registered)} platforms registered, "
+        f"{len(report.already_present)} already present."
+    )
+
+
+def _row(p: PartnerDetails) -> tuple[str, ...]:
+    evaluation = p.latest_evaluation
+    latest = (
+        f"{evaluation['outcome']} ({evaluation['effective_date'].isoformat()})"
+        if evaluation
+        else "none yet"
+    )
+    warnings = ", ".join(
+        f"#{w['warning_number']} due {w['deadline'].isoformat()}"
+        for w in p.open_warnings
+    )
+    legal_form = p.legal_form.replace("_", " ") + (
+        " (exempt)" if p.exemption_basis else ""
+    )
+    return (
+        p.name,
+        legal_form,
+        p.status.value,
+        p.registered_on.isoformat(),
+        latest,
+        warnings or "-",
+    )
+
+
+def _facts(p: PartnerDetails) -> list[tuple[str, str]]:
+    _, legal_form, status, since, latest, warnings = _row(p)
+    facts = [
+        ("Status", status),
+        ("Legal form", legal_form),
+        ("Partner since", since),
+        ("Latest evaluation", latest),
+        ("Open warnings", warnings),
+        ("Version", str(p.version)),
+    ]
+    optional = (
+        ("Legal name", p.legal_name),
+        ("Registration number", p.registration_number),
+        ("Website", p.website),
+        ("Commission terms", p.commission_terms),
+        ("Exemption basis", p.exemption_basis),
+        (
+            "Terminated",
+            p.terminated_on
+            and f"{p.terminated_on.isoformat()}: {p.termination_reason}",
+        ),
+    )
+    return facts + [(label, value) for label, value in optional if value]

@@ -1,0 +1,224 @@
+"""Commands that record decisions: register, evaluate, warn, terminate, seed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from registry.cli.app import app, open_registry
+from registry.cli.output import show_recorded, show_seed
+from registry.cli.parsing import (
+    CRITERION_FORM,
+    OBLIGATION_FORM,
+    parse_criteria,
+    parse_obligations,
+    resolve_partner,
+)
+from registry.commands import (
+    EvaluatePartner,
+    RegisterPartner,
+    TerminatePartner,
+    WarnPartner,
+)
+from registry.criteria import Criterion, LegalForm
+from registry.decisions import Decision
+from registry.platforms import PlatformDetails
+from registry.seed import seed as seed_register
+
+
+class YesNo(StrEnum):
+    """An explicit declaration: nothing about eligibility is assumed."""
+
+    YES = "yes"
+    NO = "no"
+
+
+Actor = Annotated[
+    str,
+    typer.Option(
+        envvar="REGISTRY_ACTOR",
+        metavar="NAME",
+        help="Who decides (recorded in the event).",
+    ),
+]
+Reason = Annotated[
+    str, typer.Option(metavar="TEXT", help="Why (recorded in the event).")
+]
+EffectiveDate = Annotated[
+    datetime | None,
+    typer.Option(
+        formats=["%Y-%m-%d"],
+        metavar="YYYY-MM-DD",
+        help="When the decision took effect [default: today].",
+    ),
+]
+ExpectedVersion = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        metavar="VERSION",
+        help="Refuse unless the partner is still at this version.",
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+PartnerRef = Annotated[
+    str, typer.Argument(metavar="PARTNER", help="The partner's id or name.")
+]
+
+
+def _decision(
+    actor: str, reason: str, effective: datetime | None, today: date
+) -> Decision:
+    return Decision(
+        actor=actor,
+        reason=reason,
+        effective_date=effective.date() if effective is not None else today,
+    )
+
+
+@app.command()
+def register(
+    ctx: typer.Context,
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="The platform's public name.")
+    ],
+    legal_form: Annotated[LegalForm, typer.Option(help="The operator's legal form.")],
+    national_coverage: Annotated[YesNo, typer.Option(help="Serves the whole country?")],
+    technology: Annotated[
+        YesNo, typer.Option(help="Runs systems supporting the programme?")
+    ],
+    open_marketplace: Annotated[
+        YesNo, typer.Option(help="Sells training of many independent providers?")
+    ],
+    actor: Actor,
+    reason: Reason,
+    effective_date: EffectiveDate = None,
+    legal_name: Annotated[str | None, typer.Option(metavar="TEXT")] = None,
+    registration_number: Annotated[str | None, typer.Option(metavar="TEXT")] = None,
+    website: Annotated[str | None, typer.Option(metavar="TEXT")] = None,
+    commission_terms: Annotated[str | None, typer.Option(metavar="TEXT")] = None,
+    exemption_basis: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TEXT", help="Why a legal form outside the three is accepted."
+        ),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Register a platform as a partner."""
+    platform = PlatformDetails(
+        name=name,
+        legal_form=legal_form,
+        national_coverage=national_coverage is YesNo.YES,
+        technology_ready=technology is YesNo.YES,
+        open_marketplace=open_marketplace is YesNo.YES,
+        legal_name=legal_name,
+        registration_number=registration_number,
+        website=website,
+        commission_terms=commission_terms,
+        exemption_basis=exemption_basis,
+    )
+    with open_registry(ctx) as registry:
+        decision = _decision(actor, reason, effective_date, registry.today())
+        show_recorded(registry.register(RegisterPartner(platform, decision)), as_json)
+
+
+@app.command()
+def evaluate(
+    ctx: typer.Context,
+    partner: PartnerRef,
+    criterion: Annotated[
+        list[str],
+        typer.Option(
+            metavar="SPEC", help=f"One per criterion, all four: {CRITERION_FORM}."
+        ),
+    ],
+    actor: Actor,
+    reason: Reason,
+    obligation: Annotated[
+        list[str] | None,
+        typer.Option(metavar="SPEC", help=f"Repeatable: {OBLIGATION_FORM}."),
+    ] = None,
+    effective_date: EffectiveDate = None,
+    expected_version: ExpectedVersion = None,
+    as_json: AsJson = False,
+) -> None:
+    """Record an evaluation against the four criteria and the agreement."""
+    criteria = parse_criteria(criterion)
+    obligations = parse_obligations(obligation or [])
+    with open_registry(ctx) as registry:
+        command = EvaluatePartner(
+            partner_id=resolve_partner(registry, partner),
+            criteria=criteria,
+            obligations=obligations,
+            decision=_decision(actor, reason, effective_date, registry.today()),
+            expected_version=expected_version,
+        )
+        show_recorded(registry.evaluate(command), as_json)
+
+
+@app.command()
+def warn(
+    ctx: typer.Context,
+    partner: PartnerRef,
+    deadline: Annotated[
+        datetime,
+        typer.Option(
+            metavar="YYYY-MM-DD", formats=["%Y-%m-%d"], help="Date by which to remedy."
+        ),
+    ],
+    actor: Actor,
+    reason: Annotated[
+        str, typer.Option(metavar="TEXT", help="The breach found (recorded).")
+    ],
+    criterion: Annotated[
+        Criterion | None, typer.Option(help="The criterion breached.")
+    ] = None,
+    obligation: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="The obligation breached.")
+    ] = None,
+    effective_date: EffectiveDate = None,
+    expected_version: ExpectedVersion = None,
+    as_json: AsJson = False,
+) -> None:
+    """Warn a partner of a breach, with a deadline to remedy it."""
+    with open_registry(ctx) as registry:
+        command = WarnPartner(
+            partner_id=resolve_partner(registry, partner),
+            decision=_decision(actor, reason, effective_date, registry.today()),
+            deadline=deadline.date(),
+            criterion=criterion,
+            obligation=obligation,
+            expected_version=expected_version,
+        )
+        show_recorded(registry.warn(command), as_json)
+
+
+@app.command()
+def terminate(
+    ctx: typer.Context,
+    partner: PartnerRef,
+    actor: Actor,
+    reason: Reason,
+    effective_date: EffectiveDate = None,
+    expected_version: ExpectedVersion = None,
+    as_json: AsJson = False,
+) -> None:
+    """Terminate a partnership (final; it stays in the public record)."""
+    with open_registry(ctx) as registry:
+        command = TerminatePartner(
+            partner_id=resolve_partner(registry, partner),
+            decision=_decision(actor, reason, effective_date, registry.today()),
+            expected_version=expected_version,
+        )
+        show_recorded(registry.terminate(command), as_json)
+
+
+@app.command()
+def seed(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """Record the eight platforms of the 27 April 2020 report (idempotent)."""
+    with open_registry(ctx) as registry:
+        show_seed(seed_register(registry), as_json)

@@ -1,0 +1,58 @@
+"""The commands the registry accepts: plain values that entry points build.
+
+Entry points (CLI, HTTP) parse and type user input into these; the
+application turns each into exactly one recorded event or a refusal.
+``expected_version`` lets a caller say which version it decided on, so a
+decision taken on stale information is refused instead of recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from registry.criteria import Criterion, CriterionFinding, ObligationCheck
+from registry.decisions import Decision
+from registry.platforms import PlatformDetails
+
+
+@dataclass(frozen=True)
+class RegisterPartner:
+    """Start a partnership for a platform."""
+
+    platform: PlatformDetails
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class EvaluatePartner:
+    """Record an evaluation against the four criteria and the agreement."""
+
+    partner_id: UUID
+    criteria: Mapping[Criterion, CriterionFinding]
+    obligations: Sequence[ObligationCheck]
+    decision: Decision
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class WarnPartner:
+    """Warn a partner of a breach of one criterion or obligation."""
+
+    partner_id: UUID
+    decision: Decision
+    deadline: date
+    criterion: Criterion | None = None
+    obligation: str | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class TerminatePartner:
+    """End a partnership for good."""
+
+    partner_id: UUID
+    decision: Decision
+    expected_version: int | None = None

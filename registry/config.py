@@ -1,0 +1,117 @@
+"""Settings, read from the environment once and validated at start-up.
+
+A wrong setting stops the process with a message naming it, before anything
+is recorded. The database URL may hold a password, so it is kept as a
+secret and only ever shown redacted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from psycopg.conninfo import conninfo_to_dict
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from registry.clock import DEFAULT_TIMEZONE
+
+DEFAULT_DATABASE_URL = "sqlite:///var/registry.sqlite3"
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+_SQLITE_SCHEME = "sqlite:///"
+
+
+class Settings(BaseSettings):
+    """Everything the registry reads from its environment."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    database_url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
+    registry_timezone: str = DEFAULT_TIMEZONE
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if not url.startswith((*_POSTGRES_SCHEMES, _SQLITE_SCHEME)):
+            msg = (
+                "DATABASE_URL must start with postgresql:// (PostgreSQL) or "
+                "sqlite:/// (an SQLite file)"
+            )
+            raise ValueError(msg)
+        if url.startswith(_SQLITE_SCHEME) and not url[len(_SQLITE_SCHEME) :]:
+            msg = "DATABASE_URL sqlite:/// needs a file path, e.g. sqlite:///var/registry.sqlite3"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("registry_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            msg = (
+                f"REGISTRY_TIMEZONE {value!r} is not an IANA time zone "
+                "such as Asia/Jakarta"
+            )
+            raise ValueError(msg) from None
+        return value
+
+    @property
+    def uses_postgres(self) -> bool:
+        """Whether the event store is PostgreSQL rather than SQLite."""
+        return self.database_url.get_secret_value().startswith(_POSTGRES_SCHEMES)
+
+    def redacted_database_url(self) -> str:
+        """The database URL with any password replaced, safe to print or log."""
+        return redact_url(self.database_url.get_secret_value())
+
+
+def redact_url(url: str) -> str:
+    """Replace the password part of a URL, if any."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def persistence_env(settings: Settings) -> dict[str, str]:
+    """The eventsourcing library's environment for the configured database."""
+    url = settings.database_url.get_secret_value()
+    if settings.uses_postgres:
+        return _postgres_env(url)
+    path = Path(url[len(_SQLITE_SCHEME) :])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
+
+
+def _postgres_env(url: str) -> dict[str, str]:
+    params = conninfo_to_dict(url)
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(params.get("dbname", "postgres")),
+        "POSTGRES_HOST": str(params.get("host", "127.0.0.1")),
+        "POSTGRES_PORT": str(params.get("port", "5432")),
+        "POSTGRES_USER": str(params.get("user", "postgres")),
+        "POSTGRES_PASSWORD": str(params.get("password", "")),
+        "POSTGRES_CONNECT_TIMEOUT": str(params.get("connect_timeout", "5")),
+    }
+    options = str(params.get("options", ""))
+    schema = _search_path(options)
+    if schema:
+        env["POSTGRES_SCHEMA"] = schema
+    return env
+
+
+def _search_path(options: str) -> str | None:
+    """The schema named by ``options=-csearch_path=NAME`` in the URL, if any."""
+    for option in options.split():
+        key, _, value = option.removeprefix("-c").partition("=")
+        if key == "search_path":
+            return value
+    return None

@@ -1,0 +1,46 @@
+"""Who decided, why, and from when: the part every command shares.
+
+The registry records two times for each event: when it was recorded (the
+event's timestamp, set by the store) and when the decision takes effect,
+which an officer may backdate because decisions are often recorded after
+they are taken. The future is refused: the register records what has
+happened, so "current" never depends on a decision still to come.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from registry.exceptions import InvalidCommandError
+from registry.text import MAX_NAME_LENGTH, require_text
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The actor, the reason and the effective date of one command."""
+
+    actor: str
+    reason: str
+    effective_date: date
+
+
+def checked_decision(
+    decision: Decision, *, today: date, not_before: date | None = None
+) -> Decision:
+    """Return the decision with clean text, refusing a future or too-early date."""
+    actor = require_text("actor", decision.actor, MAX_NAME_LENGTH)
+    reason = require_text("reason", decision.reason)
+    effective = decision.effective_date
+    if effective > today:
+        raise InvalidCommandError(
+            f"The effective date {effective.isoformat()} is in the future "
+            f"(today is {today.isoformat()}); record the decision once it has "
+            "taken effect."
+        )
+    if not_before is not None and effective < not_before:
+        raise InvalidCommandError(
+            f"The effective date {effective.isoformat()} is before this "
+            f"partnership began on {not_before.isoformat()}."
+        )
+    return Decision(actor=actor, reason=reason, effective_date=effective)

@@ -1,0 +1,288 @@
+"""A platform's partnership with the programme, as an event-sourced aggregate.
+
+Commands (``register``, ``evaluate``, ``warn``, ``terminate``) check every
+invariant and compute what the event must say; only then do they call a
+decorated method, whose body just applies the event. Replaying history
+therefore never re-runs today's rules against yesterday's decisions.
+
+Events carry plain data (strings, booleans, dates, lists and dicts) so that
+they read the same in the store, on Kafka and in the audit trail. Each event
+class declares ``class_version``: a later change of shape adds an
+``upcast_vN_vN+1`` method instead of rewriting stored history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from registry.criteria import (
+    Criterion,
+    CriterionFinding,
+    ObligationCheck,
+    Outcome,
+    check_criteria_complete,
+    check_obligations,
+    check_verdicts,
+    outcome_of,
+)
+from registry.decisions import Decision, checked_decision
+from registry.exceptions import InvalidWarningError, PartnerTerminatedError
+from registry.platforms import PlatformDetails, checked_platform
+from registry.text import optional_text
+
+
+class Status(StrEnum):
+    """Where a partnership stands."""
+
+    ACTIVE = "active"
+    WARNED = "warned"
+    TERMINATED = "terminated"
+
+
+class Partner(Aggregate):
+    """One partnership, from registration to (possibly) termination."""
+
+    class Registered(Aggregate.Created):
+        class_version = 1
+        name: str
+        legal_form: str
+        legal_name: str | None
+        registration_number: str | None
+        website: str | None
+        national_coverage: bool
+        technology_ready: bool
+        open_marketplace: bool
+        commission_terms: str | None
+        exemption_basis: str | None
+        effective_date: date
+        actor: str
+        reason: str
+
+    class Evaluated(Aggregate.Event):
+        class_version = 1
+        criteria: dict[str, dict[str, str]]
+        obligations: list[dict[str, Any]]
+        outcome: str
+        resolved_warnings: list[int]
+        effective_date: date
+        actor: str
+        reason: str
+
+    class Warned(Aggregate.Event):
+        class_version = 1
+        warning_number: int
+        criterion: str | None
+        obligation: str | None
+        deadline: date
+        effective_date: date
+        actor: str
+        reason: str
+
+    class Terminated(Aggregate.Event):
+        class_version = 1
+        effective_date: date
+        actor: str
+        reason: str
+
+    @classmethod
+    def register(
+        cls, platform: PlatformDetails, decision: Decision, *, today: date
+    ) -> Partner:
+        """Start a partnership for an eligible platform."""
+        details = checked_platform(platform)
+        decided = checked_decision(decision, today=today)
+        return cls(
+            name=details.name,
+            legal_form=details.legal_form.value,
+            legal_name=details.legal_name,
+            registration_number=details.registration_number,
+            website=details.website,
+            national_coverage=details.national_coverage,
+            technology_ready=details.technology_ready,
+            open_marketplace=details.open_marketplace,
+            commission_terms=details.commission_terms,
+            exemption_basis=details.exemption_basis,
+            effective_date=decided.effective_date,
+            actor=decided.actor,
+            reason=decided.reason,
+        )
+
+    @event(Registered)
+    def __init__(
+        self,
+        name: str,
+        legal_form: str,
+        legal_name: str | None,
+        registration_number: str | None,
+        website: str | None,
+        national_coverage: bool,
+        technology_ready: bool,
+        open_marketplace: bool,
+        commission_terms: str | None,
+        exemption_basis: str | None,
+        effective_date: date,
+        actor: str,
+        reason: str,
+    ) -> None:
+        self.name = name
+        self.legal_form = legal_form
+        self.legal_name = legal_name
+        self.registration_number = registration_number
+        self.website = website
+        self.national_coverage = national_coverage
+        self.technology_ready = technology_ready
+        self.open_marketplace = open_marketplace
+        self.commission_terms = commission_terms
+        self.exemption_basis = exemption_basis
+        self.registered_on = effective_date
+        self.latest_evaluation: dict[str, Any] | None = None
+        self.open_warnings: dict[int, dict[str, Any]] = {}
+        self.warnings_issued = 0
+        self.terminated_on: date | None = None
+        self.termination_reason: str | None = None
+
+    @property
+    def status(self) -> Status:
+        """Terminated is final; otherwise an open warning marks the partner warned."""
+        if self.terminated_on is not None:
+            return Status.TERMINATED
+        return Status.WARNED if self.open_warnings else Status.ACTIVE
+
+    def evaluate(
+        self,
+        criteria: Mapping[Criterion, CriterionFinding],
+        obligations: Sequence[ObligationCheck],
+        decision: Decision,
+        *,
+        today: date,
+    ) -> None:
+        """Record an evaluation; a compliant one resolves every open warning."""
+        decided = self._checked(decision, today, "an evaluation")
+        check_criteria_complete(criteria)
+        check_verdicts(criteria, exempted=self.exemption_basis is not None)
+        check_obligations(obligations)
+        outcome = outcome_of(criteria, obligations)
+        resolved = sorted(self.open_warnings) if outcome is Outcome.COMPLIANT else []
+        self._record_evaluation(
+            criteria={
+                c.value: {"verdict": f.verdict.value, "finding": f.finding.strip()}
+                for c, f in sorted(criteria.items())
+            },
+            obligations=[
+                {
+                    "obligation": o.obligation.strip(),
+                    "met": o.met,
+                    "finding": o.finding.strip(),
+                }
+                for o in obligations
+            ],
+            outcome=outcome.value,
+            resolved_warnings=resolved,
+            effective_date=decided.effective_date,
+            actor=decided.actor,
+            reason=decided.reason,
+        )
+
+    @event(Evaluated)
+    def _record_evaluation(
+        self,
+        criteria: dict[str, dict[str, str]],
+        obligations: list[dict[str, Any]],
+        outcome: str,
+        resolved_warnings: list[int],
+        effective_date: date,
+        actor: str,
+        reason: str,
+    ) -> None:
+        self.latest_evaluation = {
+            "outcome": outcome,
+            "effective_date": effective_date,
+            "criteria": criteria,
+            "obligations": obligations,
+            "actor": actor,
+        }
+        for number in resolved_warnings:
+            self.open_warnings.pop(number, None)
+
+    def warn(
+        self,
+        decision: Decision,
+        *,
+        deadline: date,
+        today: date,
+        criterion: Criterion | None = None,
+        obligation: str | None = None,
+    ) -> None:
+        """Warn of a breach of one criterion or obligation, with time to remedy it."""
+        decided = self._checked(decision, today, "a warning")
+        obligation = optional_text("obligation", obligation)
+        if (criterion is None) == (obligation is None):
+            raise InvalidWarningError(
+                "Name exactly one criterion or one obligation that the breach concerns."
+            )
+        if deadline <= today:
+            raise InvalidWarningError(
+                f"The deadline to remedy, {deadline.isoformat()}, must be after "
+                f"today ({today.isoformat()})."
+            )
+        self._record_warning(
+            warning_number=self.warnings_issued + 1,
+            criterion=criterion.value if criterion is not None else None,
+            obligation=obligation,
+            deadline=deadline,
+            effective_date=decided.effective_date,
+            actor=decided.actor,
+            reason=decided.reason,
+        )
+
+    @event(Warned)
+    def _record_warning(
+        self,
+        warning_number: int,
+        criterion: str | None,
+        obligation: str | None,
+        deadline: date,
+        effective_date: date,
+        actor: str,
+        reason: str,
+    ) -> None:
+        self.warnings_issued = warning_number
+        self.open_warnings[warning_number] = {
+            "warning_number": warning_number,
+            "criterion": criterion,
+            "obligation": obligation,
+            "deadline": deadline,
+            "breach": reason,
+            "effective_date": effective_date,
+        }
+
+    def terminate(self, decision: Decision, *, today: date) -> None:
+        """End the partnership for good; it stays in the public record."""
+        decided = self._checked(decision, today, "a termination")
+        self._record_termination(
+            effective_date=decided.effective_date,
+            actor=decided.actor,
+            reason=decided.reason,
+        )
+
+    @event(Terminated)
+    def _record_termination(
+        self, effective_date: date, actor: str, reason: str
+    ) -> None:
+        self.terminated_on = effective_date
+        self.termination_reason = reason
+
+    def _checked(self, decision: Decision, today: date, what: str) -> Decision:
+        if self.terminated_on is not None:
+            raise PartnerTerminatedError(
+                f"{self.name} was terminated with effect from "
+                f"{self.terminated_on.isoformat()} ({self.termination_reason}); "
+                f"termination is final, so {what} cannot be recorded. A platform "
+                "that returns must be registered as a new partnership."
+            )
+        return checked_decision(decision, today=today, not_before=self.registered_on)

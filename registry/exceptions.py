@@ -1,0 +1,51 @@
+"""Refusals the registry gives, one class per reason an officer can act on.
+
+Entry points map these to responses (an HTTP status, a CLI exit code) by
+class, so each distinct remedy has its own class.
+"""
+
+from __future__ import annotations
+
+
+class RegistryError(Exception):
+    """Base of every refusal; the message is written for the officer."""
+
+
+class InvalidCommandError(RegistryError):
+    """A value in the command is missing, blank, too long or out of range."""
+
+
+class NotAPlatformError(RegistryError):
+    """The applicant sells only its own training: a training institution."""
+
+
+class IneligiblePlatformError(RegistryError):
+    """The applicant does not meet the eligibility criteria it must meet."""
+
+
+class DuplicatePartnerError(RegistryError):
+    """The platform already has a partnership that has not been terminated."""
+
+
+class PartnerTerminatedError(RegistryError):
+    """The partnership is terminated; termination is final."""
+
+
+class IncompleteEvaluationError(RegistryError):
+    """An evaluation must give a result for each of the four criteria."""
+
+
+class InvalidWarningError(RegistryError):
+    """A warning needs a breach, what it concerns and a future deadline."""
+
+
+class PartnerNotFoundError(RegistryError):
+    """No partnership has the given id or name."""
+
+
+class StaleVersionError(RegistryError):
+    """The caller acted on an older version of the partner than the current one."""
+
+
+class ConcurrencyConflictError(RegistryError):
+    """Another command changed the partner while this one was being recorded."""

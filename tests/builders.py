@@ -1,0 +1,71 @@
+"""Builders for valid commands, so each test states only what it varies."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from registry.criteria import (
+    Criterion,
+    CriterionFinding,
+    LegalForm,
+    ObligationCheck,
+    Verdict,
+)
+from registry.decisions import Decision
+from registry.domain import Partner
+from registry.platforms import PlatformDetails
+
+TODAY = date(2026, 6, 15)
+YESTERDAY = TODAY - timedelta(days=1)
+NEXT_MONTH = TODAY + timedelta(days=30)
+
+
+def unique_name(prefix: str = "Platform") -> str:
+    """A platform name no other test uses, so tests can share a store."""
+    return f"{prefix} {uuid.uuid4().hex[:10]}"
+
+
+def platform(**overrides: Any) -> PlatformDetails:
+    """An eligible private-company platform."""
+    fields: dict[str, Any] = {
+        "name": unique_name(),
+        "legal_form": LegalForm.PRIVATE_COMPANY,
+        "national_coverage": True,
+        "technology_ready": True,
+        "open_marketplace": True,
+    }
+    fields.update(overrides)
+    return PlatformDetails(**fields)
+
+
+def decision(**overrides: Any) -> Decision:
+    """A decision by a named officer, effective yesterday."""
+    fields: dict[str, Any] = {
+        "actor": "officer.siti",
+        "reason": "Periodic review",
+        "effective_date": YESTERDAY,
+    }
+    fields.update(overrides)
+    return Decision(**fields)
+
+
+def findings(
+    verdict: Verdict = Verdict.PASS, **overrides: Verdict
+) -> dict[Criterion, CriterionFinding]:
+    """A finding for each of the four criteria, with some verdicts overridden."""
+    return {
+        c: CriterionFinding(overrides.get(c.value, verdict), f"{c.value} checked")
+        for c in Criterion
+    }
+
+
+def obligation(met: bool = True) -> ObligationCheck:
+    """One checked obligation of the agreement."""
+    return ObligationCheck("Monthly sales report", met, "Reports reviewed")
+
+
+def registered(**overrides: Any) -> Partner:
+    """A partner registered with the given platform details."""
+    return Partner.register(platform(**overrides), decision(), today=TODAY)

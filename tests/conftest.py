@@ -1,0 +1,78 @@
+"""Stores for the tests: an SQLite file per test, or a PostgreSQL schema per test.
+
+One PostgreSQL database is created for the whole run and dropped at the end,
+so the tests leave nothing behind on the server.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+from pydantic import SecretStr
+
+from registry.application import PartnerRegistry
+from registry.config import Settings, persistence_env
+from tests.builders import TODAY
+
+ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh database on the real server, dropped when the run ends."""
+    name = f"registry_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    base = ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(name)
+                )
+            )
+
+
+@pytest.fixture
+def postgres_url(postgres_database: str) -> str:
+    """A URL whose search path is a schema of this test's own."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_database, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    return f"{postgres_database}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
+    """Each test using this runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/registry.sqlite3"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+def open_registry(database_url: str, **env: str) -> PartnerRegistry:
+    """A registry on the given store whose 'today' is the builders' TODAY."""
+    settings = Settings(database_url=SecretStr(database_url))
+    return PartnerRegistry(
+        env={**persistence_env(settings), **env}, today=lambda: TODAY
+    )
+
+
+@pytest.fixture
+def registry(database_url: str) -> Iterator[PartnerRegistry]:
+    """The registry application on the store of this run of the test."""
+    app = open_registry(database_url)
+    try:
+        yield app
+    finally:
+        app.close()

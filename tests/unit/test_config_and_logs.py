@@ -1,0 +1,122 @@
+"""Settings validation, the database URL mapping and the secret filter on logs."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+import structlog
+from pydantic import SecretStr, ValidationError
+
+from registry.config import Settings, persistence_env
+from registry.logs import configure_logging
+from registry.text import identity_key
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "Mau Belajar Apa",
+        "maubelajarapa",
+        "  MAU  BELAJAR\tAPA ",
+        "\uff2d\uff41\uff55 Belajar Apa",
+    ],
+)
+def test_spellings_of_one_name_share_an_identity(spelling: str) -> None:
+    assert identity_key(spelling) == identity_key("Mau Belajar Apa")
+
+
+def test_default_store_is_an_sqlite_file_under_var() -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+
+    assert not settings.uses_postgres
+    assert settings.database_url.get_secret_value() == "sqlite:///var/registry.sqlite3"
+
+
+def test_postgres_url_maps_to_the_library_environment() -> None:
+    settings = Settings(
+        database_url=SecretStr(
+            "postgresql://reg:s3cret@db.example:6543/registry?options=-csearch_path%3Dstaging"
+        )
+    )
+
+    env = persistence_env(settings)
+
+    assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert env["POSTGRES_HOST"] == "db.example"
+    assert env["POSTGRES_PORT"] == "6543"
+    assert env["POSTGRES_DBNAME"] == "registry"
+    assert env["POSTGRES_USER"] == "reg"
+    assert env["POSTGRES_PASSWORD"] == "s3cret"
+    assert env["POSTGRES_SCHEMA"] == "staging"
+
+
+def test_sqlite_url_names_the_file_and_creates_its_folder(tmp_path: Path) -> None:
+    target = tmp_path / "nested" / "store.sqlite3"
+    settings = Settings(database_url=SecretStr(f"sqlite:///{target}"))
+
+    env = persistence_env(settings)
+
+    assert env == {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(target),
+    }
+    assert target.parent.is_dir()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("database_url", "mysql://x", "must start with postgresql://"),
+        ("database_url", "sqlite:///", "needs a file path"),
+        ("registry_timezone", "Mars/Olympus", "not an IANA time zone"),
+        ("log_format", "xml", "json"),
+    ],
+)
+def test_invalid_settings_are_refused_naming_the_problem(
+    field: str, value: str, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings.model_validate({field: value})
+
+
+def test_password_is_never_shown_by_the_settings() -> None:
+    settings = Settings(database_url=SecretStr("postgresql://reg:s3cret@db/registry"))
+
+    assert "s3cret" not in repr(settings)
+    assert settings.redacted_database_url() == "postgresql://reg:***@db/registry"
+
+
+def test_json_logs_redact_secret_fields_and_credentials_in_text() -> None:
+    stream = io.StringIO()
+    configure_logging("json", "info", stream)
+    log = structlog.get_logger("test")
+
+    log.info(
+        "connecting",
+        database_url="postgresql://reg:s3cret@db/registry",
+        token="tok_abcdef",
+        detail="via postgresql://reg:s3cret@db/registry with Bearer tok_abcdef",
+        partner_id="p-1",
+    )
+
+    line = json.loads(stream.getvalue().strip().splitlines()[-1])
+    assert "s3cret" not in stream.getvalue()
+    assert "tok_abcdef" not in stream.getvalue()
+    assert line["partner_id"] == "p-1"
+    assert line["event"] == "connecting"
+    assert line["level"] == "info"
+
+
+def test_console_logs_are_readable_lines() -> None:
+    stream = io.StringIO()
+    configure_logging("console", "info", stream)
+
+    structlog.get_logger("test").info("event recorded", partner_id="p-1")
+
+    output = stream.getvalue()
+    assert "event recorded" in output
+    assert "partner_id=p-1" in output
+    assert not output.lstrip().startswith("{")

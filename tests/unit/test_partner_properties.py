@@ -1,0 +1,134 @@
+"""Random command sequences against a partner, checked against a simple model."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, timedelta
+from typing import Any
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from registry.criteria import Criterion, Verdict
+from registry.domain import Partner, Status
+from registry.exceptions import (
+    InvalidCommandError,
+    InvalidWarningError,
+    PartnerTerminatedError,
+)
+from tests.builders import TODAY, YESTERDAY, decision, findings, obligation, registered
+
+offsets = st.integers(min_value=-3, max_value=2)
+verdicts = st.sampled_from([Verdict.PASS, Verdict.FAIL])
+
+
+class PartnerLifecycle(RuleBasedStateMachine):
+    """The partner and a model of what it should be, driven by the same commands."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.partner = registered()
+        self.events: list[Any] = list(self.partner.collect_events())
+        self.accepted = 1
+        self.terminated = False
+        self.open_warnings: set[int] = set()
+        self.issued = 0
+
+    def _apply(self, command: Any, *, valid: bool) -> bool:
+        version_before = self.partner.version
+        try:
+            command()
+        except PartnerTerminatedError:
+            assert self.terminated
+            assert self.partner.version == version_before
+            return False
+        except (InvalidCommandError, InvalidWarningError):
+            assert not valid
+            assert self.partner.version == version_before
+            return False
+        assert valid
+        assert not self.terminated
+        self.accepted += 1
+        self.events.extend(self.partner.collect_events())
+        return True
+
+    @staticmethod
+    def _effective(offset: int) -> date:
+        return YESTERDAY + timedelta(days=offset)
+
+    @staticmethod
+    def _allowed(effective: date) -> bool:
+        """Not in the future, not before the registration (effective YESTERDAY)."""
+        return YESTERDAY <= effective <= TODAY
+
+    @rule(offset=offsets, verdict=verdicts, met=st.booleans())
+    def evaluate(self, offset: int, verdict: Verdict, met: bool) -> None:
+        effective = self._effective(offset)
+        accepted = self._apply(
+            lambda: self.partner.evaluate(
+                findings(technology=verdict),
+                [obligation(met=met)],
+                decision(effective_date=effective),
+                today=TODAY,
+            ),
+            valid=self._allowed(effective),
+        )
+        if accepted and verdict is Verdict.PASS and met:
+            self.open_warnings.clear()
+
+    @rule(offset=offsets, deadline_days=st.integers(min_value=-1, max_value=2))
+    def warn(self, offset: int, deadline_days: int) -> None:
+        effective = self._effective(offset)
+        deadline = TODAY + timedelta(days=deadline_days)
+        accepted = self._apply(
+            lambda: self.partner.warn(
+                decision(effective_date=effective),
+                deadline=deadline,
+                today=TODAY,
+                criterion=Criterion.NATIONAL_COVERAGE,
+            ),
+            valid=self._allowed(effective) and deadline > TODAY,
+        )
+        if accepted:
+            self.issued += 1
+            self.open_warnings.add(self.issued)
+
+    @rule(offset=offsets)
+    def terminate(self, offset: int) -> None:
+        effective = self._effective(offset)
+        if self._apply(
+            lambda: self.partner.terminate(
+                decision(effective_date=effective), today=TODAY
+            ),
+            valid=self._allowed(effective),
+        ):
+            self.terminated = True
+
+    @invariant()
+    def version_counts_accepted_commands(self) -> None:
+        assert self.partner.version == self.accepted
+
+    @invariant()
+    def status_follows_terminations_and_open_warnings(self) -> None:
+        if self.terminated:
+            assert self.partner.status is Status.TERMINATED
+        elif self.open_warnings:
+            assert self.partner.status is Status.WARNED
+        else:
+            assert self.partner.status is Status.ACTIVE
+        assert set(self.partner.open_warnings) == self.open_warnings
+
+    @invariant()
+    def replaying_the_events_rebuilds_the_same_partner(self) -> None:
+        replayed: Any = None
+        for event in copy.deepcopy(self.events):
+            replayed = event.mutate(replayed)
+        assert isinstance(replayed, Partner)
+        assert vars(replayed) == {
+            k: v for k, v in vars(self.partner).items() if k != "_pending_events"
+        } | {"_pending_events": []}
+
+
+TestPartnerLifecycle = PartnerLifecycle.TestCase
+TestPartnerLifecycle.settings = settings(max_examples=150, stateful_step_count=25)

@@ -1,0 +1,142 @@
+"""Registering a platform: who may become a partner, and what is recorded."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from registry.criteria import LegalForm
+from registry.domain import Partner, Status
+from registry.exceptions import (
+    IneligiblePlatformError,
+    InvalidCommandError,
+    NotAPlatformError,
+)
+from registry.platforms import PlatformDetails
+from tests.builders import TODAY, YESTERDAY, decision, platform
+
+
+def test_eligible_platform_is_registered_active_with_who_why_and_when() -> None:
+    details = platform(name="  Tokopedia ", commission_terms="5% of each sale")
+
+    partner = Partner.register(details, decision(actor="officer.budi"), today=TODAY)
+
+    assert partner.name == "Tokopedia"
+    assert partner.status is Status.ACTIVE
+    assert partner.version == 1
+    (event,) = partner.collect_events()
+    assert isinstance(event, Partner.Registered)
+    assert event.actor == "officer.budi"
+    assert event.reason == "Periodic review"
+    assert event.effective_date == YESTERDAY
+    assert event.commission_terms == "5% of each sale"
+    assert event.timestamp.tzinfo is not None
+
+
+def test_site_selling_only_its_own_training_belongs_in_the_institution_register() -> (
+    None
+):
+    details = platform(name="Own Academy", open_marketplace=False)
+
+    with pytest.raises(NotAPlatformError, match="training-institution register"):
+        Partner.register(details, decision(), today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("coverage", "technology", "missing"),
+    [
+        (False, True, "national coverage"),
+        (True, False, "technology"),
+        (False, False, "national coverage or technology"),
+    ],
+)
+def test_platform_lacking_coverage_or_technology_is_refused(
+    coverage: bool, technology: bool, missing: str
+) -> None:
+    details = platform(national_coverage=coverage, technology_ready=technology)
+
+    with pytest.raises(IneligiblePlatformError, match=missing):
+        Partner.register(details, decision(), today=TODAY)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        LegalForm.PRIVATE_COMPANY,
+        LegalForm.STATE_OWNED_ENTERPRISE,
+        LegalForm.REGIONAL_GOVERNMENT_ENTERPRISE,
+    ],
+)
+def test_the_three_allowed_legal_forms_need_no_exemption(form: LegalForm) -> None:
+    partner = Partner.register(platform(legal_form=form), decision(), today=TODAY)
+
+    assert partner.legal_form == form.value
+    assert partner.exemption_basis is None
+
+
+@pytest.mark.parametrize("form", [LegalForm.GOVERNMENT_BODY, LegalForm.OTHER])
+def test_other_legal_form_without_exemption_is_refused(form: LegalForm) -> None:
+    with pytest.raises(IneligiblePlatformError, match="Record an exemption"):
+        Partner.register(platform(legal_form=form), decision(), today=TODAY)
+
+
+def test_government_body_is_registered_with_its_exemption_recorded() -> None:
+    details = platform(
+        name="Kemnaker.go.id",
+        legal_form=LegalForm.GOVERNMENT_BODY,
+        exemption_basis="Ministry's own site, accepted by the PMO",
+    )
+
+    partner = Partner.register(details, decision(), today=TODAY)
+
+    (event,) = partner.collect_events()
+    assert isinstance(event, Partner.Registered)
+    assert event.legal_form == "government_body"
+    assert event.exemption_basis == "Ministry's own site, accepted by the PMO"
+
+
+def test_exemption_for_an_allowed_legal_form_is_refused() -> None:
+    details = platform(exemption_basis="not needed")
+
+    with pytest.raises(InvalidCommandError, match="needs no exemption"):
+        Partner.register(details, decision(), today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("details", "field"),
+    [
+        (platform(name="   "), "platform name"),
+        (platform(name="x" * 201), "platform name"),
+    ],
+)
+def test_blank_or_overlong_name_is_refused(
+    details: PlatformDetails, field: str
+) -> None:
+    with pytest.raises(InvalidCommandError, match=field):
+        Partner.register(details, decision(), today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"actor": " "}, "actor must not be blank"),
+        ({"reason": ""}, "reason must not be blank"),
+        ({"effective_date": TODAY + timedelta(days=1)}, "in the future"),
+    ],
+)
+def test_registration_without_actor_reason_or_with_future_date_is_refused(
+    overrides: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidCommandError, match=message):
+        Partner.register(platform(), decision(**overrides), today=TODAY)
+
+
+def test_blank_optional_details_are_recorded_as_absent() -> None:
+    details = platform(registration_number="  ", website="", legal_name=" PT X ")
+
+    partner = Partner.register(details, decision(), today=TODAY)
+
+    assert partner.registration_number is None
+    assert partner.website is None
+    assert partner.legal_name == "PT X"

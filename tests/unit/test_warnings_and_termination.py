@@ -1,0 +1,139 @@
+"""Warning a partner of a breach, and ending the partnership."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+
+from registry.criteria import Criterion
+from registry.domain import Partner, Status
+from registry.exceptions import (
+    InvalidCommandError,
+    InvalidWarningError,
+    PartnerTerminatedError,
+)
+from tests.builders import NEXT_MONTH, TODAY, YESTERDAY, decision, findings, registered
+
+
+def test_warning_records_breach_what_it_concerns_and_deadline() -> None:
+    partner = registered()
+
+    partner.warn(
+        decision(actor="officer.dewi", reason="Sales reports three months late"),
+        deadline=NEXT_MONTH,
+        today=TODAY,
+        obligation="Monthly sales report",
+    )
+
+    event = partner.collect_events()[-1]
+    assert isinstance(event, Partner.Warned)
+    assert event.warning_number == 1
+    assert event.obligation == "Monthly sales report"
+    assert event.criterion is None
+    assert event.deadline == NEXT_MONTH
+    assert event.actor == "officer.dewi"
+    assert event.reason == "Sales reports three months late"
+    assert partner.status is Status.WARNED
+
+
+def test_warnings_are_numbered_per_partner() -> None:
+    partner = registered()
+
+    for _ in range(3):
+        partner.warn(
+            decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY
+        )
+
+    assert sorted(partner.open_warnings) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("deadline", [TODAY, YESTERDAY])
+def test_warning_without_a_future_deadline_is_refused(deadline: object) -> None:
+    partner = registered()
+
+    with pytest.raises(InvalidWarningError, match="must be after today"):
+        partner.warn(
+            decision(),
+            deadline=deadline,  # type: ignore[arg-type]
+            today=TODAY,
+            criterion=Criterion.TECHNOLOGY,
+        )
+
+
+def test_warning_without_a_reason_is_refused() -> None:
+    partner = registered()
+
+    with pytest.raises(InvalidCommandError, match="reason must not be blank"):
+        partner.warn(
+            decision(reason="  "),
+            deadline=NEXT_MONTH,
+            today=TODAY,
+            criterion=Criterion.TECHNOLOGY,
+        )
+
+
+@pytest.mark.parametrize(
+    ("criterion", "obligation"),
+    [(None, None), (None, "   "), (Criterion.TECHNOLOGY, "Monthly sales report")],
+)
+def test_warning_must_concern_exactly_one_criterion_or_obligation(
+    criterion: Criterion | None, obligation: str | None
+) -> None:
+    partner = registered()
+
+    with pytest.raises(InvalidWarningError, match="exactly one"):
+        partner.warn(
+            decision(),
+            deadline=NEXT_MONTH,
+            today=TODAY,
+            criterion=criterion,
+            obligation=obligation,
+        )
+
+
+def test_termination_records_reason_date_and_deciding_actor() -> None:
+    partner = registered()
+
+    partner.terminate(
+        decision(actor="director.rina", reason="Breach not remedied"), today=TODAY
+    )
+
+    event = partner.collect_events()[-1]
+    assert isinstance(event, Partner.Terminated)
+    assert event.actor == "director.rina"
+    assert event.reason == "Breach not remedied"
+    assert event.effective_date == YESTERDAY
+    assert partner.status is Status.TERMINATED
+    assert partner.terminated_on == YESTERDAY
+
+
+Command = Callable[[Partner], None]
+LATER_COMMANDS: dict[str, Command] = {
+    "evaluation": lambda p: p.evaluate(findings(), [], decision(), today=TODAY),
+    "warning": lambda p: p.warn(
+        decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY
+    ),
+    "termination": lambda p: p.terminate(decision(), today=TODAY),
+}
+
+
+@pytest.mark.parametrize("command", LATER_COMMANDS.values(), ids=LATER_COMMANDS.keys())
+def test_terminated_partner_refuses_every_later_command(command: Command) -> None:
+    partner = registered()
+    partner.terminate(decision(reason="Fraud"), today=TODAY)
+
+    with pytest.raises(PartnerTerminatedError, match="termination is final"):
+        command(partner)
+
+    assert partner.version == 2
+
+
+def test_termination_in_the_future_is_refused() -> None:
+    partner = registered()
+
+    with pytest.raises(InvalidCommandError, match="in the future"):
+        partner.terminate(
+            decision(effective_date=TODAY + timedelta(days=1)), today=TODAY
+        )
