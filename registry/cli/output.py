@@ -20,6 +20,13 @@ from registry.records import EventRecord
 from registry.seed import SeedReport
 from registry.views import PartnerDetails
 
+LEGAL_FORM_LABELS = {
+    "private_company": "private company",
+    "state_owned_enterprise": "BUMN",
+    "regional_government_enterprise": "BUMD",
+    "government_body": "government body",
+}
+
 
 def emit_json(data: Any) -> None:
     """Print one JSON document on stdout."""
@@ -64,7 +71,7 @@ def show_partners(partners: Sequence[PartnerDetails], as_json: bool) -> None:
         "Latest evaluation",
         "Warnings",
     ):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for p in partners:
         table.add_row(*(Text(cell) for cell in _row(p)))
     Console().print(table)
@@ -118,9 +125,9 @@ def _row(p: PartnerDetails) -> tuple[str, ...]:
         f"#{w['warning_number']} due {w['deadline'].isoformat()}"
         for w in p.open_warnings
     )
-    legal_form = p.legal_form.replace("_", " ") + (
-        " (exempt)" if p.exemption_basis else ""
-    )
+    legal_form = LEGAL_FORM_LABELS.get(p.legal_form, p.legal_form)
+    if p.exemption_basis:
+        legal_form += " (exempt)"
     return (
         p.name,
         legal_form,
