@@ -1,0 +1,37 @@
+"""The hash chain that makes the public record tamper-evident.
+
+Entry n's hash is SHA-256 over the previous entry's hash (hex), a newline,
+and the canonical JSON of entry n's event record. Editing, removing or
+reordering any entry changes every later hash. The first entry's previous
+hash is GENESIS. The chain is computed once, in store order, by the relay
+and travels with each record, so consumers and auditors can recompute it.
+
+Canonical JSON is RFC 8785 (JCS) for the values events hold (strings,
+integers, booleans, null, arrays, objects; no floats): UTF-8, object keys
+sorted, no insignificant white space, no escaping beyond what JSON requires.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+def canonical_json(value: Any) -> bytes:
+    """The one byte string every party computes for the same JSON value."""
+    text = json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    return text.encode("utf-8")
+
+
+def chain_hash(previous: str, record: dict[str, Any]) -> str:
+    """The hash of an entry, given the previous entry's hash and its record."""
+    digest = hashlib.sha256()
+    digest.update(previous.encode("ascii"))
+    digest.update(b"\n")
+    digest.update(canonical_json(record))
+    return digest.hexdigest()

@@ -1,0 +1,217 @@
+"""Partner events as Kafka records: the CloudEvents Kafka binding, binary mode.
+
+The record key is the partner id (so one partner's events stay in order on
+one partition), the value is the event record as JSON, and the CloudEvents
+attributes travel in ``ce_*`` headers. Four extension attributes place the
+record in the public record: ``position`` (the event's position in the
+store), ``sequence`` (its number in the public record, 1, 2, 3, ... with no
+gaps), ``chainhash`` (the audit chain hash up to and including it) and
+``schemaversion``. Decoding checks all of it against the published JSON
+Schemas, so a consumer never applies a record it cannot vouch for.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from infra.schemas import load_schema
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+EVENT_TYPES = ("Registered", "Evaluated", "Warned", "Terminated")
+STATE_TYPE = "prakerja.partner.state"
+SCHEMA_VERSION = 1
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+def ce_type_of(event_type: str) -> str:
+    """The CloudEvents type of a partner event, e.g. prakerja.partner.registered."""
+    return f"prakerja.partner.{event_type.lower()}"
+
+
+_TYPES_BY_CE_TYPE = {ce_type_of(t): t for t in EVENT_TYPES}
+
+
+class MalformedMessageError(ValueError):
+    """A record that is not a valid partner event; ``reason`` names the kind of fault."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class PublishedEvent:
+    """An event record with its place in the public record."""
+
+    record: dict[str, Any]
+    position: int
+    sequence: int
+    chain_hash: str
+
+    @property
+    def partner_id(self) -> str:
+        """The partner the event belongs to (the record key)."""
+        partner_id: str = self.record["partner_id"]
+        return partner_id
+
+
+@dataclass(frozen=True)
+class Message:
+    """What goes on the wire: key, value and headers."""
+
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+def encode_event(event: PublishedEvent, *, source: str) -> Message:
+    """The Kafka record of a published event."""
+    record = event.record
+    attributes = {
+        "specversion": SPEC_VERSION,
+        "id": f"{record['partner_id']}:{record['version']}",
+        "source": source,
+        "type": ce_type_of(record["type"]),
+        "time": record["recorded_at"],
+        "subject": record["partner_id"],
+        "position": str(event.position),
+        "sequence": str(event.sequence),
+        "chainhash": event.chain_hash,
+        "schemaversion": str(record["schema_version"]),
+    }
+    return _message(record["partner_id"], record, attributes)
+
+
+def encode_state(row: dict[str, Any], *, source: str, sequence: int) -> Message:
+    """The compacted-topic record of a partner's current state."""
+    attributes = {
+        "specversion": SPEC_VERSION,
+        "id": f"{row['partner_id']}:{row['version']}:state",
+        "source": source,
+        "type": STATE_TYPE,
+        "time": row["updated_at"],
+        "subject": row["partner_id"],
+        "position": str(row["position"]),
+        "sequence": str(sequence),
+        "schemaversion": str(SCHEMA_VERSION),
+    }
+    return _message(row["partner_id"], row, attributes)
+
+
+def _message(key: str, value: dict[str, Any], attributes: dict[str, str]) -> Message:
+    headers = [("content-type", CONTENT_TYPE.encode())]
+    headers += [(f"ce_{name}", text.encode()) for name, text in attributes.items()]
+    body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return Message(key=key.encode(), value=body, headers=headers)
+
+
+def decode_event(
+    key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes | None]]
+) -> PublishedEvent:
+    """Check a Kafka record against the binding and the schemas, and read it."""
+    attributes = _attributes(headers)
+    event_type = _event_type(attributes)
+    version = _integer(attributes, "schemaversion")
+    if version > SCHEMA_VERSION:
+        raise MalformedMessageError(
+            "future_schema_version",
+            f"schema version {version} is newer than the {SCHEMA_VERSION} this "
+            "consumer understands; upgrade the consumer",
+        )
+    record = _json_object(value)
+    _validate(record, event_type)
+    _check_consistent(key, record, attributes, event_type)
+    chain = attributes.get("chainhash", "")
+    if not _HASH.match(chain):
+        raise MalformedMessageError("bad_header", "ce_chainhash is not 64 hex digits")
+    return PublishedEvent(
+        record=record,
+        position=_integer(attributes, "position"),
+        sequence=_integer(attributes, "sequence"),
+        chain_hash=chain,
+    )
+
+
+def _attributes(headers: Sequence[tuple[str, bytes | None]]) -> dict[str, str]:
+    attributes: dict[str, str] = {}
+    for name, raw in headers:
+        if not name.startswith("ce_") or raw is None:
+            continue
+        try:
+            attributes[name[3:]] = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedMessageError("bad_header", f"{name} is not UTF-8") from None
+    if attributes.get("specversion") != SPEC_VERSION:
+        raise MalformedMessageError(
+            "bad_header", f"ce_specversion must be {SPEC_VERSION} (binary-mode CloudEvent)"
+        )
+    return attributes
+
+
+def _event_type(attributes: dict[str, str]) -> str:
+    ce_type = attributes.get("type", "")
+    if ce_type not in _TYPES_BY_CE_TYPE:
+        raise MalformedMessageError("unknown_type", f"ce_type {ce_type!r} is not a partner event")
+    return _TYPES_BY_CE_TYPE[ce_type]
+
+
+def _integer(attributes: dict[str, str], name: str) -> int:
+    text = attributes.get(name, "")
+    if not text.isdigit():
+        raise MalformedMessageError("bad_header", f"ce_{name} {text!r} is not a whole number")
+    return int(text)
+
+
+def _json_object(value: bytes | None) -> dict[str, Any]:
+    try:
+        record = json.loads(value or b"")
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MalformedMessageError("not_json", f"the value is not JSON ({error})") from None
+    if not isinstance(record, dict):
+        raise MalformedMessageError("not_json", "the value is not a JSON object")
+    return record
+
+
+def _validate(record: dict[str, Any], event_type: str) -> None:
+    validator = _validator(event_type)
+    error = next(iter(sorted(validator.iter_errors(record), key=str)), None)
+    if error is not None:
+        raise MalformedMessageError("schema_violation", _describe(error))
+
+
+@cache
+def _validator(event_type: str) -> Draft202012Validator:
+    schema = load_schema(f"partner-{event_type.lower()}.v{SCHEMA_VERSION}")
+    return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+def _describe(error: ValidationError) -> str:
+    where = "/".join(str(p) for p in error.absolute_path) or "(the record)"
+    return f"{where}: {error.message}"
+
+
+def _check_consistent(
+    key: bytes | None, record: dict[str, Any], attributes: dict[str, str], event_type: str
+) -> None:
+    partner_id = record["partner_id"]
+    expected = {
+        "key": (key or b"").decode("utf-8", "replace") == partner_id,
+        "ce_subject": attributes.get("subject") == partner_id,
+        "ce_id": attributes.get("id") == f"{partner_id}:{record['version']}",
+        "ce_type": record["type"] == event_type,
+    }
+    wrong = [name for name, ok in expected.items() if not ok]
+    if wrong:
+        raise MalformedMessageError(
+            "inconsistent", f"{', '.join(wrong)} disagree with the event record"
+        )

@@ -1,0 +1,124 @@
+"""Partner events as Kafka records: encoding, and refusing what is not a valid event."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from registry.chain import GENESIS, canonical_json, chain_hash
+from registry.criteria import Criterion
+from registry.messages import (
+    MalformedMessageError,
+    Message,
+    PublishedEvent,
+    decode_event,
+    encode_event,
+)
+from tests.builders import NEXT_MONTH, TODAY, decision, findings, obligation, records_of, registered
+
+
+def history_records() -> list[dict[str, Any]]:
+    partner = registered()
+    partner.evaluate(findings(), [obligation()], decision(), today=TODAY)
+    partner.warn(decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY)
+    partner.terminate(decision(), today=TODAY)
+    return records_of(partner)
+
+
+def published(record: dict[str, Any], sequence: int = 1) -> PublishedEvent:
+    return PublishedEvent(record, position=sequence * 2, sequence=sequence, chain_hash="a" * 64)
+
+
+def with_header(message: Message, name: str, value: bytes | None) -> list[tuple[str, Any]]:
+    return [(n, value if n == name else v) for n, v in message.headers]
+
+
+@pytest.mark.parametrize("index", range(4), ids=["registered", "evaluated", "warned", "terminated"])
+def test_every_event_type_survives_encoding_and_decoding(index: int) -> None:
+    event = published(history_records()[index], sequence=index + 1)
+
+    message = encode_event(event, source="urn:test")
+
+    assert decode_event(message.key, message.value, message.headers) == event
+
+
+def test_canonical_json_sorts_keys_and_drops_white_space() -> None:
+    assert canonical_json({"b": [1, "é"], "a": None}) == '{"a":null,"b":[1,"é"]}'.encode()
+
+
+def test_chain_hash_depends_on_the_previous_hash_and_every_byte_of_the_record() -> None:
+    record = history_records()[0]
+    edited = json.loads(json.dumps(record))
+    edited["reason"] += "."
+
+    assert chain_hash(GENESIS, record) == chain_hash(GENESIS, json.loads(json.dumps(record)))
+    assert chain_hash(GENESIS, record) != chain_hash(GENESIS, edited)
+    assert chain_hash(GENESIS, record) != chain_hash("1" * 64, record)
+
+
+def test_value_that_is_not_json_is_refused() -> None:
+    message = encode_event(published(history_records()[0]), source="urn:test")
+
+    with pytest.raises(MalformedMessageError) as refused:
+        decode_event(message.key, b"\xff not json", message.headers)
+
+    assert refused.value.reason == "not_json"
+
+
+def test_unknown_event_type_is_refused() -> None:
+    message = encode_event(published(history_records()[0]), source="urn:test")
+
+    with pytest.raises(MalformedMessageError) as refused:
+        decode_event(message.key, message.value, with_header(message, "ce_type", b"x.y.z"))
+
+    assert refused.value.reason == "unknown_type"
+
+
+def test_record_failing_its_schema_is_refused_naming_the_field() -> None:
+    record = history_records()[2]
+    record["data"]["deadline"] = "next month"
+    message = encode_event(published(record), source="urn:test")
+
+    with pytest.raises(MalformedMessageError, match="data/deadline") as refused:
+        decode_event(message.key, message.value, message.headers)
+
+    assert refused.value.reason == "schema_violation"
+
+
+def test_record_from_a_future_schema_version_is_refused() -> None:
+    message = encode_event(published(history_records()[0]), source="urn:test")
+
+    with pytest.raises(MalformedMessageError) as refused:
+        decode_event(message.key, message.value, with_header(message, "ce_schemaversion", b"2"))
+
+    assert refused.value.reason == "future_schema_version"
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "reason"),
+    [
+        ("ce_specversion", b"0.3", "bad_header"),
+        ("ce_position", b"-1", "bad_header"),
+        ("ce_sequence", None, "bad_header"),
+        ("ce_chainhash", b"abc", "bad_header"),
+        ("ce_subject", b"someone-else", "inconsistent"),
+    ],
+)
+def test_missing_or_wrong_headers_are_refused(
+    header: str, value: bytes | None, reason: str
+) -> None:
+    message = encode_event(published(history_records()[1]), source="urn:test")
+
+    with pytest.raises(MalformedMessageError) as refused:
+        decode_event(message.key, message.value, with_header(message, header, value))
+
+    assert refused.value.reason == reason
+
+
+def test_key_that_is_not_the_partner_is_refused() -> None:
+    message = encode_event(published(history_records()[0]), source="urn:test")
+
+    with pytest.raises(MalformedMessageError, match="key"):
+        decode_event(b"another-partner", message.value, message.headers)
