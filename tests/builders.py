@@ -16,6 +16,7 @@ from registry.criteria import (
 from registry.decisions import Decision
 from registry.domain import Partner
 from registry.platforms import PlatformDetails
+from registry.records import record_of
 
 TODAY = date(2026, 6, 15)
 YESTERDAY = TODAY - timedelta(days=1)
@@ -64,6 +65,15 @@ def findings(
 def obligation(met: bool = True) -> ObligationCheck:
     """One checked obligation of the agreement."""
     return ObligationCheck("Monthly sales report", met, "Reports reviewed")
+
+
+def records_of(partner: Partner) -> list[dict[str, Any]]:
+    """The public records of the partner's pending events."""
+    records = []
+    for event in partner.collect_events():
+        assert isinstance(event, Partner.Event)
+        records.append(record_of(event).to_json())
+    return records
 
 
 def registered(**overrides: Any) -> Partner:

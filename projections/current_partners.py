@@ -1,0 +1,111 @@
+"""The current-partners read model: one row per partnership, folded from its events.
+
+A pure function of the previous row and the next event record (the public
+JSON form), so the same code feeds the compacted Kafka topic, the database
+read model and the point-in-time register, and can be tested without I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PartnerRow:
+    """A partnership as the public register shows it."""
+
+    partner_id: str
+    name: str
+    legal_form: str
+    exemption_basis: str | None
+    status: str
+    registered_on: str
+    terminated_on: str | None
+    termination_reason: str | None
+    latest_outcome: str | None
+    latest_evaluated_on: str | None
+    open_warnings: tuple[dict[str, Any], ...]
+    version: int
+    position: int
+    updated_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The row as a JSON object (the value on the partner-state topic)."""
+        plain = asdict(self)
+        plain["open_warnings"] = list(self.open_warnings)
+        return plain
+
+
+class ProjectionError(ValueError):
+    """The event cannot follow the row: out of order, or of an unknown type."""
+
+
+def apply(row: PartnerRow | None, record: dict[str, Any], position: int) -> PartnerRow:
+    """The row after one more event of the same partner."""
+    if record["type"] == "Registered":
+        if row is not None:
+            raise ProjectionError(f"partner {record['partner_id']} registered twice")
+        return _registered(record, position)
+    if row is None or record["version"] != row.version + 1:
+        have = "nothing" if row is None else f"version {row.version}"
+        raise ProjectionError(
+            f"event version {record['version']} of partner {record['partner_id']} "
+            f"cannot follow {have}"
+        )
+    moved = replace(
+        row, version=record["version"], position=position, updated_at=record["recorded_at"]
+    )
+    return _changed(moved, record)
+
+
+def _registered(record: dict[str, Any], position: int) -> PartnerRow:
+    data = record["data"]
+    return PartnerRow(
+        partner_id=record["partner_id"],
+        name=data["name"],
+        legal_form=data["legal_form"],
+        exemption_basis=data["exemption_basis"],
+        status="active",
+        registered_on=record["effective_date"],
+        terminated_on=None,
+        termination_reason=None,
+        latest_outcome=None,
+        latest_evaluated_on=None,
+        open_warnings=(),
+        version=record["version"],
+        position=position,
+        updated_at=record["recorded_at"],
+    )
+
+
+def _changed(row: PartnerRow, record: dict[str, Any]) -> PartnerRow:
+    data = record["data"]
+    match record["type"]:
+        case "Evaluated":
+            resolved = set(data["resolved_warnings"])
+            warnings = tuple(w for w in row.open_warnings if w["warning_number"] not in resolved)
+            return _with_status(
+                replace(
+                    row,
+                    latest_outcome=data["outcome"],
+                    latest_evaluated_on=record["effective_date"],
+                    open_warnings=warnings,
+                )
+            )
+        case "Warned":
+            warning = {k: data[k] for k in ("warning_number", "criterion", "obligation")}
+            warning |= {"deadline": data["deadline"], "breach": record["reason"]}
+            return _with_status(replace(row, open_warnings=(*row.open_warnings, warning)))
+        case "Terminated":
+            return replace(
+                row,
+                status="terminated",
+                terminated_on=record["effective_date"],
+                termination_reason=record["reason"],
+            )
+    raise ProjectionError(f"unknown event type {record['type']!r}")
+
+
+def _with_status(row: PartnerRow) -> PartnerRow:
+    return replace(row, status="warned" if row.open_warnings else "active")

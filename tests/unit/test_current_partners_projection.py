@@ -1,0 +1,80 @@
+"""The current-partners row, folded from a partner's events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from projections.current_partners import PartnerRow, ProjectionError, apply
+from registry.criteria import Criterion, Verdict
+from tests.builders import NEXT_MONTH, TODAY, YESTERDAY, decision, findings, records_of, registered
+
+
+def fold(records: list[dict[str, Any]]) -> PartnerRow:
+    row = None
+    for position, record in enumerate(records, start=1):
+        row = apply(row, record, position)
+    assert row is not None
+    return row
+
+
+def test_registered_partner_is_an_active_row() -> None:
+    partner = registered(name="Pintaria")
+
+    row = fold(records_of(partner))
+
+    assert (row.name, row.status, row.version, row.position) == ("Pintaria", "active", 1, 1)
+    assert row.registered_on == YESTERDAY.isoformat()
+    assert row.latest_outcome is None
+
+
+def test_warning_opens_and_compliant_evaluation_closes_it() -> None:
+    partner = registered()
+    partner.warn(
+        decision(reason="Late"), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY
+    )
+    warned = fold(records_of(partner))
+    partner.evaluate(findings(), [], decision(), today=TODAY)
+
+    row = apply(warned, records_of(partner)[-1], position=9)
+
+    assert warned.status == "warned"
+    assert warned.open_warnings[0]["deadline"] == NEXT_MONTH.isoformat()
+    assert warned.open_warnings[0]["breach"] == "Late"
+    assert row.status == "active"
+    assert row.open_warnings == ()
+    assert (row.latest_outcome, row.version, row.position) == ("compliant", 3, 9)
+
+
+def test_non_compliant_evaluation_keeps_warnings_open() -> None:
+    partner = registered()
+    partner.warn(decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY)
+    partner.evaluate(findings(technology=Verdict.FAIL), [], decision(), today=TODAY)
+
+    row = fold(records_of(partner))
+
+    assert row.status == "warned"
+    assert row.latest_outcome == "non_compliant"
+
+
+def test_termination_is_recorded_with_date_and_reason() -> None:
+    partner = registered()
+    partner.terminate(decision(reason="Fraud"), today=TODAY)
+
+    row = fold(records_of(partner))
+
+    assert (row.status, row.terminated_on, row.termination_reason) == (
+        "terminated", YESTERDAY.isoformat(), "Fraud"
+    )  # fmt: skip
+
+
+def test_an_event_that_does_not_follow_the_row_is_refused() -> None:
+    partner = registered()
+    partner.terminate(decision(), today=TODAY)
+    registered_record, terminated_record = records_of(partner)
+
+    with pytest.raises(ProjectionError, match="cannot follow nothing"):
+        apply(None, terminated_record, 2)
+    with pytest.raises(ProjectionError, match="registered twice"):
+        apply(apply(None, registered_record, 1), registered_record, 1)
