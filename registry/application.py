@@ -74,9 +74,7 @@ class PartnerRegistry(Application[UUID]):
 
     def register(self, command: RegisterPartner) -> Recorded:
         """Start a partnership, refusing a platform that already has a live one."""
-        partner = Partner.register(
-            command.platform, command.decision, today=self.today()
-        )
+        partner = Partner.register(command.platform, command.decision, today=self.today())
         claims = self._claims_for(partner)
         try:
             recordings = self.save(partner, *claims)
@@ -150,19 +148,13 @@ class PartnerRegistry(Application[UUID]):
         """Claim the partner's name and number, refusing any held by a live partner."""
         identifiers = [(ClaimKind.NAME, partner.name)]
         if partner.registration_number is not None:
-            identifiers.append(
-                (ClaimKind.REGISTRATION_NUMBER, partner.registration_number)
-            )
+            identifiers.append((ClaimKind.REGISTRATION_NUMBER, partner.registration_number))
         return [self._claim_for(kind, ident, partner.id) for kind, ident in identifiers]
 
-    def _claim_for(
-        self, kind: ClaimKind, identifier: str, partner_id: UUID
-    ) -> PlatformClaim:
+    def _claim_for(self, kind: ClaimKind, identifier: str, partner_id: UUID) -> PlatformClaim:
         claim = self._claim(kind, identifier)
         if claim is None:
-            return PlatformClaim(
-                kind=kind.value, identifier=identifier, partner_id=partner_id
-            )
+            return PlatformClaim(kind=kind.value, identifier=identifier, partner_id=partner_id)
         holder = self._partner(claim.partner_id)
         if holder.status is not Status.TERMINATED:
             raise DuplicatePartnerError(
@@ -206,9 +198,7 @@ class PartnerRegistry(Application[UUID]):
             raise _conflict(partner.name) from error
         return self._recorded(partner, recordings)
 
-    def _recorded(
-        self, partner: Partner, recordings: Sequence[Recording[UUID]]
-    ) -> Recorded:
+    def _recorded(self, partner: Partner, recordings: Sequence[Recording[UUID]]) -> Recorded:
         position, event = next(
             (r.notification.id, r.domain_event)
             for r in reversed(recordings)

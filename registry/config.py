@@ -7,13 +7,14 @@ secret and only ever shown redacted.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from psycopg.conninfo import conninfo_to_dict
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from registry.clock import DEFAULT_TIMEZONE
@@ -32,6 +33,18 @@ class Settings(BaseSettings):
     registry_timezone: str = DEFAULT_TIMEZONE
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    kafka_bootstrap_servers: str | None = None
+    kafka_topic_prefix: str = ""
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
+    cloudevents_source: str = "urn:prakerja:partner-registry"
+    relay_safety_poll_seconds: float = Field(default=5.0, gt=0)
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
 
     @field_validator("database_url")
     @classmethod
@@ -54,12 +67,24 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            msg = (
-                f"REGISTRY_TIMEZONE {value!r} is not an IANA time zone "
-                "such as Asia/Jakarta"
-            )
+            msg = f"REGISTRY_TIMEZONE {value!r} is not an IANA time zone such as Asia/Jakarta"
             raise ValueError(msg) from None
         return value
+
+    @field_validator("kafka_topic_prefix")
+    @classmethod
+    def _legal_prefix(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Za-z0-9._-]+", value):
+            msg = "KAFKA_TOPIC_PREFIX may hold only letters, digits, '.', '_' and '-'"
+            raise ValueError(msg)
+        return value
+
+    def require_kafka(self) -> str:
+        """The bootstrap servers, or a clear refusal when none are configured."""
+        if not self.kafka_bootstrap_servers:
+            msg = "KAFKA_BOOTSTRAP_SERVERS is not set; name the Kafka brokers, e.g. kafka:9092"
+            raise ConfigurationError(msg)
+        return self.kafka_bootstrap_servers
 
     @property
     def uses_postgres(self) -> bool:
@@ -69,6 +94,10 @@ class Settings(BaseSettings):
     def redacted_database_url(self) -> str:
         """The database URL with any password replaced, safe to print or log."""
         return redact_url(self.database_url.get_secret_value())
+
+
+class ConfigurationError(ValueError):
+    """A setting needed by this command is missing or unusable."""
 
 
 def redact_url(url: str) -> str:

@@ -96,9 +96,7 @@ def check_criteria_complete(criteria: Mapping[Criterion, CriterionFinding]) -> N
         )
 
 
-def check_verdicts(
-    criteria: Mapping[Criterion, CriterionFinding], *, exempted: bool
-) -> None:
+def check_verdicts(criteria: Mapping[Criterion, CriterionFinding], *, exempted: bool) -> None:
     """Allow 'exempt' only where an exemption was recorded, and only for legal form."""
     for criterion, finding in criteria.items():
         require_text(f"finding for {criterion.value}", finding.finding)

@@ -90,9 +90,7 @@ class Partner(Aggregate):
         reason: str
 
     @classmethod
-    def register(
-        cls, platform: PlatformDetails, decision: Decision, *, today: date
-    ) -> Partner:
+    def register(cls, platform: PlatformDetails, decision: Decision, *, today: date) -> Partner:
         """Start a partnership for an eligible platform."""
         details = checked_platform(platform)
         decided = checked_decision(decision, today=today)
@@ -271,9 +269,7 @@ class Partner(Aggregate):
         )
 
     @event(Terminated)
-    def _record_termination(
-        self, effective_date: date, actor: str, reason: str
-    ) -> None:
+    def _record_termination(self, effective_date: date, actor: str, reason: str) -> None:
         self.terminated_on = effective_date
         self.termination_reason = reason
 

@@ -20,11 +20,11 @@ _SECRET_KEYS = re.compile(
     r"pass(word)?|secret|token|authori[sz]ation|api[_-]?key|private[_-]?key|database_url|dsn",
     re.IGNORECASE,
 )
-_URL_PASSWORD = re.compile(
-    r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.IGNORECASE
-)
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.IGNORECASE)
 _BEARER = re.compile(r"(?P<head>bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 REDACTED = "[redacted]"
+# Libraries that narrate every connection at INFO; their warnings still show.
+_CHATTY_LIBRARIES = ("kafka",)
 
 
 def redact_secrets(_: Any, __: str, event_dict: EventDict) -> EventDict:
@@ -90,3 +90,5 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
+    for chatty in _CHATTY_LIBRARIES:
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))

@@ -62,9 +62,7 @@ class SeedReport:
 
 def seed_commands() -> list[RegisterPartner]:
     """One registration per platform of the 27 April 2020 report."""
-    decision = Decision(
-        actor=SEED_ACTOR, reason=SEED_REASON, effective_date=REPORT_DATE
-    )
+    decision = Decision(actor=SEED_ACTOR, reason=SEED_REASON, effective_date=REPORT_DATE)
     return [
         RegisterPartner(
             platform=PlatformDetails(

@@ -24,15 +24,12 @@ def require_text(field: str, value: str, max_length: int = MAX_TEXT_LENGTH) -> s
         raise InvalidCommandError(f"The {field} must not be blank.")
     if len(stripped) > max_length:
         raise InvalidCommandError(
-            f"The {field} is {len(stripped)} characters long; "
-            f"the limit is {max_length}."
+            f"The {field} is {len(stripped)} characters long; the limit is {max_length}."
         )
     return stripped
 
 
-def optional_text(
-    field: str, value: str | None, max_length: int = MAX_TEXT_LENGTH
-) -> str | None:
+def optional_text(field: str, value: str | None, max_length: int = MAX_TEXT_LENGTH) -> str | None:
     """Like require_text, but an absent or blank value is recorded as None."""
     if value is None or not value.strip():
         return None

@@ -36,9 +36,7 @@ def postgres_database() -> Iterator[str]:
     finally:
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(name)
-                )
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
 
 
@@ -63,9 +61,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
 def open_registry(database_url: str, **env: str) -> PartnerRegistry:
     """A registry on the given store whose 'today' is the builders' TODAY."""
     settings = Settings(database_url=SecretStr(database_url))
-    return PartnerRegistry(
-        env={**persistence_env(settings), **env}, today=lambda: TODAY
-    )
+    return PartnerRegistry(env={**persistence_env(settings), **env}, today=lambda: TODAY)
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """The ``partner-registry`` command: refusals become messages and exit codes.
 
 Exit codes: 0 done; 1 refused by a rule of the register; 2 bad arguments or
-settings; 3 no such partner; 4 conflict (changed meanwhile); 5 database
-unreachable.
+settings; 3 no such partner; 4 conflict (changed meanwhile, or another relay
+leads); 5 database or Kafka unreachable.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from psycopg import OperationalError as PsycopgOperationalError
 from psycopg_pool import PoolTimeout
 from pydantic import ValidationError
 
-from registry.cli import reads, writes
+from consumers.broker import BrokerUnavailableError
+from consumers.relay_positions import LeadershipLostError
+from registry.cli import reads, services, writes
 from registry.cli.app import app
-from registry.config import Settings
+from registry.config import ConfigurationError, Settings
 from registry.exceptions import (
     ConcurrencyConflictError,
     PartnerNotFoundError,
@@ -25,7 +27,7 @@ from registry.exceptions import (
     StaleVersionError,
 )
 
-__all__ = ["app", "main", "reads", "writes"]
+__all__ = ["app", "main", "reads", "services", "writes"]
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -54,11 +56,15 @@ def main() -> None:
             for e in error.errors()
         )
         _fail(f"invalid settings: {problems}", EXIT_USAGE)
+    except ConfigurationError as error:
+        _fail(str(error), EXIT_USAGE)
+    except BrokerUnavailableError as error:
+        _fail(f"Kafka cannot be reached: {error}", EXIT_UNAVAILABLE)
+    except LeadershipLostError as error:
+        _fail(f"not publishing: {error}", EXIT_CONFLICT)
     except _DATABASE_DOWN as error:
         where = Settings().redacted_database_url()
-        _fail(
-            f"the event store at {where} cannot be reached: {error}", EXIT_UNAVAILABLE
-        )
+        _fail(f"the event store at {where} cannot be reached: {error}", EXIT_UNAVAILABLE)
 
 
 def _exit_code(error: RegistryError) -> int:

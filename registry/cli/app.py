@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,7 +26,7 @@ app = typer.Typer(
 @app.callback()
 def startup(ctx: typer.Context) -> None:
     """Read and validate the settings, then set up logging, before any command."""
-    settings = Settings()
+    settings = Settings(_secrets_dir=os.environ.get("REGISTRY_SECRETS_DIR"))  # type: ignore[call-arg]
     configure_logging(settings.log_format, settings.log_level)
     ctx.obj = settings
 

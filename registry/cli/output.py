@@ -58,8 +58,7 @@ def show_partners(partners: Sequence[PartnerDetails], as_json: bool) -> None:
         return
     if not partners:
         typer.echo(
-            "The register is empty. "
-            "`partner-registry seed` loads the 27 April 2020 register."
+            "The register is empty. `partner-registry seed` loads the 27 April 2020 register."
         )
         return
     table = Table(title=f"Partner platforms ({len(partners)})")
@@ -77,14 +76,10 @@ def show_partners(partners: Sequence[PartnerDetails], as_json: bool) -> None:
     Console().print(table)
 
 
-def show_partner(
-    partner: PartnerDetails, history: Sequence[EventRecord], as_json: bool
-) -> None:
+def show_partner(partner: PartnerDetails, history: Sequence[EventRecord], as_json: bool) -> None:
     """One partner's standing and its whole history."""
     if as_json:
-        emit_json(
-            {"partner": partner.to_json(), "events": [e.to_json() for e in history]}
-        )
+        emit_json({"partner": partner.to_json(), "events": [e.to_json() for e in history]})
         return
     console = Console()
     console.print(Text(f"{partner.name} ({partner.id})", style="bold"))
@@ -104,9 +99,7 @@ def show_partner(
 def show_seed(report: SeedReport, as_json: bool) -> None:
     """Say what the seed recorded and what it found already there."""
     if as_json:
-        emit_json(
-            {"registered": report.registered, "already_present": report.already_present}
-        )
+        emit_json({"registered": report.registered, "already_present": report.already_present})
         return
     typer.echo(
         f"Seed: {len(report.registered)} platforms registered, "
@@ -122,8 +115,7 @@ def _row(p: PartnerDetails) -> tuple[str, ...]:
         else "none yet"
     )
     warnings = ", ".join(
-        f"#{w['warning_number']} due {w['deadline'].isoformat()}"
-        for w in p.open_warnings
+        f"#{w['warning_number']} due {w['deadline'].isoformat()}" for w in p.open_warnings
     )
     legal_form = LEGAL_FORM_LABELS.get(p.legal_form, p.legal_form)
     if p.exemption_basis:
@@ -156,8 +148,7 @@ def _facts(p: PartnerDetails) -> list[tuple[str, str]]:
         ("Exemption basis", p.exemption_basis),
         (
             "Terminated",
-            p.terminated_on
-            and f"{p.terminated_on.isoformat()}: {p.termination_reason}",
+            p.terminated_on and f"{p.terminated_on.isoformat()}: {p.termination_reason}",
         ),
     )
     return facts + [(label, value) for label, value in optional if value]

@@ -14,9 +14,7 @@ from registry.exceptions import PartnerNotFoundError
 _Choice = TypeVar("_Choice", Criterion, Verdict)
 
 CRITERION_FORM = "NAME=VERDICT:FINDING, e.g. technology=pass:'API integration live'"
-OBLIGATION_FORM = (
-    "OBLIGATION=met|unmet:FINDING, e.g. 'monthly report=met:filed on time'"
-)
+OBLIGATION_FORM = "OBLIGATION=met|unmet:FINDING, e.g. 'monthly report=met:filed on time'"
 
 
 def parse_criteria(specs: list[str]) -> dict[Criterion, CriterionFinding]:
@@ -26,9 +24,7 @@ def parse_criteria(specs: list[str]) -> dict[Criterion, CriterionFinding]:
         name, verdict, finding = _split(spec, "--criterion", CRITERION_FORM)
         criterion = _choice(Criterion, name, "--criterion", "criterion")
         if criterion in criteria:
-            raise typer.BadParameter(
-                f"{criterion.value} is given twice", param_hint="--criterion"
-            )
+            raise typer.BadParameter(f"{criterion.value} is given twice", param_hint="--criterion")
         criteria[criterion] = CriterionFinding(
             verdict=_choice(Verdict, verdict, "--criterion", "verdict"), finding=finding
         )
@@ -42,13 +38,10 @@ def parse_obligations(specs: list[str]) -> list[ObligationCheck]:
         obligation, state, finding = _split(spec, "--obligation", OBLIGATION_FORM)
         if state not in ("met", "unmet"):
             raise typer.BadParameter(
-                f"{state!r} must be 'met' or 'unmet' in {spec!r}; "
-                f"use {OBLIGATION_FORM}",
+                f"{state!r} must be 'met' or 'unmet' in {spec!r}; use {OBLIGATION_FORM}",
                 param_hint="--obligation",
             )
-        checks.append(
-            ObligationCheck(obligation=obligation, met=state == "met", finding=finding)
-        )
+        checks.append(ObligationCheck(obligation=obligation, met=state == "met", finding=finding))
     return checks
 
 
@@ -71,9 +64,7 @@ def _split(spec: str, option: str, form: str) -> tuple[str, str, str]:
     head, eq, finding_part = spec.partition("=")
     verdict, colon, finding = finding_part.partition(":")
     if not (eq and colon and head.strip() and finding.strip()):
-        raise typer.BadParameter(
-            f"{spec!r} is not of the form {form}", param_hint=option
-        )
+        raise typer.BadParameter(f"{spec!r} is not of the form {form}", param_hint=option)
     return head.strip(), verdict.strip().lower(), finding.strip()
 
 

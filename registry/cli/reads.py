@@ -24,9 +24,7 @@ def show(ctx: typer.Context, partner: PartnerRef, as_json: AsJson = False) -> No
 @app.command("list")
 def list_partners(
     ctx: typer.Context,
-    status: Annotated[
-        Status | None, typer.Option(help="Only partners with this status.")
-    ] = None,
+    status: Annotated[Status | None, typer.Option(help="Only partners with this status.")] = None,
     as_json: AsJson = False,
 ) -> None:
     """List every partnership ever registered."""

@@ -44,9 +44,7 @@ Actor = Annotated[
         help="Who decides (recorded in the event).",
     ),
 ]
-Reason = Annotated[
-    str, typer.Option(metavar="TEXT", help="Why (recorded in the event).")
-]
+Reason = Annotated[str, typer.Option(metavar="TEXT", help="Why (recorded in the event).")]
 EffectiveDate = Annotated[
     datetime | None,
     typer.Option(
@@ -64,14 +62,10 @@ ExpectedVersion = Annotated[
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-PartnerRef = Annotated[
-    str, typer.Argument(metavar="PARTNER", help="The partner's id or name.")
-]
+PartnerRef = Annotated[str, typer.Argument(metavar="PARTNER", help="The partner's id or name.")]
 
 
-def _decision(
-    actor: str, reason: str, effective: datetime | None, today: date
-) -> Decision:
+def _decision(actor: str, reason: str, effective: datetime | None, today: date) -> Decision:
     return Decision(
         actor=actor,
         reason=reason,
@@ -82,14 +76,10 @@ def _decision(
 @app.command()
 def register(
     ctx: typer.Context,
-    name: Annotated[
-        str, typer.Argument(metavar="NAME", help="The platform's public name.")
-    ],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The platform's public name.")],
     legal_form: Annotated[LegalForm, typer.Option(help="The operator's legal form.")],
     national_coverage: Annotated[YesNo, typer.Option(help="Serves the whole country?")],
-    technology: Annotated[
-        YesNo, typer.Option(help="Runs systems supporting the programme?")
-    ],
+    technology: Annotated[YesNo, typer.Option(help="Runs systems supporting the programme?")],
     open_marketplace: Annotated[
         YesNo, typer.Option(help="Sells training of many independent providers?")
     ],
@@ -102,9 +92,7 @@ def register(
     commission_terms: Annotated[str | None, typer.Option(metavar="TEXT")] = None,
     exemption_basis: Annotated[
         str | None,
-        typer.Option(
-            metavar="TEXT", help="Why a legal form outside the three is accepted."
-        ),
+        typer.Option(metavar="TEXT", help="Why a legal form outside the three is accepted."),
     ] = None,
     as_json: AsJson = False,
 ) -> None:
@@ -132,9 +120,7 @@ def evaluate(
     partner: PartnerRef,
     criterion: Annotated[
         list[str],
-        typer.Option(
-            metavar="SPEC", help=f"One per criterion, all four: {CRITERION_FORM}."
-        ),
+        typer.Option(metavar="SPEC", help=f"One per criterion, all four: {CRITERION_FORM}."),
     ],
     actor: Actor,
     reason: Reason,
@@ -166,17 +152,11 @@ def warn(
     partner: PartnerRef,
     deadline: Annotated[
         datetime,
-        typer.Option(
-            metavar="YYYY-MM-DD", formats=["%Y-%m-%d"], help="Date by which to remedy."
-        ),
+        typer.Option(metavar="YYYY-MM-DD", formats=["%Y-%m-%d"], help="Date by which to remedy."),
     ],
     actor: Actor,
-    reason: Annotated[
-        str, typer.Option(metavar="TEXT", help="The breach found (recorded).")
-    ],
-    criterion: Annotated[
-        Criterion | None, typer.Option(help="The criterion breached.")
-    ] = None,
+    reason: Annotated[str, typer.Option(metavar="TEXT", help="The breach found (recorded).")],
+    criterion: Annotated[Criterion | None, typer.Option(help="The criterion breached.")] = None,
     obligation: Annotated[
         str | None, typer.Option(metavar="TEXT", help="The obligation breached.")
     ] = None,

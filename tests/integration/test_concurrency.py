@@ -85,20 +85,14 @@ def test_racing_registrations_of_one_platform_record_exactly_one(
 ) -> None:
     name = unique_name("Racing")
 
-    outcomes = race(
-        8, lambda: registry.register(RegisterPartner(platform(name=name), decision()))
-    )
+    outcomes = race(8, lambda: registry.register(RegisterPartner(platform(name=name), decision())))
 
     winners = [o for o in outcomes if isinstance(o, Recorded)]
     assert len(winners) == 1
-    assert all(
-        isinstance(o, DuplicatePartnerError) for o in outcomes if o not in winners
-    )
+    assert all(isinstance(o, DuplicatePartnerError) for o in outcomes if o not in winners)
     notifications = registry.recorder.select_notifications(None, 1000)
     events = [registry.mapper.to_domain_event(n) for n in notifications]
-    registered = [
-        e for e in events if isinstance(e, Partner.Registered) and e.name == name
-    ]
+    registered = [e for e in events if isinstance(e, Partner.Registered) and e.name == name]
     claims = [e for e in events if isinstance(e, PlatformClaim.Claimed)]
     assert len(registered) == 1
     assert [c.partner_id for c in claims] == [winners[0].partner_id]

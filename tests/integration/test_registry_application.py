@@ -45,9 +45,7 @@ def test_registered_partner_reads_back_with_its_details_and_history(
 ) -> None:
     recorded = registry.register(
         RegisterPartner(
-            platform(
-                name="Pintaria", registration_number="NIB 123", website="pintaria.com"
-            ),
+            platform(name="Pintaria", registration_number="NIB 123", website="pintaria.com"),
             decision(actor="officer.budi", reason="Signed agreement"),
         )
     )
@@ -70,13 +68,9 @@ def test_registered_partner_reads_back_with_its_details_and_history(
 def test_a_partners_whole_life_is_recorded_in_order(registry: PartnerRegistry) -> None:
     partner_id = registry.register(RegisterPartner(platform(), decision())).partner_id
 
-    registry.evaluate(
-        EvaluatePartner(partner_id, findings(), [obligation()], decision())
-    )
+    registry.evaluate(EvaluatePartner(partner_id, findings(), [obligation()], decision()))
     registry.warn(
-        WarnPartner(
-            partner_id, decision(), deadline=NEXT_MONTH, criterion=Criterion.TECHNOLOGY
-        )
+        WarnPartner(partner_id, decision(), deadline=NEXT_MONTH, criterion=Criterion.TECHNOLOGY)
     )
     last = registry.terminate(TerminatePartner(partner_id, decision(reason="Fraud")))
 
@@ -97,10 +91,7 @@ def test_a_partners_whole_life_is_recorded_in_order(registry: PartnerRegistry) -
 def test_list_gives_every_partnership_in_registration_order_and_filters_by_status(
     registry: PartnerRegistry,
 ) -> None:
-    ids = [
-        registry.register(RegisterPartner(platform(), decision())).partner_id
-        for _ in range(3)
-    ]
+    ids = [registry.register(RegisterPartner(platform(), decision())).partner_id for _ in range(3)]
     registry.terminate(TerminatePartner(ids[1], decision()))
 
     everyone = registry.list_partners()
@@ -113,19 +104,14 @@ def test_list_gives_every_partnership_in_registration_order_and_filters_by_statu
 
 def test_list_pages_through_a_long_register(registry: PartnerRegistry) -> None:
     ids = [
-        registry.register(RegisterPartner(platform(), decision())).partner_id
-        for _ in range(505)
+        registry.register(RegisterPartner(platform(), decision())).partner_id for _ in range(505)
     ]
 
     assert [p.id for p in registry.list_partners()] == ids
 
 
-@pytest.mark.parametrize(
-    "spelling", ["mau belajar apa", "MAUBELAJARAPA", " Mau  Belajar Apa"]
-)
-def test_find_by_name_ignores_case_and_spaces(
-    registry: PartnerRegistry, spelling: str
-) -> None:
+@pytest.mark.parametrize("spelling", ["mau belajar apa", "MAUBELAJARAPA", " Mau  Belajar Apa"])
+def test_find_by_name_ignores_case_and_spaces(registry: PartnerRegistry, spelling: str) -> None:
     register(registry, name="Mau Belajar Apa")
 
     found = registry.find_by_name(spelling)
@@ -161,16 +147,12 @@ def test_platform_whose_partnership_was_terminated_can_start_a_new_one(
     registry: PartnerRegistry,
 ) -> None:
     first = registry.register(
-        RegisterPartner(
-            platform(name="Ruangguru", registration_number="R-1"), decision()
-        )
+        RegisterPartner(platform(name="Ruangguru", registration_number="R-1"), decision())
     ).partner_id
     registry.terminate(TerminatePartner(first, decision()))
 
     second = registry.register(
-        RegisterPartner(
-            platform(name="ruangguru", registration_number="R-1"), decision()
-        )
+        RegisterPartner(platform(name="ruangguru", registration_number="R-1"), decision())
     ).partner_id
 
     assert second != first
@@ -228,9 +210,7 @@ def test_exempted_government_site_is_stored_with_its_basis(
 ) -> None:
     recorded = registry.register(
         RegisterPartner(
-            platform(
-                legal_form=LegalForm.GOVERNMENT_BODY, exemption_basis="Ministry site"
-            ),
+            platform(legal_form=LegalForm.GOVERNMENT_BODY, exemption_basis="Ministry site"),
             decision(),
         )
     )

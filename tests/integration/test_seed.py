@@ -45,9 +45,7 @@ def test_seed_records_the_ministry_site_as_an_exemption_and_nothing_else_as_one(
 
     exempt = [p for p in registry.list_partners() if p.exemption_basis is not None]
 
-    assert [(p.name, p.legal_form) for p in exempt] == [
-        ("Kemnaker.go.id", "government_body")
-    ]
+    assert [(p.name, p.legal_form) for p in exempt] == [("Kemnaker.go.id", "government_body")]
     assert "Ministry of Manpower" in (exempt[0].exemption_basis or "")
 
 

@@ -120,3 +120,20 @@ def test_console_logs_are_readable_lines() -> None:
     assert "event recorded" in output
     assert "partner_id=p-1" in output
     assert not output.lstrip().startswith("{")
+
+
+def test_secrets_are_read_from_files_in_the_secrets_directory(tmp_path: Path) -> None:
+    (tmp_path / "database_url").write_text("postgresql://reg:fromfile@db/registry")
+    (tmp_path / "kafka_sasl_password").write_text("k4fka")
+
+    settings = Settings(_secrets_dir=tmp_path)  # type: ignore[call-arg]
+
+    assert settings.uses_postgres
+    assert settings.database_url.get_secret_value().endswith("fromfile@db/registry")
+    assert settings.kafka_sasl_password is not None
+    assert settings.kafka_sasl_password.get_secret_value() == "k4fka"
+
+
+def test_kafka_settings_refuse_an_unusable_topic_prefix() -> None:
+    with pytest.raises(ValidationError, match="KAFKA_TOPIC_PREFIX"):
+        Settings.model_validate({"kafka_topic_prefix": "bad prefix!"})

@@ -50,9 +50,7 @@ def test_all_criteria_passed_and_obligations_met_is_compliant() -> None:
 def test_a_failed_criterion_makes_the_evaluation_non_compliant() -> None:
     partner = registered()
 
-    partner.evaluate(
-        findings(national_coverage=Verdict.FAIL), [], decision(), today=TODAY
-    )
+    partner.evaluate(findings(national_coverage=Verdict.FAIL), [], decision(), today=TODAY)
 
     event = last_event(partner)
     assert isinstance(event, Partner.Evaluated)
@@ -81,9 +79,7 @@ def test_evaluation_missing_a_criterion_is_refused_naming_it() -> None:
 
 
 def test_exempt_verdict_is_accepted_for_an_exempted_legal_form() -> None:
-    partner = registered(
-        legal_form=LegalForm.GOVERNMENT_BODY, exemption_basis="Ministry site"
-    )
+    partner = registered(legal_form=LegalForm.GOVERNMENT_BODY, exemption_basis="Ministry site")
 
     partner.evaluate(findings(legal_entity=Verdict.EXEMPT), [], decision(), today=TODAY)
 
@@ -97,20 +93,14 @@ def test_exempt_verdict_without_a_recorded_exemption_is_refused() -> None:
     partner = registered()
 
     with pytest.raises(InvalidCommandError, match="no recorded legal-form exemption"):
-        partner.evaluate(
-            findings(legal_entity=Verdict.EXEMPT), [], decision(), today=TODAY
-        )
+        partner.evaluate(findings(legal_entity=Verdict.EXEMPT), [], decision(), today=TODAY)
 
 
 def test_only_the_legal_entity_criterion_can_be_exempted() -> None:
-    partner = registered(
-        legal_form=LegalForm.GOVERNMENT_BODY, exemption_basis="Ministry site"
-    )
+    partner = registered(legal_form=LegalForm.GOVERNMENT_BODY, exemption_basis="Ministry site")
 
     with pytest.raises(InvalidCommandError, match="technology cannot be exempted"):
-        partner.evaluate(
-            findings(technology=Verdict.EXEMPT), [], decision(), today=TODAY
-        )
+        partner.evaluate(findings(technology=Verdict.EXEMPT), [], decision(), today=TODAY)
 
 
 def test_blank_finding_is_refused() -> None:
@@ -126,9 +116,7 @@ def test_evaluation_effective_before_the_partnership_began_is_refused() -> None:
     partner = registered()
 
     with pytest.raises(InvalidCommandError, match="before this partnership began"):
-        partner.evaluate(
-            findings(), [], decision(effective_date=date(2019, 1, 1)), today=TODAY
-        )
+        partner.evaluate(findings(), [], decision(effective_date=date(2019, 1, 1)), today=TODAY)
 
 
 def test_compliant_evaluation_resolves_open_warnings() -> None:
@@ -152,9 +140,7 @@ def test_compliant_evaluation_resolves_open_warnings() -> None:
 
 def test_non_compliant_evaluation_leaves_warnings_open() -> None:
     partner = registered()
-    partner.warn(
-        decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY
-    )
+    partner.warn(decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY)
 
     partner.evaluate(findings(technology=Verdict.FAIL), [], decision(), today=TODAY)
 

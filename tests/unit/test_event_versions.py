@@ -31,9 +31,7 @@ def test_every_event_class_declares_its_schema_version(event_class: type) -> Non
 def a_full_history() -> list[Any]:
     partner = registered()
     partner.evaluate(findings(), [obligation()], decision(), today=TODAY)
-    partner.warn(
-        decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY
-    )
+    partner.warn(decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY)
     partner.terminate(decision(), today=TODAY)
     return list(partner.collect_events())
 

@@ -98,9 +98,7 @@ class PartnerLifecycle(RuleBasedStateMachine):
     def terminate(self, offset: int) -> None:
         effective = self._effective(offset)
         if self._apply(
-            lambda: self.partner.terminate(
-                decision(effective_date=effective), today=TODAY
-            ),
+            lambda: self.partner.terminate(decision(effective_date=effective), today=TODAY),
             valid=self._allowed(effective),
         ):
             self.terminated = True

@@ -34,9 +34,7 @@ def test_eligible_platform_is_registered_active_with_who_why_and_when() -> None:
     assert event.timestamp.tzinfo is not None
 
 
-def test_site_selling_only_its_own_training_belongs_in_the_institution_register() -> (
-    None
-):
+def test_site_selling_only_its_own_training_belongs_in_the_institution_register() -> None:
     details = platform(name="Own Academy", open_marketplace=False)
 
     with pytest.raises(NotAPlatformError, match="training-institution register"):
@@ -110,9 +108,7 @@ def test_exemption_for_an_allowed_legal_form_is_refused() -> None:
         (platform(name="x" * 201), "platform name"),
     ],
 )
-def test_blank_or_overlong_name_is_refused(
-    details: PlatformDetails, field: str
-) -> None:
+def test_blank_or_overlong_name_is_refused(details: PlatformDetails, field: str) -> None:
     with pytest.raises(InvalidCommandError, match=field):
         Partner.register(details, decision(), today=TODAY)
 

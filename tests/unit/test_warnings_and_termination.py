@@ -42,9 +42,7 @@ def test_warnings_are_numbered_per_partner() -> None:
     partner = registered()
 
     for _ in range(3):
-        partner.warn(
-            decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY
-        )
+        partner.warn(decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY)
 
     assert sorted(partner.open_warnings) == [1, 2, 3]
 
@@ -96,9 +94,7 @@ def test_warning_must_concern_exactly_one_criterion_or_obligation(
 def test_termination_records_reason_date_and_deciding_actor() -> None:
     partner = registered()
 
-    partner.terminate(
-        decision(actor="director.rina", reason="Breach not remedied"), today=TODAY
-    )
+    partner.terminate(decision(actor="director.rina", reason="Breach not remedied"), today=TODAY)
 
     event = partner.collect_events()[-1]
     assert isinstance(event, Partner.Terminated)
@@ -134,6 +130,4 @@ def test_termination_in_the_future_is_refused() -> None:
     partner = registered()
 
     with pytest.raises(InvalidCommandError, match="in the future"):
-        partner.terminate(
-            decision(effective_date=TODAY + timedelta(days=1)), today=TODAY
-        )
+        partner.terminate(decision(effective_date=TODAY + timedelta(days=1)), today=TODAY)

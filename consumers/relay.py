@@ -1,0 +1,237 @@
+"""The relay: publishes every stored partner event to Kafka, in store order.
+
+A transactional outbox where the outbox is the event store itself: the relay
+follows the store's notification log from its saved position, sends each
+partner event (and the partner's new state) to Kafka, and saves the new
+position only once Kafka has acknowledged. A crash therefore re-sends,
+never skips; consumers drop re-sent records by position.
+
+Only the leading relay publishes; others wait as hot standbys. When the
+broker is unreachable the relay backs off and retries; when the broker
+comes back without the history (the local broker keeps it in memory only),
+the relay republishes everything from the start.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import structlog
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
+
+from consumers.broker import BrokerUnavailableError
+from consumers.partner_states import PartnerStates
+from consumers.relay_positions import (
+    START,
+    LeadershipLostError,
+    RelayPosition,
+    RelayPositions,
+)
+from consumers.wakeups import Wakeup
+from registry.application import PartnerRegistry
+from registry.chain import chain_hash
+from registry.domain import Partner
+from registry.messages import Message, PublishedEvent, encode_event, encode_state
+from registry.records import record_of
+
+log = structlog.get_logger(__name__)
+
+PARTNER_EVENT_TOPICS = [
+    get_topic(cls)
+    for cls in (Partner.Registered, Partner.Evaluated, Partner.Warned, Partner.Terminated)
+]
+
+
+class Outbound(Protocol):
+    """What the relay needs of Kafka (see ``consumers.broker.KafkaOutbound``)."""
+
+    def send(self, messages: Sequence[tuple[str, Message]]) -> None:
+        """Send and wait for acknowledgement, or raise BrokerUnavailableError."""
+
+    def holds_history(self) -> bool:
+        """Whether the events topic exists and holds any record."""
+
+    def ensure_topics(self) -> None:
+        """Create the declared topics that are missing."""
+
+    def reconnect(self) -> None:
+        """Drop the clients; the next call connects afresh."""
+
+    def close(self) -> None:
+        """Flush and release the clients."""
+
+
+@dataclass(frozen=True)
+class RelayOptions:
+    """Topic names and timing."""
+
+    events_topic: str
+    state_topic: str
+    source: str
+    batch_size: int = 500
+    safety_poll: float = 5.0
+    standby_poll: float = 1.0
+    max_backoff: float = 10.0
+
+
+class Relay:
+    """Publishes the store's partner events to Kafka while it holds the lead."""
+
+    def __init__(
+        self,
+        registry: PartnerRegistry,
+        positions: RelayPositions,
+        wakeup: Wakeup,
+        kafka: Outbound,
+        options: RelayOptions,
+    ) -> None:
+        self._registry = registry
+        self._positions = positions
+        self._wakeup = wakeup
+        self._kafka = kafka
+        self._options = options
+        self._states = PartnerStates(registry)
+        self._position = START
+        self._log = log.bind(topic=options.events_topic)
+
+    def run(self, stop: threading.Event) -> None:
+        """Lead or stand by, publish while leading, until ``stop`` is set."""
+        standing_by = False
+        while not stop.is_set():
+            if not self._positions.try_lead():
+                if not standing_by:
+                    self._log.info("relay standing by: another relay is publishing")
+                    standing_by = True
+                stop.wait(self._options.standby_poll)
+                continue
+            standing_by = False
+            self._log.info("relay leading")
+            try:
+                self._lead(stop)
+            except LeadershipLostError as error:
+                self._log.warning("relay lost the lead", error=str(error))
+                self._states.clear()
+        self.close()
+
+    def close(self) -> None:
+        """Give up the lead and release every connection."""
+        self._positions.close()
+        self._wakeup.close()
+        self._kafka.close()
+
+    def drain(self) -> int:
+        """Publish everything pending, then return how many events were sent."""
+        if not self._positions.try_lead():
+            raise LeadershipLostError("another relay is publishing")
+        self._position = self._positions.load()
+        self._verify_broker()
+        sent = 0
+        while count := self.publish_batch():
+            sent += count
+        return sent
+
+    def _lead(self, stop: threading.Event) -> None:
+        self._position = self._positions.load()
+        self._retrying(stop, self._verify_broker)
+        last_look = time.monotonic()
+        while not stop.is_set():
+            if self._retrying(stop, self.publish_batch):
+                self._wakeup.activity()
+                continue
+            self._sleep_until_news(stop, last_look + self._options.safety_poll)
+            if time.monotonic() - last_look >= self._options.safety_poll:
+                last_look = time.monotonic()
+                self._retrying(stop, self._verify_broker)
+
+    def _sleep_until_news(self, stop: threading.Event, deadline: float) -> None:
+        while not stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._wakeup.wait(min(remaining, 0.5)):
+                return
+
+    def _retrying(self, stop: threading.Event, action: Callable[[], Any]) -> Any:
+        """Run ``action``; while the broker is unreachable, back off and retry."""
+        delay, attempt = 0.5, 1
+        while not stop.is_set():
+            try:
+                return action()
+            except BrokerUnavailableError as error:
+                self._log.warning(
+                    "broker unavailable; retrying", error=str(error), attempt=attempt,
+                    retry_in_seconds=delay,
+                )  # fmt: skip
+                stop.wait(delay)
+                delay, attempt = min(delay * 2, self._options.max_backoff), attempt + 1
+                self._kafka.reconnect()
+                self._states.clear()
+                self._verify_broker_quietly()
+        return None
+
+    def _verify_broker_quietly(self) -> None:
+        try:
+            self._verify_broker()
+        except BrokerUnavailableError:
+            return
+
+    def _verify_broker(self) -> None:
+        """Create missing topics; republish from the start if the history is gone."""
+        if self._position.sequence > 0 and not self._kafka.holds_history():
+            self._log.warning(
+                "broker has lost the published history; republishing from the start",
+                published_before=self._position.sequence,
+            )
+            self._positions.advance(self._position, START)
+            self._position = START
+            self._states.clear()
+        self._kafka.ensure_topics()
+
+    def publish_batch(self) -> int:
+        """Send the next batch of events and advance the position; return its size."""
+        notifications = self._registry.recorder.select_notifications(
+            self._position.notification_id,
+            self._options.batch_size,
+            topics=PARTNER_EVENT_TOPICS,
+            inclusive_of_start=False,
+        )
+        if not notifications:
+            return 0
+        messages, new_position = self._encode(notifications)
+        self._kafka.send(messages)
+        self._positions.advance(self._position, new_position)
+        self._position = new_position
+        self._log.info(
+            "published",
+            events=len(notifications),
+            last_position=new_position.notification_id,
+            last_sequence=new_position.sequence,
+        )
+        return len(notifications)
+
+    def _encode(
+        self, notifications: Sequence[Notification]
+    ) -> tuple[list[tuple[str, Message]], RelayPosition]:
+        options = self._options
+        sequence, chain = self._position.sequence, self._position.chain_hash
+        messages: list[tuple[str, Message]] = []
+        states: dict[str, Message] = {}
+        for notification in notifications:
+            event = self._registry.mapper.to_domain_event(notification)
+            if not isinstance(event, Partner.Event):
+                msg = f"position {notification.id} holds no partner event"
+                raise TypeError(msg)
+            record = record_of(event).to_json()
+            sequence += 1
+            chain = chain_hash(chain, record)
+            published = PublishedEvent(record, notification.id, sequence, chain)
+            messages.append((options.events_topic, encode_event(published, source=options.source)))
+            row = self._states.advance(record, notification.id)
+            states[row.partner_id] = encode_state(
+                row.to_json(), source=options.source, sequence=sequence
+            )
+        messages += [(options.state_topic, message) for message in states.values()]
+        return messages, RelayPosition(notifications[-1].id, sequence, chain)

@@ -1,0 +1,56 @@
+"""Scripted histories for tests that need many kinds of event in the store."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from consumers.relay import PARTNER_EVENT_TOPICS
+from registry.application import PartnerRegistry
+from registry.commands import EvaluatePartner, RegisterPartner, TerminatePartner, WarnPartner
+from registry.criteria import Criterion, Verdict
+from registry.domain import Partner
+from registry.records import record_of
+from tests.builders import NEXT_MONTH, decision, findings, obligation, platform
+
+
+def scripted_history(registry: PartnerRegistry, partners: int = 5) -> list[UUID]:
+    """Partners taken through every kind of event, their events interleaved."""
+    ids = [
+        registry.register(RegisterPartner(platform(), decision())).partner_id
+        for _ in range(partners)
+    ]
+    for partner_id in ids:
+        registry.evaluate(
+            EvaluatePartner(
+                partner_id, findings(technology=Verdict.FAIL), [obligation()], decision()
+            )
+        )
+    for partner_id in ids[::2]:
+        registry.warn(
+            WarnPartner(partner_id, decision(), deadline=NEXT_MONTH, criterion=Criterion.TECHNOLOGY)
+        )
+    registry.evaluate(EvaluatePartner(ids[0], findings(), [], decision()))
+    registry.terminate(TerminatePartner(ids[-1], decision(reason="Breach not remedied")))
+    return ids
+
+
+def more_events(registry: PartnerRegistry, count: int) -> None:
+    """Register ``count`` more partners."""
+    for _ in range(count):
+        registry.register(RegisterPartner(platform(), decision()))
+
+
+def stored_records(registry: PartnerRegistry) -> list[tuple[int, dict[str, Any]]]:
+    """Every partner event in the store as (position, public record), in store order."""
+    found: list[tuple[int, dict[str, Any]]] = []
+    start = 0
+    while page := registry.recorder.select_notifications(
+        start, 1000, topics=PARTNER_EVENT_TOPICS, inclusive_of_start=False
+    ):
+        for notification in page:
+            event = registry.mapper.to_domain_event(notification)
+            assert isinstance(event, Partner.Event)
+            found.append((notification.id, record_of(event).to_json()))
+        start = page[-1].id
+    return found

@@ -1,0 +1,134 @@
+"""The relay as a process: killed at random moments, and replaced by a standby."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from infra.local.broker import LocalBroker
+from registry.application import PartnerRegistry
+from registry.bootstrap import build_relay
+from registry.chain import GENESIS, chain_hash
+from registry.messages import PublishedEvent
+from tests.conftest import open_registry
+from tests.histories import more_events, scripted_history, stored_records
+from tests.kafka_helpers import TopicReader, relay_process, relay_settings, wait_for
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def broker() -> Iterator[LocalBroker]:
+    with LocalBroker() as local:
+        yield local
+
+
+@pytest.fixture
+def writer(database_url: str) -> Iterator[PartnerRegistry]:
+    registry = open_registry(database_url)
+    yield registry
+    registry.close()
+
+
+def drain(database_url: str, broker: LocalBroker, registry: PartnerRegistry) -> None:
+    relay = build_relay(relay_settings(database_url, broker.bootstrap_servers), registry)
+    relay.drain()
+    relay.close()
+
+
+def read_everything(broker: LocalBroker, positions: list[int]) -> list[PublishedEvent]:
+    reader = TopicReader(broker.bootstrap_servers, "partner-events")
+    wanted = set(positions)
+    reader.poll_until(lambda _: wanted <= {e.position for e in reader.events()}, timeout=60)
+    return reader.events()
+
+
+def assert_whole_and_chained(events: list[PublishedEvent], positions: list[int]) -> None:
+    """Every position once after dropping re-sends, numbered 1..N, the chain intact."""
+    by_position: dict[int, list[PublishedEvent]] = defaultdict(list)
+    for event in events:
+        by_position[event.position].append(event)
+    assert sorted(by_position) == positions
+    assert all(all(copy == copies[0] for copy in copies) for copies in by_position.values())
+    ordered = [by_position[p][0] for p in positions]
+    assert [e.sequence for e in ordered] == list(range(1, len(positions) + 1))
+    previous = GENESIS
+    for event in ordered:
+        previous = chain_hash(previous, event.record)
+        assert event.chain_hash == previous
+
+
+@contextmanager
+def steady_writes(database_url: str) -> Iterator[None]:
+    """Commands recorded continuously by another writer while the block runs."""
+    stop = threading.Event()
+
+    def write() -> None:
+        registry = open_registry(database_url)
+        while not stop.is_set():
+            more_events(registry, 1)
+            stop.wait(0.01)
+        registry.close()
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def test_relay_killed_at_random_moments_leaves_no_position_missing(
+    database_url: str, broker: LocalBroker, writer: PartnerRegistry, tmp_path: Path
+) -> None:
+    scripted_history(writer, partners=30)
+    more_events(writer, 1200)
+    chance = random.Random(20261128)
+    kills = 0
+
+    with steady_writes(database_url):
+        for round_number in range(12):
+            relay = relay_process(
+                database_url, broker.bootstrap_servers, tmp_path / f"relay-{round_number}.log",
+                RELAY_BATCH_SIZE="3",
+            )  # fmt: skip
+            wait_for(partial(relay.logged, "relay leading"))
+            time.sleep(chance.uniform(0.05, 0.5))
+            relay.kill()
+            kills += 1
+    drain(database_url, broker, writer)
+
+    positions = [p for p, _ in stored_records(writer)]
+    events = read_everything(broker, positions)
+    resent = len(events) - len(positions)
+    print(f"kills={kills} events={len(positions)} records={len(events)} re-sent={resent}")
+    assert kills >= 10
+    assert_whole_and_chained(events, positions)
+
+
+def test_a_standby_relay_takes_over_when_the_leader_is_killed(
+    database_url: str, broker: LocalBroker, writer: PartnerRegistry, tmp_path: Path
+) -> None:
+    scripted_history(writer)
+    leader = relay_process(database_url, broker.bootstrap_servers, tmp_path / "leader.log")
+    wait_for(lambda: leader.logged("relay leading"))
+    standby = relay_process(database_url, broker.bootstrap_servers, tmp_path / "standby.log")
+    wait_for(lambda: standby.logged("relay standing by: another relay is publishing"))
+
+    leader.kill()
+    more_events(writer, 5)
+
+    positions = [p for p, _ in stored_records(writer)]
+    events = read_everything(broker, positions)
+    assert standby.logged("relay leading")
+    assert standby.stop() == 0
+    assert_whole_and_chained(events, positions)

@@ -1,0 +1,163 @@
+"""Reading topics back in tests, and running a relay beside them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+from pydantic import SecretStr
+
+from consumers.relay import Relay
+from registry.bootstrap import build_relay
+from registry.config import Settings
+from registry.messages import PublishedEvent, decode_event
+from tests.conftest import open_registry
+
+Records = list[Any]
+
+
+class TopicReader:
+    """Reads a whole topic from the beginning, accumulating what arrives."""
+
+    def __init__(self, bootstrap_servers: str, topic: str) -> None:
+        self.topic = topic
+        self.records: Records = []
+        self._consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap_servers, enable_auto_commit=False
+        )
+        self._assigned = False
+
+    def poll_until(self, done: Callable[[Records], bool], timeout: float = 20.0) -> Records:
+        """Poll until ``done(records)`` holds, or fail after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while not done(self.records):
+            if time.monotonic() > deadline:
+                msg = f"{self.topic}: condition not met after {timeout} s ({len(self.records)} records)"
+                raise AssertionError(msg)
+            self._poll()
+        return self.records
+
+    def events(self) -> list[PublishedEvent]:
+        """The records read so far, decoded as partner events."""
+        return [decode_event(r.key, r.value, r.headers) for r in self.records]
+
+    def close(self) -> None:
+        """Release the consumer."""
+        self._consumer.close()
+
+    def _poll(self) -> None:
+        if not self._assigned:
+            partitions = self._consumer.partitions_for_topic(self.topic)
+            if not partitions:
+                time.sleep(0.1)
+                return
+            self._consumer.assign([TopicPartition(self.topic, p) for p in partitions])
+            self._consumer.seek_to_beginning()
+            self._assigned = True
+        for batch in self._consumer.poll(200).values():
+            self.records.extend(batch)
+
+
+def relay_settings(database_url: str, bootstrap_servers: str, **overrides: Any) -> Settings:
+    """Settings for a relay on this store and broker, quick to notice an empty broker."""
+    values: dict[str, Any] = {
+        "database_url": SecretStr(database_url),
+        "kafka_bootstrap_servers": bootstrap_servers,
+        "relay_safety_poll_seconds": 0.5,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@contextmanager
+def running_relay(settings: Settings) -> Iterator[Relay]:
+    """A relay running in a thread of this process until the block ends."""
+    registry = open_registry(settings.database_url.get_secret_value())
+    relay = build_relay(settings, registry)
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield relay
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        registry.close()
+
+
+def sequences(events: list[PublishedEvent]) -> list[int]:
+    """The distinct sequence numbers seen, in order."""
+    return sorted({e.sequence for e in events})
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Wait until ``condition()`` holds, or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            msg = f"condition not met after {timeout} s"
+            raise AssertionError(msg)
+        time.sleep(0.05)
+
+
+CLI = Path(sys.executable).with_name("partner-registry")
+
+
+class ServiceProcess:
+    """A partner-registry command running as its own process, logging JSON to a file."""
+
+    def __init__(self, args: list[str], log_path: Path, env: dict[str, str]) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("ab")
+        full_env = {**os.environ, "LOG_FORMAT": "json", **env}
+        self.process = subprocess.Popen(
+            [str(CLI), *args], env=full_env, stdout=self._log, stderr=self._log
+        )
+
+    def logged(self, event: str) -> bool:
+        """Whether the process has logged a line with this event."""
+        for line in self.log_path.read_text().splitlines():
+            try:
+                if json.loads(line).get("event") == event:
+                    return True
+            except json.JSONDecodeError:
+                continue
+        return False
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to finish anything."""
+        self.process.kill()
+        self.process.wait()
+        self._log.close()
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """SIGTERM, and the exit status once it has stopped."""
+        self.process.terminate()
+        status = self.process.wait(timeout)
+        self._log.close()
+        return status
+
+
+def relay_process(
+    database_url: str, bootstrap_servers: str, log_path: Path, **env: str
+) -> ServiceProcess:
+    """``partner-registry relay`` against this store and broker."""
+    return ServiceProcess(
+        ["relay"],
+        log_path,
+        {
+            "DATABASE_URL": database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
+            "RELAY_SAFETY_POLL_SECONDS": "0.5",
+            **env,
+        },
+    )
