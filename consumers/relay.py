@@ -14,15 +14,18 @@ the relay republishes everything from the start.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import psycopg
 import structlog
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import Notification, PersistenceError
 from eventsourcing.utils import get_topic
+from psycopg_pool import PoolTimeout
 
 from consumers.broker import BrokerUnavailableError
 from consumers.partner_states import PartnerStates
@@ -40,6 +43,13 @@ from registry.messages import Message, PublishedEvent, encode_event, encode_stat
 from registry.records import record_of
 
 log = structlog.get_logger(__name__)
+
+STORE_UNAVAILABLE = (
+    PersistenceError,
+    psycopg.OperationalError,
+    sqlite3.OperationalError,
+    PoolTimeout,
+)
 
 PARTNER_EVENT_TOPICS = [
     get_topic(cls)
@@ -100,23 +110,40 @@ class Relay:
         self._log = log.bind(topic=options.events_topic)
 
     def run(self, stop: threading.Event) -> None:
-        """Lead or stand by, publish while leading, until ``stop`` is set."""
-        standing_by = False
+        """Lead or stand by, publish while leading, until ``stop`` is set.
+
+        Losing the database (a restart, a dropped connection) costs the lead:
+        the relay lets go, waits, and competes for the lead again, so a
+        standby may take over meanwhile and nothing is published twice
+        beyond the batch in flight.
+        """
+        delay = self._options.standby_poll
         while not stop.is_set():
-            if not self._positions.try_lead():
-                if not standing_by:
-                    self._log.info("relay standing by: another relay is publishing")
-                    standing_by = True
-                stop.wait(self._options.standby_poll)
-                continue
-            standing_by = False
-            self._log.info("relay leading")
             try:
-                self._lead(stop)
+                self._lead_or_stand_by(stop)
+                delay = self._options.standby_poll
             except LeadershipLostError as error:
                 self._log.warning("relay lost the lead", error=str(error))
-                self._states.clear()
+            except STORE_UNAVAILABLE as error:
+                self._log.warning(
+                    "event store unavailable; retrying", error=str(error), retry_in_seconds=delay
+                )
+                stop.wait(delay)
+                delay = min(delay * 2, self._options.max_backoff)
+            self._positions.close()
+            self._states.clear()
         self.close()
+
+    def _lead_or_stand_by(self, stop: threading.Event) -> None:
+        standing_by = False
+        while not self._positions.try_lead():
+            if not standing_by:
+                self._log.info("relay standing by: another relay is publishing")
+                standing_by = True
+            if stop.wait(self._options.standby_poll):
+                return
+        self._log.info("relay leading")
+        self._lead(stop)
 
     def close(self) -> None:
         """Give up the lead and release every connection."""

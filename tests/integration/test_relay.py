@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import pytest
 from structlog.testing import capture_logs
 
@@ -22,7 +25,7 @@ from registry.messages import ce_type_of
 from tests.builders import decision, platform
 from tests.conftest import open_registry
 from tests.histories import more_events, scripted_history, stored_records
-from tests.kafka_helpers import TopicReader, relay_settings, running_relay, sequences, wait_for
+from tests.kafka_helpers import CLI, TopicReader, relay_settings, running_relay, sequences, wait_for
 
 pytestmark = pytest.mark.postgres
 
@@ -230,3 +233,85 @@ def test_a_crash_after_kafka_acknowledged_resends_rather_than_skips(
     reader.poll_until(lambda rs: len(rs) >= 10)
     positions = [e.position for e in reader.events()]
     assert sorted(positions) == sorted(2 * [p for p, _ in stored_records(writer)])
+
+
+def test_relay_keeps_publishing_after_losing_its_database_connections(
+    postgres_url: str, broker: LocalBroker
+) -> None:
+    writer = open_registry(postgres_url)
+    more_events(writer, 2)
+    reader = TopicReader(broker.bootstrap_servers, "partner-events")
+    with (
+        capture_logs() as logs,
+        running_relay(relay_settings(postgres_url, broker.bootstrap_servers)),
+    ):
+        reader.poll_until(lambda rs: len(rs) == 2)
+
+        terminate_other_sessions(postgres_url)
+        more_events(writer, 3)
+
+        reader.poll_until(lambda rs: sequences(reader.events()) == [1, 2, 3, 4, 5], timeout=30)
+    events = [e["event"] for e in logs]
+    assert events.count("relay leading") >= 2
+    assert {"relay lost the lead", "event store unavailable; retrying"} & set(events)
+    writer.close()
+
+
+def terminate_other_sessions(url: str) -> None:
+    """Cut every other connection to the test database, as a failover would."""
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+def test_topics_carry_the_configured_prefix(
+    database_url: str, broker: LocalBroker, writer: PartnerRegistry
+) -> None:
+    more_events(writer, 2)
+    settings = relay_settings(database_url, broker.bootstrap_servers, kafka_topic_prefix="staging.")
+
+    relay = build_relay(settings, writer)
+    relay.drain()
+    relay.close()
+
+    reader = TopicReader(broker.bootstrap_servers, "staging.partner-events")
+    assert len(reader.poll_until(lambda rs: len(rs) == 2)) == 2
+    states = TopicReader(broker.bootstrap_servers, "staging.partner-state")
+    assert len(states.poll_until(lambda rs: len(rs) == 2)) == 2
+
+
+def test_relay_command_publishes_pending_events_once(
+    database_url: str, broker: LocalBroker, writer: PartnerRegistry
+) -> None:
+    more_events(writer, 3)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+    }
+
+    first = subprocess.run(
+        [str(CLI), "relay", "--once"], env=env, capture_output=True, text=True, check=False
+    )
+    again = subprocess.run(
+        [str(CLI), "relay", "--once"], env=env, capture_output=True, text=True, check=False
+    )
+
+    assert (first.returncode, first.stdout.strip()) == (0, "Published 3 events.")
+    assert (again.returncode, again.stdout.strip()) == (0, "Published 0 events.")
+
+
+def test_relay_without_a_broker_configured_exits_2_saying_what_is_missing(
+    database_url: str,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+    env["DATABASE_URL"] = database_url
+
+    result = subprocess.run(
+        [str(CLI), "relay"], env=env, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 2
+    assert "KAFKA_BOOTSTRAP_SERVERS is not set" in result.stderr
