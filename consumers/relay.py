@@ -23,8 +23,7 @@ from typing import Any, Protocol
 
 import psycopg
 import structlog
-from eventsourcing.persistence import Notification, PersistenceError
-from eventsourcing.utils import get_topic
+from eventsourcing.persistence import PersistenceError
 from psycopg_pool import PoolTimeout
 
 from consumers.broker import BrokerUnavailableError
@@ -32,15 +31,12 @@ from consumers.partner_states import PartnerStates
 from consumers.relay_positions import (
     START,
     LeadershipLostError,
-    RelayPosition,
     RelayPositions,
 )
 from consumers.wakeups import Wakeup
 from registry.application import PartnerRegistry
-from registry.chain import chain_hash
-from registry.domain import Partner
 from registry.messages import Message, PublishedEvent, encode_event, encode_state
-from registry.records import record_of
+from registry.public_record import read_after
 
 log = structlog.get_logger(__name__)
 
@@ -50,11 +46,6 @@ STORE_UNAVAILABLE = (
     sqlite3.OperationalError,
     PoolTimeout,
 )
-
-PARTNER_EVENT_TOPICS = [
-    get_topic(cls)
-    for cls in (Partner.Registered, Partner.Evaluated, Partner.Warned, Partner.Terminated)
-]
 
 
 class Outbound(Protocol):
@@ -219,46 +210,28 @@ class Relay:
 
     def publish_batch(self) -> int:
         """Send the next batch of events and advance the position; return its size."""
-        notifications = self._registry.recorder.select_notifications(
-            self._position.notification_id,
-            self._options.batch_size,
-            topics=PARTNER_EVENT_TOPICS,
-            inclusive_of_start=False,
-        )
-        if not notifications:
+        events, new_position = read_after(self._registry, self._position, self._options.batch_size)
+        if not events:
             return 0
-        messages, new_position = self._encode(notifications)
-        self._kafka.send(messages)
+        self._kafka.send(self._messages(events))
         self._positions.advance(self._position, new_position)
         self._position = new_position
         self._log.info(
             "published",
-            events=len(notifications),
+            events=len(events),
             last_position=new_position.notification_id,
             last_sequence=new_position.sequence,
         )
-        return len(notifications)
+        return len(events)
 
-    def _encode(
-        self, notifications: Sequence[Notification]
-    ) -> tuple[list[tuple[str, Message]], RelayPosition]:
+    def _messages(self, events: Sequence[PublishedEvent]) -> list[tuple[str, Message]]:
+        """Each event, then the latest state of each partner the batch changed."""
         options = self._options
-        sequence, chain = self._position.sequence, self._position.chain_hash
-        messages: list[tuple[str, Message]] = []
+        messages = [(options.events_topic, encode_event(e, source=options.source)) for e in events]
         states: dict[str, Message] = {}
-        for notification in notifications:
-            event = self._registry.mapper.to_domain_event(notification)
-            if not isinstance(event, Partner.Event):
-                msg = f"position {notification.id} holds no partner event"
-                raise TypeError(msg)
-            record = record_of(event).to_json()
-            sequence += 1
-            chain = chain_hash(chain, record)
-            published = PublishedEvent(record, notification.id, sequence, chain)
-            messages.append((options.events_topic, encode_event(published, source=options.source)))
-            row = self._states.advance(record, notification.id)
+        for event in events:
+            row = self._states.advance(event.record, event.position)
             states[row.partner_id] = encode_state(
-                row.to_json(), source=options.source, sequence=sequence
+                row.to_json(), source=options.source, sequence=event.sequence
             )
-        messages += [(options.state_topic, message) for message in states.values()]
-        return messages, RelayPosition(notifications[-1].id, sequence, chain)
+        return messages + [(options.state_topic, message) for message in states.values()]

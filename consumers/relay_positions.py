@@ -11,21 +11,10 @@ One module per database implements this; the relay sees only this class.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 
-from registry.chain import GENESIS
+from registry.public_record import START, RecordPosition
 
-
-@dataclass(frozen=True)
-class RelayPosition:
-    """The last event published and acknowledged."""
-
-    notification_id: int
-    sequence: int
-    chain_hash: str
-
-
-START = RelayPosition(notification_id=0, sequence=0, chain_hash=GENESIS)
+__all__ = ["START", "LeadershipLostError", "RecordPosition", "RelayPositions"]
 
 
 class LeadershipLostError(RuntimeError):
@@ -40,11 +29,11 @@ class RelayPositions(ABC):
         """Take the lead if no other relay holds it; True while this one holds it."""
 
     @abstractmethod
-    def load(self) -> RelayPosition:
+    def load(self) -> RecordPosition:
         """The position to continue from."""
 
     @abstractmethod
-    def advance(self, expected: RelayPosition, new: RelayPosition) -> None:
+    def advance(self, expected: RecordPosition, new: RecordPosition) -> None:
         """Move from ``expected`` to ``new``, or raise LeadershipLostError."""
 
     @abstractmethod

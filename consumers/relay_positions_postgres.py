@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import psycopg
 
-from consumers.relay_positions import LeadershipLostError, RelayPosition, RelayPositions
+from consumers.relay_positions import LeadershipLostError, RecordPosition, RelayPositions
 
 _CREATE = """
 CREATE TABLE IF NOT EXISTS relay_position (
@@ -60,15 +60,15 @@ class PostgresRelayPositions(RelayPositions):
             self._conn.execute(_SEED, (self._name, self._genesis))
         return self._conn
 
-    def load(self) -> RelayPosition:
+    def load(self) -> RecordPosition:
         """Read the position with the leading connection."""
         row = self._execute(_LOAD, (self._name,)).fetchone()
         if row is None:
             raise LeadershipLostError("the relay position row is missing")
         notification_id, sequence, chain_hash = row
-        return RelayPosition(int(str(notification_id)), int(str(sequence)), str(chain_hash))
+        return RecordPosition(int(str(notification_id)), int(str(sequence)), str(chain_hash))
 
-    def advance(self, expected: RelayPosition, new: RelayPosition) -> None:
+    def advance(self, expected: RecordPosition, new: RecordPosition) -> None:
         """Compare-and-set the position."""
         params = (
             new.notification_id, new.sequence, new.chain_hash, self._name,

@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 from typing import IO
 
-from consumers.relay_positions import LeadershipLostError, RelayPosition, RelayPositions
+from consumers.relay_positions import LeadershipLostError, RecordPosition, RelayPositions
 
 _CREATE = """
 CREATE TABLE IF NOT EXISTS relay_position (
@@ -60,12 +60,12 @@ class SqliteRelayPositions(RelayPositions):
         self._conn.execute(_SEED, (self._name, self._genesis))
         return True
 
-    def load(self) -> RelayPosition:
+    def load(self) -> RecordPosition:
         """Read the position."""
         row = self._connection().execute(_LOAD, (self._name,)).fetchone()
-        return RelayPosition(int(row[0]), int(row[1]), str(row[2]))
+        return RecordPosition(int(row[0]), int(row[1]), str(row[2]))
 
-    def advance(self, expected: RelayPosition, new: RelayPosition) -> None:
+    def advance(self, expected: RecordPosition, new: RecordPosition) -> None:
         """Compare-and-set the position."""
         params = (
             new.notification_id, new.sequence, new.chain_hash, self._name,

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from consumers.relay import PARTNER_EVENT_TOPICS
 from registry.application import PartnerRegistry
 from registry.commands import EvaluatePartner, RegisterPartner, TerminatePartner, WarnPartner
 from registry.criteria import Criterion, Verdict
-from registry.domain import Partner
-from registry.records import record_of
+from registry.public_record import START, read_after
 from tests.builders import NEXT_MONTH, decision, findings, obligation, platform
 
 
@@ -44,13 +42,9 @@ def more_events(registry: PartnerRegistry, count: int) -> None:
 def stored_records(registry: PartnerRegistry) -> list[tuple[int, dict[str, Any]]]:
     """Every partner event in the store as (position, public record), in store order."""
     found: list[tuple[int, dict[str, Any]]] = []
-    start = 0
-    while page := registry.recorder.select_notifications(
-        start, 1000, topics=PARTNER_EVENT_TOPICS, inclusive_of_start=False
-    ):
-        for notification in page:
-            event = registry.mapper.to_domain_event(notification)
-            assert isinstance(event, Partner.Event)
-            found.append((notification.id, record_of(event).to_json()))
-        start = page[-1].id
-    return found
+    position = START
+    while True:
+        events, position = read_after(registry, position, 1000)
+        if not events:
+            return found
+        found += [(e.position, e.record) for e in events]

@@ -1,0 +1,67 @@
+"""The public record: the store's partner events, numbered and chained in store order.
+
+The relay publishes it and the read models can be rebuilt from it; both must
+number and chain the events identically, so this is the one place that does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eventsourcing.utils import get_topic
+
+from registry.application import PartnerRegistry
+from registry.chain import GENESIS, chain_hash
+from registry.domain import Partner
+from registry.messages import PublishedEvent
+from registry.records import record_of
+
+PARTNER_EVENT_TOPICS = [
+    get_topic(cls)
+    for cls in (Partner.Registered, Partner.Evaluated, Partner.Warned, Partner.Terminated)
+]
+
+
+@dataclass(frozen=True)
+class RecordPosition:
+    """How far the public record has been read: store position, sequence, chain hash."""
+
+    notification_id: int
+    sequence: int
+    chain_hash: str
+
+
+START = RecordPosition(notification_id=0, sequence=0, chain_hash=GENESIS)
+
+
+def read_after(
+    registry: PartnerRegistry, position: RecordPosition, limit: int
+) -> tuple[list[PublishedEvent], RecordPosition]:
+    """Up to ``limit`` events after ``position``, and the position after them."""
+    notifications = registry.recorder.select_notifications(
+        position.notification_id, limit, topics=PARTNER_EVENT_TOPICS, inclusive_of_start=False
+    )
+    events = []
+    sequence, chain = position.sequence, position.chain_hash
+    for notification in notifications:
+        event = registry.mapper.to_domain_event(notification)
+        if not isinstance(event, Partner.Event):
+            msg = f"position {notification.id} holds no partner event"
+            raise TypeError(msg)
+        record = record_of(event).to_json()
+        sequence += 1
+        chain = chain_hash(chain, record)
+        events.append(PublishedEvent(record, notification.id, sequence, chain))
+    if not notifications:
+        return events, position
+    return events, RecordPosition(notifications[-1].id, sequence, chain)
+
+
+def count_events(registry: PartnerRegistry) -> int:
+    """How many partner events the store holds (for progress reports)."""
+    total, position = 0, START
+    while True:
+        events, position = read_after(registry, position, 1000)
+        if not events:
+            return total
+        total += len(events)
