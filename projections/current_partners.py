@@ -42,17 +42,28 @@ class ProjectionError(ValueError):
 
 
 def apply(row: PartnerRow | None, record: dict[str, Any], position: int) -> PartnerRow:
-    """The row after one more event of the same partner."""
-    if record["type"] == "Registered":
-        if row is not None:
-            raise ProjectionError(f"partner {record['partner_id']} registered twice")
-        return _registered(record, position)
-    if row is None or record["version"] != row.version + 1:
+    """The row after the partner's next event, refusing one that does not follow."""
+    if record["type"] == "Registered" and row is not None:
+        raise ProjectionError(f"partner {record['partner_id']} registered twice")
+    if record["type"] != "Registered" and (row is None or record["version"] != row.version + 1):
         have = "nothing" if row is None else f"version {row.version}"
         raise ProjectionError(
             f"event version {record['version']} of partner {record['partner_id']} "
             f"cannot follow {have}"
         )
+    return change(row, record, position)
+
+
+def change(row: PartnerRow | None, record: dict[str, Any], position: int) -> PartnerRow:
+    """The row after an event, without checking that versions follow on.
+
+    The register on a past date applies only the events in effect by then,
+    which can skip a version recorded later but effective later still.
+    """
+    if row is None:
+        if record["type"] != "Registered":
+            raise ProjectionError(f"partner {record['partner_id']} was never registered")
+        return _registered(record, position)
     moved = replace(
         row, version=record["version"], position=position, updated_at=record["recorded_at"]
     )

@@ -12,10 +12,13 @@ from consumers.relay_positions_postgres import PostgresRelayPositions
 from consumers.relay_positions_sqlite import SqliteRelayPositions
 from consumers.wakeups import ListenNotify, PollingBackoff, Wakeup
 from infra.topics import EVENTS, STATE, declared_topics
+from projections.store import ReadModelStore
+from projections.store_postgres import PostgresReadModelStore
+from projections.store_sqlite import SqliteReadModelStore
 from registry.application import PartnerRegistry
 from registry.chain import GENESIS
 from registry.clock import today_in
-from registry.config import Settings, persistence_env
+from registry.config import Settings, is_postgres, persistence_env, sqlite_path
 
 
 def build_registry(settings: Settings) -> PartnerRegistry:
@@ -47,7 +50,7 @@ def build_relay(settings: Settings, registry: PartnerRegistry) -> Relay:
 def _relay_positions(settings: Settings, name: str) -> RelayPositions:
     if settings.uses_postgres:
         return PostgresRelayPositions(settings.database_url.get_secret_value(), name, GENESIS)
-    path = persistence_env(settings)["SQLITE_DBNAME"]
+    path = sqlite_path(settings.database_url.get_secret_value())
     return SqliteRelayPositions(path, name, GENESIS)
 
 
@@ -56,3 +59,13 @@ def _wakeup(settings: Settings, registry: PartnerRegistry) -> Wakeup:
         channel = str(getattr(registry.recorder, "channel_name", "partnerregistry_events"))
         return ListenNotify(settings.database_url.get_secret_value(), channel)
     return PollingBackoff()
+
+
+def build_read_models(settings: Settings) -> ReadModelStore:
+    """The read-model store, with its tables created if missing."""
+    url = settings.read_models_url
+    store: ReadModelStore = (
+        PostgresReadModelStore(url) if is_postgres(url) else SqliteReadModelStore(sqlite_path(url))
+    )
+    store.setup()
+    return store

@@ -30,8 +30,13 @@ def canonical_json(value: Any) -> bytes:
 
 def chain_hash(previous: str, record: dict[str, Any]) -> str:
     """The hash of an entry, given the previous entry's hash and its record."""
+    return chain_hash_of_canonical(previous, canonical_json(record))
+
+
+def chain_hash_of_canonical(previous: str, canonical: bytes) -> str:
+    """The same hash, for a record already in canonical form (as the audit trail keeps it)."""
     digest = hashlib.sha256()
     digest.update(previous.encode("ascii"))
     digest.update(b"\n")
-    digest.update(canonical_json(record))
+    digest.update(canonical)
     return digest.hexdigest()

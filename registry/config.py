@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     database_url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
+    read_model_database_url: SecretStr | None = None
     registry_timezone: str = DEFAULT_TIMEZONE
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -46,9 +47,11 @@ class Settings(BaseSettings):
     relay_safety_poll_seconds: float = Field(default=5.0, gt=0)
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
 
-    @field_validator("database_url")
+    @field_validator("database_url", "read_model_database_url")
     @classmethod
-    def _known_database(cls, value: SecretStr) -> SecretStr:
+    def _known_database(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
         url = value.get_secret_value()
         if not url.startswith((*_POSTGRES_SCHEMES, _SQLITE_SCHEME)):
             msg = (
@@ -91,6 +94,12 @@ class Settings(BaseSettings):
         """Whether the event store is PostgreSQL rather than SQLite."""
         return self.database_url.get_secret_value().startswith(_POSTGRES_SCHEMES)
 
+    @property
+    def read_models_url(self) -> str:
+        """Where the read models live: their own URL, or the event store's database."""
+        chosen = self.read_model_database_url or self.database_url
+        return chosen.get_secret_value()
+
     def redacted_database_url(self) -> str:
         """The database URL with any password replaced, safe to print or log."""
         return redact_url(self.database_url.get_secret_value())
@@ -109,14 +118,24 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def sqlite_path(url: str) -> str:
+    """The file of an sqlite:/// URL, its folder created if missing."""
+    path = Path(url[len(_SQLITE_SCHEME) :])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+def is_postgres(url: str) -> bool:
+    """Whether a database URL names PostgreSQL."""
+    return url.startswith(_POSTGRES_SCHEMES)
+
+
 def persistence_env(settings: Settings) -> dict[str, str]:
     """The eventsourcing library's environment for the configured database."""
     url = settings.database_url.get_secret_value()
     if settings.uses_postgres:
         return _postgres_env(url)
-    path = Path(url[len(_SQLITE_SCHEME) :])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": sqlite_path(url)}
 
 
 def _postgres_env(url: str) -> dict[str, str]:

@@ -15,7 +15,9 @@ import pytest
 from psycopg import sql
 from pydantic import SecretStr
 
+from projections.store import ReadModelStore
 from registry.application import PartnerRegistry
+from registry.bootstrap import build_read_models
 from registry.config import Settings, persistence_env
 from tests.builders import TODAY
 
@@ -72,3 +74,13 @@ def registry(database_url: str) -> Iterator[PartnerRegistry]:
         yield app
     finally:
         app.close()
+
+
+@pytest.fixture
+def read_models(database_url: str) -> Iterator[ReadModelStore]:
+    """The read-model store on the store of this run of the test."""
+    store = build_read_models(Settings(database_url=SecretStr(database_url)))
+    try:
+        yield store
+    finally:
+        store.close()

@@ -8,6 +8,7 @@ from uuid import UUID
 from registry.application import PartnerRegistry
 from registry.commands import EvaluatePartner, RegisterPartner, TerminatePartner, WarnPartner
 from registry.criteria import Criterion, Verdict
+from registry.messages import PublishedEvent
 from registry.public_record import START, read_after
 from tests.builders import NEXT_MONTH, decision, findings, obligation, platform
 
@@ -48,3 +49,10 @@ def stored_records(registry: PartnerRegistry) -> list[tuple[int, dict[str, Any]]
         if not events:
             return found
         found += [(e.position, e.record) for e in events]
+
+
+def published_history(registry: PartnerRegistry, partners: int = 5) -> list[PublishedEvent]:
+    """A scripted history as the relay would publish it: numbered and chained."""
+    scripted_history(registry, partners)
+    events, _ = read_after(registry, START, 100_000)
+    return events

@@ -1,0 +1,147 @@
+"""The read models' tables and statements, valid on both PostgreSQL and SQLite.
+
+Placeholders are ``?``; the PostgreSQL store turns them into ``%s``. Table
+names are formatted in from ``TableSet`` (our own constants, never input),
+so a rebuild can fill a second set of tables and swap it in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TableSet:
+    """The names of one complete set of read-model tables."""
+
+    partners: str
+    audit: str
+    chain: str
+
+    @property
+    def audit_index(self) -> str:
+        """The name of the audit trail's by-partner index."""
+        return f"{self.audit}_by_partner"
+
+
+LIVE = TableSet(partners="rm_partners", audit="rm_audit_trail", chain="rm_chain")
+NEXT = TableSet(partners="rm_partners_next", audit="rm_audit_trail_next", chain="rm_chain_next")
+
+PARTNER_COLUMNS = (
+    "partner_id", "name", "legal_form", "exemption_basis", "status", "registered_on",
+    "terminated_on", "termination_reason", "latest_outcome", "latest_evaluated_on",
+    "open_warnings", "version", "position", "updated_at",
+)  # fmt: skip
+AUDIT_COLUMNS = (
+    "sequence", "position", "partner_id", "version", "event_type", "actor", "reason",
+    "recorded_at", "effective_date", "body", "chain_hash",
+)  # fmt: skip
+
+
+def create_tables(tables: TableSet) -> list[str]:
+    """Statements creating one table set (if missing)."""
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {tables.partners} (
+            partner_id TEXT PRIMARY KEY, name TEXT NOT NULL, legal_form TEXT NOT NULL,
+            exemption_basis TEXT, status TEXT NOT NULL, registered_on TEXT NOT NULL,
+            terminated_on TEXT, termination_reason TEXT, latest_outcome TEXT,
+            latest_evaluated_on TEXT, open_warnings TEXT NOT NULL, version BIGINT NOT NULL,
+            position BIGINT NOT NULL, updated_at TEXT NOT NULL)""",
+        f"""CREATE TABLE IF NOT EXISTS {tables.audit} (
+            sequence BIGINT PRIMARY KEY, position BIGINT NOT NULL, partner_id TEXT NOT NULL,
+            version BIGINT NOT NULL, event_type TEXT NOT NULL, actor TEXT NOT NULL,
+            reason TEXT NOT NULL, recorded_at TEXT NOT NULL, effective_date TEXT NOT NULL,
+            body TEXT NOT NULL, chain_hash TEXT NOT NULL)""",
+        f"CREATE INDEX IF NOT EXISTS {tables.audit_index} ON {tables.audit} (partner_id, version)",
+        f"""CREATE TABLE IF NOT EXISTS {tables.chain} (
+            id INTEGER PRIMARY KEY CHECK (id = 1), sequence BIGINT NOT NULL,
+            chain_hash TEXT NOT NULL)""",
+        f"""INSERT INTO {tables.chain} (id, sequence, chain_hash) VALUES (1, 0, ?)
+            ON CONFLICT (id) DO NOTHING""",
+    ]
+
+
+CREATE_SHARED = [
+    """CREATE TABLE IF NOT EXISTS rm_consumer (
+        topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset BIGINT NOT NULL,
+        end_offset BIGINT, updated_at TEXT NOT NULL, PRIMARY KEY (topic, partition))""",
+    """CREATE TABLE IF NOT EXISTS rm_generation (
+        id INTEGER PRIMARY KEY CHECK (id = 1), generation BIGINT NOT NULL)""",
+    "INSERT INTO rm_generation (id, generation) VALUES (1, 1) ON CONFLICT (id) DO NOTHING",
+]
+
+
+def drop_tables(tables: TableSet) -> list[str]:
+    """Statements dropping one table set."""
+    return [
+        f"DROP TABLE IF EXISTS {name}" for name in (tables.partners, tables.audit, tables.chain)
+    ]
+
+
+def swap_in(fresh: TableSet, live: TableSet) -> list[str]:
+    """Statements replacing the live tables by the fresh ones (inside one transaction)."""
+    return [
+        *drop_tables(live),
+        f"ALTER TABLE {fresh.partners} RENAME TO {live.partners}",
+        f"ALTER TABLE {fresh.audit} RENAME TO {live.audit}",
+        f"ALTER TABLE {fresh.chain} RENAME TO {live.chain}",
+        f"DROP INDEX IF EXISTS {fresh.audit_index}",
+        f"CREATE INDEX IF NOT EXISTS {live.audit_index} ON {live.audit} (partner_id, version)",
+    ]
+
+
+def upsert_partner(tables: TableSet) -> str:
+    """Insert a partner row, or replace the existing one."""
+    columns = ", ".join(PARTNER_COLUMNS)
+    marks = ", ".join("?" for _ in PARTNER_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in PARTNER_COLUMNS[1:])
+    return (
+        f"INSERT INTO {tables.partners} ({columns}) VALUES ({marks}) "
+        f"ON CONFLICT (partner_id) DO UPDATE SET {updates}"
+    )
+
+
+def insert_entry(tables: TableSet) -> str:
+    """Insert an audit entry."""
+    marks = ", ".join("?" for _ in AUDIT_COLUMNS)
+    return f"INSERT INTO {tables.audit} ({', '.join(AUDIT_COLUMNS)}) VALUES ({marks})"
+
+
+def select_partners(tables: TableSet, where: str = "") -> str:
+    """Partner rows, optionally filtered."""
+    return f"SELECT {', '.join(PARTNER_COLUMNS)} FROM {tables.partners} {where}"
+
+
+def select_entries(tables: TableSet, where: str = "") -> str:
+    """Audit entries, optionally filtered."""
+    return f"SELECT {', '.join(AUDIT_COLUMNS)} FROM {tables.audit} {where}"
+
+
+SAVE_OFFSET = """INSERT INTO rm_consumer (topic, partition, next_offset, updated_at)
+    VALUES (?, ?, ?, ?) ON CONFLICT (topic, partition)
+    DO UPDATE SET next_offset = excluded.next_offset, updated_at = excluded.updated_at"""
+SAVE_END_OFFSET = """UPDATE rm_consumer SET end_offset = ?, updated_at = ?
+    WHERE topic = ? AND partition = ?"""
+
+
+def select_chain(tables: TableSet, suffix: str = "") -> str:
+    """The chain head; ``suffix`` may lock it (FOR UPDATE)."""
+    return f"SELECT sequence, chain_hash FROM {tables.chain}{suffix}"
+
+
+def update_chain(tables: TableSet) -> str:
+    """Move the chain head."""
+    return f"UPDATE {tables.chain} SET sequence = ?, chain_hash = ? WHERE id = 1"
+
+
+def select_generation(suffix: str = "") -> str:
+    """The generation of the live tables; ``suffix`` may lock it (FOR SHARE)."""
+    return f"SELECT generation FROM rm_generation{suffix}"
+
+
+def verified_after(tables: TableSet) -> str:
+    """The clause selecting verified entries after a sequence, up to a limit."""
+    return (
+        f"WHERE sequence > ? AND sequence <= (SELECT sequence FROM {tables.chain}) "
+        "ORDER BY sequence LIMIT ?"
+    )

@@ -1,0 +1,342 @@
+"""The read models in a database: current partners, audit trail, chain head, offsets.
+
+A batch of events, the chain check and the consumer offsets are written in
+one transaction, so a crash can neither apply an event twice nor skip one,
+and a re-sent record (same sequence) is recognised and ignored. The SQL is
+shared (``projections.sql``); one small module per database supplies the
+connection and the few differences (``store_postgres``, ``store_sqlite``).
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from more_itertools import chunked
+
+from projections import sql
+from projections.audit_trail import (
+    GENESIS_HEAD,
+    AuditEntry,
+    ChainHead,
+    entry_of,
+    extend,
+    verify_trail,
+)
+from projections.current_partners import PartnerRow, apply
+from projections.sql import LIVE, NEXT, TableSet
+from registry.chain import GENESIS
+from registry.messages import PublishedEvent
+
+Offsets = Mapping[tuple[str, int], int]
+_PAGE = 1000
+
+
+class ConflictingRecordError(Exception):
+    """A record re-uses a sequence already in the trail with different content."""
+
+    def __init__(self, sequence: int) -> None:
+        super().__init__(
+            f"a record with sequence {sequence} differs from the entry already in the "
+            "audit trail: one of them was altered"
+        )
+        self.sequence = sequence
+
+
+class ModelsRebuiltError(Exception):
+    """The read models were rebuilt and swapped in since this consumer last wrote."""
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one batch did to the read models."""
+
+    new: int
+    duplicates: int
+    chain_head: ChainHead
+
+
+@dataclass(frozen=True)
+class ConsumerStatus:
+    """How far a consumer has read one partition, and how far behind it is."""
+
+    topic: str
+    partition: int
+    next_offset: int
+    end_offset: int | None
+    updated_at: str
+
+    @property
+    def lag(self) -> int | None:
+        """Records not yet read, as far as the broker's end offset tells."""
+        return None if self.end_offset is None else max(self.end_offset - self.next_offset, 0)
+
+
+class Tx(ABC):
+    """One open transaction on the read-model database."""
+
+    @abstractmethod
+    def execute(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a statement (``?`` placeholders) and return any rows."""
+
+    @abstractmethod
+    def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run a statement once per row of parameters."""
+
+
+class ReadModelStore(ABC):
+    """Writes and reads the read models; see the module docstring."""
+
+    lock_suffix = ""
+    share_suffix = ""
+    retryable: tuple[type[Exception], ...] = ()
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[Tx]:
+        """A write transaction (serialised against other writers where needed)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connections."""
+
+    def setup(self) -> None:
+        """Create the live tables if they do not exist."""
+        with self.transaction() as tx:
+            self._create(tx, LIVE)
+            for statement in sql.CREATE_SHARED:
+                tx.execute(statement)
+
+    def generation(self) -> int:
+        """How many times the models have been swapped in (1 at first)."""
+        with self.transaction() as tx:
+            return int(tx.execute("SELECT generation FROM rm_generation")[0][0])
+
+    def apply(self, events: Sequence[PublishedEvent], offsets: Offsets, generation: int) -> Applied:
+        """Apply a batch and save the offsets after it, all or nothing.
+
+        Two consumers briefly owning one partition (during a rebalance) can
+        collide on a row; the loser's transaction is retried, and then sees
+        the winner's rows as duplicates.
+        """
+        for _ in range(2):
+            try:
+                return self._apply_batch(events, offsets, generation)
+            except self.retryable:
+                continue
+        return self._apply_batch(events, offsets, generation)
+
+    def _apply_batch(
+        self, events: Sequence[PublishedEvent], offsets: Offsets, generation: int
+    ) -> Applied:
+        with self.transaction() as tx:
+            self._check_generation(tx, generation)
+            applied = self._apply(tx, LIVE, events)
+            self._save_offsets(tx, offsets)
+            self.announce_change(tx)
+            return applied
+
+    @abstractmethod
+    def announce_change(self, tx: Tx) -> None:
+        """Tell listeners (feed publisher, API) that the models changed."""
+
+    def offsets(self, topic: str) -> dict[int, int]:
+        """The saved next offset of each partition of the topic."""
+        with self.transaction() as tx:
+            rows = tx.execute(
+                "SELECT partition, next_offset FROM rm_consumer WHERE topic = ?", (topic,)
+            )
+        return {int(partition): int(offset) for partition, offset in rows}
+
+    def save_end_offsets(self, topic: str, ends: Mapping[int, int]) -> None:
+        """Remember the broker's end offsets, for the lag report."""
+        now = _now()
+        with self.transaction() as tx:
+            tx.executemany(sql.SAVE_END_OFFSET, [(end, now, topic, p) for p, end in ends.items()])
+
+    def consumer_status(self) -> list[ConsumerStatus]:
+        """Offsets, end offsets and lag of every partition consumed."""
+        with self.transaction() as tx:
+            rows = tx.execute(
+                "SELECT topic, partition, next_offset, end_offset, updated_at FROM rm_consumer "
+                "ORDER BY topic, partition"
+            )
+        return [ConsumerStatus(str(t), int(p), int(n), e, str(u)) for t, p, n, e, u in rows]
+
+    def chain_head(self) -> ChainHead:
+        """The last verified entry of the audit trail."""
+        with self.transaction() as tx:
+            return self._chain_head(tx, LIVE, lock=False)
+
+    def partner(self, partner_id: str) -> PartnerRow | None:
+        """One partner's row."""
+        with self.transaction() as tx:
+            rows = tx.execute(sql.select_partners(LIVE, "WHERE partner_id = ?"), (partner_id,))
+        return _partner_row(rows[0]) if rows else None
+
+    def partners(self, where: str = "", params: Sequence[Any] = ()) -> list[PartnerRow]:
+        """Partner rows; ``where`` is a fixed clause with ``?`` placeholders."""
+        with self.transaction() as tx:
+            return [_partner_row(r) for r in tx.execute(sql.select_partners(LIVE, where), params)]
+
+    def entries(self, where: str = "", params: Sequence[Any] = ()) -> list[AuditEntry]:
+        """Audit entries; ``where`` is a fixed clause with ``?`` placeholders."""
+        with self.transaction() as tx:
+            return [_entry(r) for r in tx.execute(sql.select_entries(LIVE, where), params)]
+
+    def verified_entries(self, after: int, limit: int) -> list[AuditEntry]:
+        """Entries of the verified trail after a sequence number, in order."""
+        return self.entries(sql.verified_after(LIVE), (after, limit))
+
+    def verify(self) -> ChainHead:
+        """Recompute the whole stored trail's chain; raise ChainBrokenError if altered."""
+        return verify_trail(self._all_entries())
+
+    def rebuild(
+        self,
+        events: Iterable[PublishedEvent],
+        offsets: Offsets,
+        on_progress: Callable[[int], None] = lambda _: None,
+    ) -> ChainHead:
+        """Build fresh tables from ``events``, then swap them in at once."""
+        with self.transaction() as tx:
+            for statement in sql.drop_tables(NEXT):
+                tx.execute(statement)
+            self._create(tx, NEXT)
+        head = GENESIS_HEAD
+        for batch in chunked(events, _PAGE):
+            with self.transaction() as tx:
+                head = self._apply(tx, NEXT, batch).chain_head
+            on_progress(len(batch))
+        with self.transaction() as tx:
+            tx.execute("UPDATE rm_generation SET generation = generation + 1")
+            for statement in sql.swap_in(NEXT, LIVE):
+                tx.execute(statement)
+            tx.execute("DELETE FROM rm_consumer")
+            self._save_offsets(tx, offsets)
+        return head
+
+    def _create(self, tx: Tx, tables: TableSet) -> None:
+        for statement in sql.create_tables(tables):
+            tx.execute(statement, (GENESIS,) if "INSERT" in statement else ())
+
+    def _check_generation(self, tx: Tx, generation: int) -> None:
+        current = int(tx.execute(sql.select_generation(self.share_suffix))[0][0])
+        if current != generation:
+            raise ModelsRebuiltError
+
+    def _apply(self, tx: Tx, tables: TableSet, events: Sequence[PublishedEvent]) -> Applied:
+        fresh = self._new_entries(tx, tables, events)
+        tx.executemany(sql.insert_entry(tables), [_entry_params(e) for _, e in fresh])
+        self._apply_to_partners(tx, tables, [event for event, _ in fresh])
+        head = self._extend_chain(tx, tables)
+        return Applied(new=len(fresh), duplicates=len(events) - len(fresh), chain_head=head)
+
+    def _new_entries(
+        self, tx: Tx, tables: TableSet, events: Sequence[PublishedEvent]
+    ) -> list[tuple[PublishedEvent, AuditEntry]]:
+        """The events not yet in the trail; a known sequence must be the same entry."""
+        known: dict[int, AuditEntry] = {}
+        for chunk in chunked(sorted({e.sequence for e in events}), 500):
+            marks = ", ".join("?" for _ in chunk)
+            rows = tx.execute(sql.select_entries(tables, f"WHERE sequence IN ({marks})"), chunk)
+            known.update((int(r[0]), _entry(r)) for r in rows)
+        fresh = []
+        for event in events:
+            entry = entry_of(event)
+            if entry.sequence in known:
+                if known[entry.sequence] != entry:
+                    raise ConflictingRecordError(entry.sequence)
+                continue
+            known[entry.sequence] = entry
+            fresh.append((event, entry))
+        return fresh
+
+    def _apply_to_partners(
+        self, tx: Tx, tables: TableSet, events: Sequence[PublishedEvent]
+    ) -> None:
+        ids = sorted({e.partner_id for e in events})
+        rows: dict[str, PartnerRow] = {}
+        for chunk in chunked(ids, 500):
+            marks = ", ".join("?" for _ in chunk)
+            found = tx.execute(sql.select_partners(tables, f"WHERE partner_id IN ({marks})"), chunk)
+            rows.update((str(r[0]), _partner_row(r)) for r in found)
+        changed: set[str] = set()
+        for event in events:
+            row = rows.get(event.partner_id)
+            if row is not None and event.record["version"] <= row.version:
+                continue
+            rows[event.partner_id] = apply(row, event.record, event.position)
+            changed.add(event.partner_id)
+        tx.executemany(
+            sql.upsert_partner(tables), [_partner_params(rows[p]) for p in sorted(changed)]
+        )
+
+    def _extend_chain(self, tx: Tx, tables: TableSet) -> ChainHead:
+        head = start = self._chain_head(tx, tables, lock=True)
+        while True:
+            page = [
+                _entry(r)
+                for r in tx.execute(
+                    sql.select_entries(tables, "WHERE sequence > ? ORDER BY sequence LIMIT ?"),
+                    (head.sequence, _PAGE),
+                )
+            ]
+            extended = extend(head, page)
+            if extended == head or len(page) < _PAGE or extended.sequence < page[-1].sequence:
+                head = extended
+                break
+            head = extended
+        if head != start:
+            tx.execute(sql.update_chain(tables), (head.sequence, head.chain_hash))
+        return head
+
+    def _chain_head(self, tx: Tx, tables: TableSet, *, lock: bool) -> ChainHead:
+        suffix = self.lock_suffix if lock else ""
+        row = tx.execute(sql.select_chain(tables, suffix))[0]
+        return ChainHead(int(row[0]), str(row[1]))
+
+    def _save_offsets(self, tx: Tx, offsets: Offsets) -> None:
+        now = _now()
+        tx.executemany(
+            sql.SAVE_OFFSET,
+            [(topic, partition, offset, now) for (topic, partition), offset in offsets.items()],
+        )
+
+    def _all_entries(self) -> Iterator[AuditEntry]:
+        after = 0
+        while page := self.entries("WHERE sequence > ? ORDER BY sequence LIMIT ?", (after, _PAGE)):
+            yield from page
+            after = page[-1].sequence
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _partner_row(row: Sequence[Any]) -> PartnerRow:
+    values = dict(zip(sql.PARTNER_COLUMNS, row, strict=True))
+    values["open_warnings"] = tuple(json.loads(values["open_warnings"]))
+    values["version"], values["position"] = int(values["version"]), int(values["position"])
+    return PartnerRow(**values)
+
+
+def _partner_params(row: PartnerRow) -> tuple[Any, ...]:
+    values = row.to_json()
+    values["open_warnings"] = json.dumps(values["open_warnings"], sort_keys=True)
+    return tuple(values[c] for c in sql.PARTNER_COLUMNS)
+
+
+def _entry(row: Sequence[Any]) -> AuditEntry:
+    values = dict(zip(sql.AUDIT_COLUMNS, row, strict=True))
+    for name in ("sequence", "position", "version"):
+        values[name] = int(values[name])
+    return AuditEntry(**values)
+
+
+def _entry_params(entry: AuditEntry) -> tuple[Any, ...]:
+    return tuple(getattr(entry, c) for c in sql.AUDIT_COLUMNS)

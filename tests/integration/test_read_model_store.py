@@ -1,0 +1,189 @@
+"""The read models in a real database: exactly once, chain-checked, rebuilt atomically."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date
+from uuid import UUID
+
+import pytest
+
+from projections.audit_trail import ChainBrokenError
+from projections.point_in_time import register_as_of
+from projections.store import ConflictingRecordError, ModelsRebuiltError, ReadModelStore
+from registry.application import PartnerRegistry
+from registry.chain import chain_hash
+from registry.messages import PublishedEvent
+from tests.histories import published_history
+
+pytestmark = pytest.mark.postgres
+
+NO_OFFSETS: dict[tuple[str, int], int] = {}
+
+
+@pytest.fixture
+def history(registry: PartnerRegistry) -> list[PublishedEvent]:
+    return published_history(registry)
+
+
+def split_by_partner(
+    history: list[PublishedEvent],
+) -> tuple[list[PublishedEvent], list[PublishedEvent]]:
+    """The first partner's events, and everyone else's: as two partitions deliver them."""
+    first = history[0].partner_id
+    return (
+        [e for e in history if e.partner_id == first],
+        [e for e in history if e.partner_id != first],
+    )
+
+
+def snapshot(store: ReadModelStore) -> tuple[object, ...]:
+    """Everything the read models hold, in a comparable form."""
+    return (
+        store.partners("ORDER BY partner_id"),
+        store.entries("ORDER BY sequence"),
+        store.chain_head(),
+    )
+
+
+def test_a_batch_fills_both_read_models_and_verifies_the_chain(
+    read_models: ReadModelStore, registry: PartnerRegistry, history: list[PublishedEvent]
+) -> None:
+    applied = read_models.apply(history, {("partner-events", 0): 42}, read_models.generation())
+
+    assert (applied.new, applied.duplicates) == (len(history), 0)
+    assert read_models.chain_head() == applied.chain_head
+    assert applied.chain_head.sequence == len(history)
+    assert applied.chain_head.chain_hash == history[-1].chain_hash
+    rows = read_models.partners("ORDER BY registered_on, partner_id")
+    assert len(rows) == 5
+    for row in rows:
+        current = registry.get(UUID(row.partner_id))
+        assert (row.status, row.version, row.name) == (
+            current.status.value,
+            current.version,
+            current.name,
+        )
+    assert read_models.offsets("partner-events") == {0: 42}
+
+
+def test_re_sent_records_are_recognised_and_change_nothing(
+    read_models: ReadModelStore, history: list[PublishedEvent]
+) -> None:
+    read_models.apply(history, NO_OFFSETS, read_models.generation())
+    before = snapshot(read_models)
+
+    again = read_models.apply(history + history[:2], NO_OFFSETS, read_models.generation())
+
+    assert (again.new, again.duplicates) == (0, len(history) + 2)
+    assert snapshot(read_models) == before
+
+
+def test_records_arriving_out_of_order_are_verified_once_the_gap_fills(
+    read_models: ReadModelStore, history: list[PublishedEvent]
+) -> None:
+    held_back, others = split_by_partner(history)
+
+    first = read_models.apply(others, NO_OFFSETS, read_models.generation())
+    verified_meanwhile = read_models.verified_entries(0, 100)
+    second = read_models.apply(held_back, NO_OFFSETS, read_models.generation())
+
+    assert first.chain_head.sequence == 0
+    assert verified_meanwhile == []
+    assert second.chain_head.sequence == len(history)
+    assert len(read_models.verified_entries(0, 100)) == len(history)
+
+
+def test_an_edited_record_breaks_the_chain_and_nothing_of_its_batch_is_kept(
+    read_models: ReadModelStore, history: list[PublishedEvent]
+) -> None:
+    read_models.apply(history[:4], NO_OFFSETS, read_models.generation())
+    before = snapshot(read_models)
+    edited = history[4].record | {"reason": "Something else entirely"}
+    tampered = dataclasses.replace(history[4], record=edited)
+
+    with pytest.raises(ChainBrokenError) as broken:
+        read_models.apply([tampered, *history[5:]], NO_OFFSETS, read_models.generation())
+
+    assert broken.value.sequence == 5
+    assert snapshot(read_models) == before
+
+
+def test_a_record_rewritten_with_a_recomputed_hash_conflicts_with_the_one_on_file(
+    read_models: ReadModelStore, history: list[PublishedEvent]
+) -> None:
+    read_models.apply(history, NO_OFFSETS, read_models.generation())
+    edited = history[2].record | {"actor": "someone.else"}
+    rewritten = dataclasses.replace(
+        history[2], record=edited, chain_hash=chain_hash(history[1].chain_hash, edited)
+    )
+
+    with pytest.raises(ConflictingRecordError) as conflict:
+        read_models.apply([rewritten], NO_OFFSETS, read_models.generation())
+
+    assert conflict.value.sequence == 3
+
+
+def test_the_stored_trail_check_finds_a_removed_row(
+    read_models: ReadModelStore, history: list[PublishedEvent]
+) -> None:
+    read_models.apply(history, NO_OFFSETS, read_models.generation())
+    with read_models.transaction() as tx:
+        tx.execute("DELETE FROM rm_audit_trail WHERE sequence = ?", (7,))
+
+    with pytest.raises(ChainBrokenError, match="sequence 7: missing"):
+        read_models.verify()
+
+
+def test_the_stored_trail_check_finds_an_edited_body(
+    read_models: ReadModelStore, history: list[PublishedEvent]
+) -> None:
+    read_models.apply(history, NO_OFFSETS, read_models.generation())
+    body = json.loads(read_models.entries("WHERE sequence = ?", (9,))[0].body)
+    body["reason"] = "edited afterwards"
+    with read_models.transaction() as tx:
+        tx.execute("UPDATE rm_audit_trail SET body = ? WHERE sequence = 9", (json.dumps(body),))
+
+    with pytest.raises(ChainBrokenError, match="sequence 9"):
+        read_models.verify()
+
+
+def test_rebuilding_gives_identical_models_and_tells_consumers(
+    read_models: ReadModelStore, history: list[PublishedEvent]
+) -> None:
+    generation = read_models.generation()
+    for partition in split_by_partner(history):
+        read_models.apply(partition, NO_OFFSETS, generation)
+    built_by_consumer = snapshot(read_models)
+    progress: list[int] = []
+
+    head = read_models.rebuild(iter(history), {("partner-events", 1): 7}, progress.append)
+
+    assert snapshot(read_models) == built_by_consumer
+    assert head == read_models.chain_head()
+    assert sum(progress) == len(history)
+    assert read_models.offsets("partner-events") == {1: 7}
+    assert read_models.generation() == generation + 1
+    with pytest.raises(ModelsRebuiltError):
+        read_models.apply(history[:1], NO_OFFSETS, generation)
+
+
+def test_register_as_of_a_date_applies_only_what_was_in_effect(
+    read_models: ReadModelStore, history: list[PublishedEvent]
+) -> None:
+    read_models.apply(history, NO_OFFSETS, read_models.generation())
+    entries = read_models.entries("ORDER BY sequence")
+
+    long_ago = register_as_of(entries, date(2000, 1, 1))
+    now = register_as_of(entries, date(2100, 1, 1))
+
+    assert long_ago == []
+    assert sorted(s.row.status for s in now) == [
+        "active",
+        "active",
+        "active",
+        "terminated",
+        "warned",
+    ]
+    assert sum(len(s.entries) for s in now) == len(history)
