@@ -82,6 +82,32 @@ def new_reader(settings: Settings, **options: Any) -> Any:
     )
 
 
+def new_group_consumer(settings: Settings, group: str, **options: Any) -> Any:
+    """A consumer in a group, tuned to join quickly (seconds, not the default tens)."""
+    return KafkaConsumer(
+        **client_config(settings),
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=6_000,
+        heartbeat_interval_ms=1_000,
+        max_poll_interval_ms=60_000,
+        **options,
+    )
+
+
+def ensure_declared_topics(settings: Settings, topics: Sequence[TopicSpec]) -> None:
+    """Create the declared topics that are missing, or raise BrokerUnavailableError."""
+    try:
+        admin = new_admin(settings)
+        try:
+            ensure_topics(admin, topics, settings.kafka_replication_factor)
+        finally:
+            admin.close()
+    except KafkaError as error:
+        raise BrokerUnavailableError(str(error)) from error
+
+
 def ensure_topics(admin: Any, topics: Sequence[TopicSpec], replication: int) -> list[str]:
     """Create the declared topics that are missing; return the names created."""
     existing = set(admin.list_topics())
@@ -112,6 +138,20 @@ def holds_records(reader: Any, topic: str) -> bool:
     return any(offset > 0 for offset in offsets.values())
 
 
+def send_and_wait(producer: Any, messages: Sequence[tuple[str, Message]]) -> None:
+    """Send records and return only when Kafka has acknowledged every one."""
+    try:
+        futures = [
+            producer.send(topic, key=m.key, value=m.value, headers=m.headers)
+            for topic, m in messages
+        ]
+        producer.flush(timeout=_FLUSH_SECONDS)
+        for future in futures:
+            future.get(timeout=0)
+    except KafkaError as error:
+        raise BrokerUnavailableError(str(error)) from error
+
+
 class KafkaOutbound:
     """The relay's Kafka clients, created on first use and dropped after a failure."""
 
@@ -125,18 +165,12 @@ class KafkaOutbound:
 
     def send(self, messages: Sequence[tuple[str, Message]]) -> None:
         """Send records and return only when Kafka has acknowledged every one."""
-        try:
-            if self._producer is None:
+        if self._producer is None:
+            try:
                 self._producer = new_producer(self._settings)
-            futures = [
-                self._producer.send(topic, key=m.key, value=m.value, headers=m.headers)
-                for topic, m in messages
-            ]
-            self._producer.flush(timeout=_FLUSH_SECONDS)
-            for future in futures:
-                future.get(timeout=0)
-        except KafkaError as error:
-            raise BrokerUnavailableError(str(error)) from error
+            except KafkaError as error:
+                raise BrokerUnavailableError(str(error)) from error
+        send_and_wait(self._producer, messages)
 
     def holds_history(self) -> bool:
         """Whether the events topic exists (asked afresh) and holds a record."""

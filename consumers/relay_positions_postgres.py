@@ -25,6 +25,7 @@ _SEED = """
 INSERT INTO relay_position (name, notification_id, sequence, chain_hash)
 VALUES (%s, 0, 0, %s) ON CONFLICT (name) DO NOTHING
 """
+_SETUP_LOCK = "SELECT pg_advisory_xact_lock(hashtext('partner-registry:relay-setup'))"
 _LOCK = "SELECT pg_try_advisory_lock(hashtextextended(current_schema() || ':relay:' || %s, 0))"
 _LOAD = "SELECT notification_id, sequence, chain_hash FROM relay_position WHERE name = %s"
 _ADVANCE = """
@@ -56,8 +57,10 @@ class PostgresRelayPositions(RelayPositions):
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
-            self._conn.execute(_CREATE)
-            self._conn.execute(_SEED, (self._name, self._genesis))
+            with self._conn.transaction():
+                self._conn.execute(_SETUP_LOCK)
+                self._conn.execute(_CREATE)
+                self._conn.execute(_SEED, (self._name, self._genesis))
         return self._conn
 
     def load(self) -> RecordPosition:

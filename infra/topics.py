@@ -8,6 +8,7 @@ from importlib.resources import files
 
 EVENTS = "partner-events"
 STATE = "partner-state"
+DEAD_LETTER = "partner-events-dead-letter"
 
 
 @dataclass(frozen=True)

@@ -145,3 +145,8 @@ def verified_after(tables: TableSet) -> str:
         f"WHERE sequence > ? AND sequence <= (SELECT sequence FROM {tables.chain}) "
         "ORDER BY sequence LIMIT ?"
     )
+
+
+def verified_before_latest() -> str:
+    """The clause selecting the latest verified entries, newest first, up to a limit."""
+    return f"WHERE sequence <= (SELECT sequence FROM {LIVE.chain}) ORDER BY sequence DESC LIMIT ?"

@@ -105,8 +105,9 @@ class ReadModelStore(ABC):
         """Release the connections."""
 
     def setup(self) -> None:
-        """Create the live tables if they do not exist."""
+        """Create the live tables if they do not exist (safe for processes starting together)."""
         with self.transaction() as tx:
+            self.serialise_setup(tx)
             self._create(tx, LIVE)
             for statement in sql.CREATE_SHARED:
                 tx.execute(statement)
@@ -139,6 +140,10 @@ class ReadModelStore(ABC):
             self._save_offsets(tx, offsets)
             self.announce_change(tx)
             return applied
+
+    @abstractmethod
+    def serialise_setup(self, tx: Tx) -> None:
+        """Make set-ups by processes starting together take turns."""
 
     @abstractmethod
     def announce_change(self, tx: Tx) -> None:
@@ -200,7 +205,7 @@ class ReadModelStore(ABC):
         self,
         events: Iterable[PublishedEvent],
         offsets: Offsets,
-        on_progress: Callable[[int], None] = lambda _: None,
+        on_progress: Callable[[Sequence[PublishedEvent]], None] = lambda _: None,
     ) -> ChainHead:
         """Build fresh tables from ``events``, then swap them in at once."""
         with self.transaction() as tx:
@@ -211,7 +216,7 @@ class ReadModelStore(ABC):
         for batch in chunked(events, _PAGE):
             with self.transaction() as tx:
                 head = self._apply(tx, NEXT, batch).chain_head
-            on_progress(len(batch))
+            on_progress(batch)
         with self.transaction() as tx:
             tx.execute("UPDATE rm_generation SET generation = generation + 1")
             for statement in sql.swap_in(NEXT, LIVE):

@@ -51,6 +51,10 @@ class PostgresReadModelStore(ReadModelStore):
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             yield _PostgresTx(cursor)
 
+    def serialise_setup(self, tx: Tx) -> None:
+        """CREATE TABLE IF NOT EXISTS races in PostgreSQL; a transaction lock orders it."""
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext('partner-registry:read-models'))")
+
     def announce_change(self, tx: Tx) -> None:
         """NOTIFY on commit, so listeners refresh at once."""
         tx.execute(f"NOTIFY {CHANGES_CHANNEL}")

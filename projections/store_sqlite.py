@@ -44,6 +44,9 @@ class SqliteReadModelStore(ReadModelStore):
             raise
         conn.execute("COMMIT")
 
+    def serialise_setup(self, tx: Tx) -> None:
+        """BEGIN IMMEDIATE already makes writers take turns."""
+
     def announce_change(self, tx: Tx) -> None:
         """SQLite has no notifications: readers poll."""
 

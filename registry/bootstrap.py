@@ -5,15 +5,26 @@ Nothing connects to a database at import time; entry points call this.
 
 from __future__ import annotations
 
-from consumers.broker import KafkaOutbound
+from pathlib import Path
+
+from consumers.broker import (
+    KafkaOutbound,
+    ensure_declared_topics,
+    new_group_consumer,
+    new_producer,
+)
+from consumers.dead_letters import DeadLetters
+from consumers.feed_publisher import FeedPublisher
+from consumers.projection_runner import ProjectionRunner, RunnerOptions
 from consumers.relay import Relay, RelayOptions
 from consumers.relay_positions import RelayPositions
 from consumers.relay_positions_postgres import PostgresRelayPositions
 from consumers.relay_positions_sqlite import SqliteRelayPositions
+from consumers.runner_metrics import RunnerMetrics
 from consumers.wakeups import ListenNotify, PollingBackoff, Wakeup
-from infra.topics import EVENTS, STATE, declared_topics
+from infra.topics import DEAD_LETTER, EVENTS, STATE, declared_topics
 from projections.store import ReadModelStore
-from projections.store_postgres import PostgresReadModelStore
+from projections.store_postgres import CHANGES_CHANNEL, PostgresReadModelStore
 from projections.store_sqlite import SqliteReadModelStore
 from registry.application import PartnerRegistry
 from registry.chain import GENESIS
@@ -69,3 +80,31 @@ def build_read_models(settings: Settings) -> ReadModelStore:
     )
     store.setup()
     return store
+
+
+def build_projection_runner(settings: Settings, store: ReadModelStore) -> ProjectionRunner:
+    """A runner in the configured consumer group, topics created if missing."""
+    topics = declared_topics(settings.kafka_topic_prefix)
+    settings.require_kafka()
+    ensure_declared_topics(settings, list(topics.values()))
+    dead_letters = DeadLetters(
+        lambda: new_producer(settings), topics[DEAD_LETTER].name, settings.projection_group
+    )
+    options = RunnerOptions(
+        topic=topics[EVENTS].name,
+        group=settings.projection_group,
+        stall_timeout=settings.projection_stall_seconds,
+    )
+    consumer = new_group_consumer(
+        settings, settings.projection_group, group_instance_id=settings.projection_instance_id
+    )
+    return ProjectionRunner(store, consumer, dead_letters, options, RunnerMetrics())
+
+
+def build_feed_publisher(settings: Settings, store: ReadModelStore) -> FeedPublisher:
+    """The feed publisher, woken by the read models' NOTIFY or by polling."""
+    url = settings.read_models_url
+    wakeup: Wakeup = (
+        ListenNotify(url, CHANGES_CHANNEL) if is_postgres(url) else PollingBackoff(0.1, 1.0)
+    )
+    return FeedPublisher(store, Path(settings.feed_dir), settings.public_base_url, wakeup)

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     cloudevents_source: str = "urn:prakerja:partner-registry"
     relay_safety_poll_seconds: float = Field(default=5.0, gt=0)
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    projection_group: str = "partner-registry-projections"
+    projection_instance_id: str | None = None
+    projection_stall_seconds: float = Field(default=30.0, gt=0)
+    feed_dir: str = "var/feeds"
+    public_base_url: str = "http://localhost:8000"
 
     @field_validator("database_url", "read_model_database_url")
     @classmethod

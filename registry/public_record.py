@@ -55,13 +55,3 @@ def read_after(
     if not notifications:
         return events, position
     return events, RecordPosition(notifications[-1].id, sequence, chain)
-
-
-def count_events(registry: PartnerRegistry) -> int:
-    """How many partner events the store holds (for progress reports)."""
-    total, position = 0, START
-    while True:
-        events, position = read_after(registry, position, 1000)
-        if not events:
-            return total
-        total += len(events)

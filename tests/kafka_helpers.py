@@ -8,16 +8,17 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from pydantic import SecretStr
 
 from consumers.relay import Relay
-from registry.bootstrap import build_relay
+from projections.store import ReadModelStore
+from registry.bootstrap import build_projection_runner, build_read_models, build_relay
 from registry.config import Settings
 from registry.messages import PublishedEvent, decode_event
 from tests.conftest import open_registry
@@ -161,3 +162,44 @@ def relay_process(
             **env,
         },
     )
+
+
+@contextmanager
+def running_projection(settings: Settings) -> Iterator[ReadModelStore]:
+    """A projection runner in a thread of this process, and its read-model store."""
+    store = build_read_models(settings)
+    runner = build_projection_runner(settings, store)
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield store
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        store.close()
+
+
+def produce(
+    bootstrap_servers: str,
+    topic: str,
+    records: Sequence[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]],
+) -> None:
+    """Write raw records to a topic, as any producer could."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+    for key, value, headers in records:
+        producer.send(topic, key=key, value=value, headers=headers)
+    producer.flush()
+    producer.close()
+
+
+def service_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment a partner-registry process needs for these settings."""
+    return {
+        "DATABASE_URL": settings.database_url.get_secret_value(),
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers or "",
+        "RELAY_SAFETY_POLL_SECONDS": str(settings.relay_safety_poll_seconds),
+        "PROJECTION_STALL_SECONDS": str(settings.projection_stall_seconds),
+        "KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix,
+        **extra,
+    }

@@ -2,7 +2,8 @@
 
 Exit codes: 0 done; 1 refused by a rule of the register; 2 bad arguments or
 settings; 3 no such partner; 4 conflict (changed meanwhile, or another relay
-leads); 5 database or Kafka unreachable.
+leads); 5 database or Kafka unreachable; 6 the public record failed
+verification (altered or missing records).
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from psycopg_pool import PoolTimeout
 from pydantic import ValidationError
 
 from consumers.broker import BrokerUnavailableError
+from consumers.projection_runner import RecordsMissingError
 from consumers.relay_positions import LeadershipLostError
-from registry.cli import reads, services, writes
+from projections.audit_trail import ChainBrokenError
+from projections.store import ConflictingRecordError
+from registry.cli import read_side, reads, services, writes
 from registry.cli.app import app
 from registry.config import ConfigurationError, Settings
 from registry.exceptions import (
@@ -27,13 +31,14 @@ from registry.exceptions import (
     StaleVersionError,
 )
 
-__all__ = ["app", "main", "reads", "services", "writes"]
+__all__ = ["app", "main", "read_side", "reads", "services", "writes"]
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_NOT_FOUND = 3
 EXIT_CONFLICT = 4
 EXIT_UNAVAILABLE = 5
+EXIT_TAMPERED = 6
 
 _DATABASE_DOWN = (
     OperationalError,
@@ -56,6 +61,8 @@ def main() -> None:
             for e in error.errors()
         )
         _fail(f"invalid settings: {problems}", EXIT_USAGE)
+    except (ChainBrokenError, ConflictingRecordError, RecordsMissingError) as error:
+        _fail(f"the public record failed verification: {error}", EXIT_TAMPERED)
     except ConfigurationError as error:
         _fail(str(error), EXIT_USAGE)
     except BrokerUnavailableError as error:

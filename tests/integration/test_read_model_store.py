@@ -158,7 +158,9 @@ def test_rebuilding_gives_identical_models_and_tells_consumers(
     built_by_consumer = snapshot(read_models)
     progress: list[int] = []
 
-    head = read_models.rebuild(iter(history), {("partner-events", 1): 7}, progress.append)
+    head = read_models.rebuild(
+        iter(history), {("partner-events", 1): 7}, lambda batch: progress.append(len(batch))
+    )
 
     assert snapshot(read_models) == built_by_consumer
     assert head == read_models.chain_head()

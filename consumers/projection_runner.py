@@ -1,0 +1,211 @@
+"""The projection runner: applies the events topic to the read models, exactly once.
+
+A thin loop: poll a batch, decode it (refused records go to the dead-letter
+topic first), and hand it to the store, which applies it and saves the
+offsets after it in one transaction. Offsets live in the read-model
+database, so on every partition assignment the runner seeks to where its
+own writes say it got to; Kafka's committed offsets are only a courtesy for
+monitoring tools.
+
+Two faults stop the runner loudly instead of being recorded: an audit entry
+whose chain hash does not recompute, and a record that contradicts one
+already in the trail. A record the read models are not ready for (a gap in
+a partner's versions), or an audit trail waiting too long for a sequence,
+means the consumer skipped records (a broker that lost its history comes
+back with different offsets): the runner re-reads its partitions from the
+start, and only if that does not help does it stop.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from kafka import ConsumerRebalanceListener
+
+from consumers.broker import BrokerUnavailableError
+from consumers.dead_letters import DeadLetters
+from consumers.runner_metrics import RunnerMetrics
+from projections.current_partners import ProjectionError
+from projections.store import Applied, ModelsRebuiltError, ReadModelStore
+from registry.messages import MalformedMessageError, PublishedEvent, decode_event
+
+log = structlog.get_logger(__name__)
+
+
+class RecordsMissingError(RuntimeError):
+    """Records the read models need are not on the topic, even read from the start."""
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    """What to consume and how often to report."""
+
+    topic: str
+    group: str
+    max_records: int = 500
+    report_every: float = 5.0
+    stall_timeout: float = 30.0
+
+
+class _SeekToSaved(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On assignment, continue from the offsets saved with the read models."""
+
+    def __init__(self, runner: ProjectionRunner) -> None:
+        self._runner = runner
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        """Nothing to flush: every applied batch is already committed."""
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        """Seek each new partition to its saved offset."""
+        self._runner.resume_from_saved(assigned)
+
+
+class ProjectionRunner:
+    """Consumes partner events into the read models until stopped."""
+
+    def __init__(
+        self,
+        store: ReadModelStore,
+        consumer: Any,
+        dead_letters: DeadLetters,
+        options: RunnerOptions,
+        metrics: RunnerMetrics,
+    ) -> None:
+        self._store = store
+        self._consumer = consumer
+        self._dead_letters = dead_letters
+        self._options = options
+        self.metrics = metrics
+        self._generation = 0
+        self._rewound_at: int | None = None
+        self._stalled: tuple[int, float] | None = None
+        self._next_report = 0.0
+        self._log = log.bind(topic=options.topic, group=options.group)
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume until ``stop`` is set; a fatal fault is logged and raised."""
+        self._generation = self._store.generation()
+        self._consumer.subscribe([self._options.topic], listener=_SeekToSaved(self))
+        try:
+            while not stop.is_set():
+                self.step()
+        except Exception as error:
+            self._log.error("projection stopped", error=str(error))
+            raise
+        finally:
+            self._consumer.close()
+            self._dead_letters.close()
+
+    def step(self) -> Applied | None:
+        """Poll once and apply what arrived."""
+        polled = self._consumer.poll(timeout_ms=500, max_records=self._options.max_records)
+        if time.monotonic() >= self._next_report:
+            self._report()
+        if not polled:
+            return None
+        return self._handle(polled)
+
+    def resume_from_saved(self, partitions: Sequence[Any]) -> None:
+        """Seek partitions to the offsets saved with the read models (or the start)."""
+        saved = self._store.offsets(self._options.topic)
+        for tp in partitions:
+            if tp.partition in saved:
+                self._consumer.seek(tp, saved[tp.partition])
+            else:
+                self._consumer.seek_to_beginning(tp)
+        self._log.info("partitions assigned", partitions=sorted(tp.partition for tp in partitions))
+
+    def _handle(self, polled: Mapping[Any, Sequence[Any]]) -> Applied | None:
+        events, refused, offsets = _decode(polled)
+        try:
+            if refused:
+                self._dead_letters.send(refused)
+            applied = self._store.apply(events, offsets, self._generation)
+        except BrokerUnavailableError as error:
+            self._log.warning("dead-letter topic unavailable; will retry", error=str(error))
+            self._seek_back(polled)
+            return None
+        except ModelsRebuiltError:
+            self._generation = self._store.generation()
+            self._log.info("read models were rebuilt; resuming from their offsets")
+            self.resume_from_saved(list(self._consumer.assignment()))
+            return None
+        except ProjectionError as error:
+            self._rewind(f"a partner's events do not follow on ({error})", fatal_if_repeated=True)
+            return None
+        self._consumer.commit_async()
+        self.metrics.applied(applied, refused=len(refused))
+        self._log.info(
+            "applied", new=applied.new, duplicates=applied.duplicates,
+            dead_lettered=len(refused), chain_head=applied.chain_head.sequence,
+        )  # fmt: skip
+        return applied
+
+    def _seek_back(self, polled: Mapping[Any, Sequence[Any]]) -> None:
+        for tp, records in polled.items():
+            self._consumer.seek(tp, records[0].offset)
+        time.sleep(1.0)
+
+    def _rewind(self, why: str, *, fatal_if_repeated: bool) -> None:
+        head = self._store.chain_head().sequence
+        if self._rewound_at == head:
+            if fatal_if_repeated:
+                raise RecordsMissingError(f"{why}, even after re-reading the topic from the start")
+            self._log.error("records missing from the topic", why=why)
+            return
+        self._rewound_at = head
+        self._log.warning("re-reading assigned partitions from the start", why=why)
+        self._consumer.seek_to_beginning(*self._consumer.assignment())
+
+    def _report(self) -> None:
+        self._next_report = time.monotonic() + self._options.report_every
+        assigned = list(self._consumer.assignment())
+        if not assigned:
+            return
+        ends = self._consumer.end_offsets(assigned)
+        lag = {tp.partition: max(ends[tp] - self._consumer.position(tp), 0) for tp in assigned}
+        head = self._store.chain_head()
+        self._store.save_end_offsets(
+            self._options.topic, {tp.partition: ends[tp] for tp in assigned}
+        )
+        self.metrics.lag(lag, head.sequence)
+        self._log.info("projection lag", lag=lag, chain_head=head.sequence)
+        self._watch_chain(head.sequence)
+
+    def _watch_chain(self, head: int) -> None:
+        """Re-read from the start if the trail waits too long for a missing sequence."""
+        if not self._store.entries("WHERE sequence > ? LIMIT 1", (head,)):
+            self._stalled = None
+            return
+        if self._stalled is None or self._stalled[0] != head:
+            self._stalled = (head, time.monotonic())
+            return
+        if time.monotonic() - self._stalled[1] >= self._options.stall_timeout:
+            self._stalled = None
+            self._rewind(
+                f"the audit trail has waited for sequence {head + 1}", fatal_if_repeated=False
+            )
+
+
+def _decode(
+    polled: Mapping[Any, Sequence[Any]],
+) -> tuple[
+    list[PublishedEvent], list[tuple[Any, MalformedMessageError]], dict[tuple[str, int], int]
+]:
+    events: list[PublishedEvent] = []
+    refused: list[tuple[Any, MalformedMessageError]] = []
+    offsets: dict[tuple[str, int], int] = {}
+    for tp, records in polled.items():
+        for record in records:
+            try:
+                events.append(decode_event(record.key, record.value, record.headers))
+            except MalformedMessageError as error:
+                refused.append((record, error))
+        offsets[(tp.topic, tp.partition)] = records[-1].offset + 1
+    return events, refused, offsets

@@ -1,0 +1,167 @@
+"""Commands of the read side: project, rebuild, publish-feed, projection-status, check-trail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from consumers.broker import new_reader
+from consumers.rebuild import TopicHistory, store_history, topic_history
+from infra.topics import EVENTS, declared_topics
+from projections.audit_trail import ChainHead
+from projections.store import ReadModelStore
+from registry.application import PartnerRegistry
+from registry.bootstrap import build_feed_publisher, build_projection_runner, build_read_models
+from registry.cli.app import app, open_registry
+from registry.cli.output import emit_json
+from registry.cli.services import stop_on_signals
+from registry.cli.writes import AsJson
+from registry.config import Settings
+
+
+class Source(StrEnum):
+    """Where a rebuild reads the history from."""
+
+    AUTO = "auto"
+    TOPIC = "topic"
+    STORE = "store"
+
+
+@contextmanager
+def read_models(ctx: typer.Context) -> Iterator[ReadModelStore]:
+    """The configured read-model store, closed when the command ends."""
+    store = build_read_models(ctx.obj)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@app.command()
+def project(
+    ctx: typer.Context,
+    metrics_port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Serve Prometheus metrics on this port.")
+    ] = None,
+) -> None:
+    """Apply the events topic to the read models (in a consumer group) until stopped."""
+    with read_models(ctx) as store:
+        runner = build_projection_runner(ctx.obj, store)
+        if metrics_port is not None:
+            runner.metrics.serve(metrics_port)
+        runner.run(stop_on_signals())
+
+
+@app.command()
+def rebuild(
+    ctx: typer.Context,
+    source: Annotated[
+        Source, typer.Option(help="auto: the topic if it holds records, else the store.")
+    ] = Source.AUTO,
+) -> None:
+    """Rebuild the read models from the whole history, then swap them in at once."""
+    with read_models(ctx) as store:
+        history = None if source is Source.STORE else _topic_history(ctx.obj)
+        if history is None and source is Source.TOPIC:
+            raise typer.BadParameter("the events topic is missing or empty", param_hint="--source")
+        if history is not None:
+            with _progress("from the topic", total=None) as (progress, task):
+                head = store.rebuild(
+                    history.events(), history.offsets, lambda b: progress.advance(task, len(b))
+                )
+            _done(head.sequence, "the topic", skipped=history.skipped)
+            return
+        with open_registry(ctx) as registry:
+            head = _rebuild_from_store(store, registry)
+        _done(head.sequence, "the event store", skipped=0)
+
+
+def _rebuild_from_store(store: ReadModelStore, registry: PartnerRegistry) -> ChainHead:
+    """Progress is shown by store position, whose end is known."""
+    last = registry.recorder.max_notification_id() or 0
+    with _progress("from the store", total=last) as (progress, task):
+        return store.rebuild(
+            store_history(registry), {}, lambda b: progress.update(task, completed=b[-1].position)
+        )
+
+
+def _topic_history(settings: Settings) -> TopicHistory | None:
+    settings.require_kafka()
+    topic = declared_topics(settings.kafka_topic_prefix)[EVENTS].name
+    return topic_history(new_reader(settings), topic)
+
+
+@contextmanager
+def _progress(what: str, total: int | None) -> Iterator[tuple[Progress, TaskID]]:
+    """A progress bar on stderr (a count and elapsed time when the total is unknown)."""
+    with Progress(
+        TextColumn(f"Rebuilding {what}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=Console(stderr=True),
+    ) as progress:  # fmt: skip
+        yield progress, progress.add_task("rebuild", total=total)
+
+
+def _done(sequence: int, source: str, *, skipped: int) -> None:
+    note = f"; {skipped} unreadable records skipped" if skipped else ""
+    typer.echo(
+        f"Rebuilt from {source}: the audit trail is verified up to sequence {sequence}{note}."
+    )
+
+
+@app.command("publish-feed")
+def publish_feed(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="Publish now, then exit.")] = False,
+) -> None:
+    """Write the current-partners feeds (JSON, CSV, Atom) whenever the register changes."""
+    with read_models(ctx) as store:
+        publisher = build_feed_publisher(ctx.obj, store)
+        if once:
+            written = publisher.publish()
+            typer.echo(f"Published {len(written)} changed files to {ctx.obj.feed_dir}.")
+            return
+        publisher.run(stop_on_signals())
+
+
+@app.command("projection-status")
+def projection_status(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """How far the read models have got: offsets, lag per partition, chain head."""
+    with read_models(ctx) as store:
+        head = store.chain_head()
+        partitions = store.consumer_status()
+    status = {
+        "chain_head": {"sequence": head.sequence, "chain_hash": head.chain_hash},
+        "partitions": [
+            {"topic": p.topic, "partition": p.partition, "next_offset": p.next_offset,
+             "end_offset": p.end_offset, "lag": p.lag, "updated_at": p.updated_at}
+            for p in partitions
+        ],
+    }  # fmt: skip
+    if as_json:
+        emit_json(status)
+        return
+    typer.echo(f"Audit trail verified up to sequence {head.sequence}.")
+    for p in partitions:
+        lag = "unknown" if p.lag is None else str(p.lag)
+        typer.echo(f"  {p.topic}[{p.partition}]: next offset {p.next_offset}, lag {lag}")
+
+
+@app.command("check-trail")
+def check_trail(ctx: typer.Context) -> None:
+    """Recompute the stored audit trail's hash chain from the first entry."""
+    with read_models(ctx) as store:
+        head = store.verify()
+    typer.echo(f"The audit trail is intact: {head.sequence} entries, chain hash {head.chain_hash}.")

@@ -1,0 +1,160 @@
+"""The projection runner against the real broker: exactly once, dead letters, rebuilds."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from infra.local.broker import LocalBroker
+from projections.store import ReadModelStore
+from registry.application import PartnerRegistry
+from registry.bootstrap import build_read_models, build_relay
+from registry.config import Settings
+from registry.messages import encode_event
+from tests.conftest import open_registry
+from tests.histories import more_events, published_history, scripted_history, stored_records
+from tests.kafka_helpers import (
+    CLI,
+    TopicReader,
+    produce,
+    relay_settings,
+    running_projection,
+    wait_for,
+)
+from tests.read_model_helpers import dump, expected_dump
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def broker() -> Iterator[LocalBroker]:
+    with LocalBroker() as local:
+        yield local
+
+
+@pytest.fixture
+def writer(database_url: str) -> Iterator[PartnerRegistry]:
+    registry = open_registry(database_url)
+    yield registry
+    registry.close()
+
+
+def settings_for(database_url: str, broker: LocalBroker, **overrides: object) -> Settings:
+    return relay_settings(
+        database_url, broker.bootstrap_servers, projection_stall_seconds=2, **overrides
+    )
+
+
+def publish(settings: Settings, registry: PartnerRegistry) -> None:
+    relay = build_relay(settings, registry)
+    relay.drain()
+    relay.close()
+
+
+def caught_up(store: ReadModelStore, registry: PartnerRegistry) -> bool:
+    return store.chain_head().sequence == len(stored_records(registry))
+
+
+def test_runner_builds_both_read_models_exactly_as_the_store_says(
+    database_url: str, broker: LocalBroker, writer: PartnerRegistry, tmp_path: Path
+) -> None:
+    scripted_history(writer, partners=8)
+    settings = settings_for(database_url, broker)
+    publish(settings, writer)
+
+    with running_projection(settings) as store:
+        wait_for(lambda: caught_up(store, writer))
+
+        assert dump(store) == expected_dump(writer, tmp_path)
+        assert store.offsets("partner-events")
+
+
+def test_duplicated_records_are_applied_once(
+    database_url: str, broker: LocalBroker, writer: PartnerRegistry, tmp_path: Path
+) -> None:
+    history = published_history(writer)
+    settings = settings_for(database_url, broker)
+    publish(settings, writer)
+    copies = [encode_event(e, source="urn:replayer") for e in history[2:9]]
+
+    produce(
+        broker.bootstrap_servers, "partner-events", [(m.key, m.value, m.headers) for m in copies]
+    )
+
+    with running_projection(settings) as store:
+        wait_for(lambda: caught_up(store, writer))
+        wait_for(lambda: sum(p.next_offset for p in store.consumer_status()) >= 3)
+        assert dump(store) == expected_dump(writer, tmp_path)
+
+
+def test_a_poison_record_goes_to_the_dead_letter_topic_and_later_records_are_applied(
+    database_url: str, broker: LocalBroker, writer: PartnerRegistry
+) -> None:
+    history = published_history(writer)
+    settings = settings_for(database_url, broker)
+    publish(settings, writer)
+    good = encode_event(history[0], source="urn:x")
+    future = [(n, b"2" if n == "ce_schemaversion" else v) for n, v in good.headers]
+    wrong_type = [
+        (n, b"prakerja.partner.renamed" if n == "ce_type" else v) for n, v in good.headers
+    ]
+    poison = [
+        (b"k", b"\x00not json at all", good.headers),
+        (good.key, good.value, wrong_type),
+        (good.key, json.dumps({"partner_id": "nope"}).encode(), good.headers),
+        (good.key, good.value, future),
+    ]
+    produce(broker.bootstrap_servers, "partner-events", poison)
+    more_events(writer, 3)
+    publish(settings, writer)
+
+    with running_projection(settings) as store:
+        wait_for(lambda: caught_up(store, writer))
+
+    letters = TopicReader(broker.bootstrap_servers, "partner-events-dead-letter").poll_until(
+        lambda rs: len(rs) >= 4
+    )
+    refused = sorted((dict(r.headers)["dlq_reason"].decode(), r.value) for r in letters)
+    reasons = ["not_json", "unknown_type", "schema_violation", "future_schema_version"]
+    assert refused == sorted(zip(reasons, [value for _, value, _ in poison], strict=True))
+    assert all(dict(r.headers)["dlq_topic"] == b"partner-events" for r in letters)
+
+
+def test_rebuilding_from_the_topic_or_the_store_gives_byte_identical_read_models(
+    database_url: str, broker: LocalBroker, writer: PartnerRegistry, tmp_path: Path
+) -> None:
+    scripted_history(writer, partners=6)
+    settings = settings_for(database_url, broker)
+    publish(settings, writer)
+    with running_projection(settings) as store:
+        wait_for(lambda: caught_up(store, writer))
+    built_by_runner = dump(store_of(settings))
+
+    from_topic = cli(settings, "rebuild", "--source", "topic")
+    after_topic = dump(store_of(settings))
+    from_store = cli(settings, "rebuild", "--source", "store")
+    after_store = dump(store_of(settings))
+
+    assert "Rebuilt from the topic" in from_topic
+    assert "Rebuilt from the event store" in from_store
+    assert after_topic == built_by_runner == after_store
+
+
+def store_of(settings: Settings) -> ReadModelStore:
+    return build_read_models(settings)
+
+
+def cli(settings: Settings, *args: str) -> str:
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url.get_secret_value(),
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers or "",
+    }
+    result = subprocess.run([str(CLI), *args], env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
