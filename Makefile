@@ -26,4 +26,4 @@ lint: install
 
 test: lint
 	infra/local/ensure-postgres
-	$(BIN)/pytest
+	$(BIN)/pytest -n 4

@@ -81,18 +81,28 @@ class PollingBackoff:
         self._floor = floor
         self._ceiling = ceiling
         self._delay = floor
+        self._waited = 0.0
         self._sleep = sleep
 
     def wait(self, timeout: float) -> bool:
-        """Sleep the current delay (or less, if the timeout is shorter)."""
-        delay = self._delay
-        self._sleep(min(delay, timeout))
-        self._delay = min(delay * 2, self._ceiling)
-        return delay <= timeout
+        """Sleep towards the current delay; True once it has passed (time to poll).
+
+        A caller waiting in slices shorter than the delay still gets True
+        once the slices add up to it.
+        """
+        nap = min(self._delay - self._waited, timeout)
+        self._sleep(nap)
+        self._waited += nap
+        if self._waited < self._delay - 1e-9:
+            return False
+        self._waited = 0.0
+        self._delay = min(self._delay * 2, self._ceiling)
+        return True
 
     def activity(self) -> None:
         """Poll quickly again."""
         self._delay = self._floor
+        self._waited = 0.0
 
     def close(self) -> None:
         """Nothing to release."""

@@ -105,7 +105,7 @@ def test_runner_killed_at_random_moments_applies_every_event_exactly_once(
     kills = 0
 
     with running_relay(settings), steady_writes(postgres_url):
-        for round_number in range(6):
+        for round_number in range(5):
             runner = projector(
                 settings,
                 tmp_path / f"project-{round_number}.log",
@@ -119,7 +119,7 @@ def test_runner_killed_at_random_moments_applies_every_event_exactly_once(
         wait_for(lambda: store.chain_head().sequence == len(stored_records(pg_writer)), timeout=60)
         final = dump(store)
 
-    assert kills == 6
+    assert kills == 5
     assert final == expected_dump(pg_writer, tmp_path)
 
 

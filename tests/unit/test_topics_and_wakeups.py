@@ -36,3 +36,11 @@ def test_polling_never_sleeps_past_the_callers_timeout() -> None:
 
     assert slept == [0.1]
     assert not poll_now
+
+
+def test_short_waits_add_up_to_the_delay() -> None:
+    wakeup = PollingBackoff(floor=0.3, ceiling=1.0, sleep=lambda _: None)
+
+    answers = [wakeup.wait(0.1) for _ in range(3)]
+
+    assert answers == [False, False, True]

@@ -1,0 +1,105 @@
+"""The public feeds: written atomically from the read models whenever the register changes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator, FormatChecker
+
+from infra.local.broker import LocalBroker
+from registry.application import PartnerRegistry
+from registry.bootstrap import build_feed_publisher
+from registry.commands import RegisterPartner
+from registry.config import Settings
+from tests.builders import decision, platform
+from tests.conftest import open_registry
+from tests.histories import scripted_history, stored_records
+from tests.kafka_helpers import relay_settings, running_projection, running_relay, wait_for
+
+pytestmark = pytest.mark.postgres
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture
+def broker() -> Iterator[LocalBroker]:
+    with LocalBroker() as local:
+        yield local
+
+
+@pytest.fixture
+def writer(database_url: str) -> Iterator[PartnerRegistry]:
+    registry = open_registry(database_url)
+    yield registry
+    registry.close()
+
+
+def feed_settings(database_url: str, broker: LocalBroker, folder: Path) -> Settings:
+    return relay_settings(
+        database_url, broker.bootstrap_servers, feed_dir=str(folder),
+        public_base_url="https://register.example",
+    )  # fmt: skip
+
+
+def test_feeds_describe_the_current_partners_in_every_format(
+    database_url: str, broker: LocalBroker, writer: PartnerRegistry, tmp_path: Path
+) -> None:
+    scripted_history(writer)
+    writer.register(RegisterPartner(platform(name='=HYPERLINK("x")'), decision()))
+    settings = feed_settings(database_url, broker, tmp_path / "feeds")
+    with running_relay(settings), running_projection(settings) as store:
+        wait_for(lambda: store.chain_head().sequence == len(stored_records(writer)))
+        written = build_feed_publisher(settings, store).publish()
+        again = build_feed_publisher(settings, store).publish()
+
+    folder = tmp_path / "feeds"
+    document = json.loads((folder / "current-partners.json").read_text())
+    schema = json.loads((folder / "current-partners.schema.json").read_text())
+    Draft202012Validator(schema, format_checker=FormatChecker()).validate(document)
+    assert document["count"] == 5
+    assert {p["status"] for p in document["partners"]} == {"active", "warned"}
+    assert document["chain_head"]["sequence"] == len(stored_records(writer))
+    rows = list(csv.DictReader(io.StringIO((folder / "current-partners.csv").read_text())))
+    dictionary = json.loads((folder / "current-partners.csv-metadata.json").read_text())
+    assert list(rows[0]) == [c["name"] for c in dictionary["tableSchema"]["columns"]]
+    assert sorted(r["partner_id"] for r in rows) == sorted(
+        p["partner_id"] for p in document["partners"]
+    )
+    assert '\'=HYPERLINK("x")' in [r["name"] for r in rows]
+    atom = ET.fromstring((folder / "changes.atom").read_bytes())
+    entries = atom.findall(f"{ATOM}entry")
+    assert len(entries) == len(stored_records(writer))
+    assert entries[0].findtext(f"{ATOM}title") == '=HYPERLINK("x"): Registered'
+    link = entries[0].find(f"{ATOM}link")
+    assert link is not None
+    assert link.get("href", "").startswith("https://register.example/partners/")
+    assert sorted(written) == sorted(p.name for p in folder.iterdir())
+    assert again == []
+    assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_the_publisher_rewrites_the_feed_when_the_register_changes(
+    database_url: str, broker: LocalBroker, writer: PartnerRegistry, tmp_path: Path
+) -> None:
+    settings = feed_settings(database_url, broker, tmp_path / "feeds")
+    feed = tmp_path / "feeds" / "current-partners.json"
+    stop = threading.Event()
+    with running_relay(settings), running_projection(settings) as store:
+        publisher = build_feed_publisher(settings, store)
+        thread = threading.Thread(target=publisher.run, args=(stop,), daemon=True)
+        thread.start()
+        wait_for(feed.exists)
+
+        writer.register(RegisterPartner(platform(name="Newly Listed"), decision()))
+
+        wait_for(lambda: "Newly Listed" in feed.read_text(), timeout=30)
+        stop.set()
+        thread.join(timeout=10)
+    assert json.loads(feed.read_text())["count"] == 1

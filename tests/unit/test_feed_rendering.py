@@ -1,0 +1,91 @@
+"""Rendering the feeds and the register on a past date: pure, deterministic."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from projections.audit_trail import GENESIS_HEAD, AuditEntry, entry_of
+from projections.current_partners import PartnerRow, apply
+from projections.feeds import render_atom, render_csv, render_json
+from projections.point_in_time import register_as_of
+from registry.chain import GENESIS, chain_hash
+from registry.criteria import Criterion
+from registry.messages import PublishedEvent
+from tests.builders import NEXT_MONTH, TODAY, decision, findings, records_of, registered
+
+
+def published(records: list[dict[str, Any]]) -> list[PublishedEvent]:
+    events, previous = [], GENESIS
+    for sequence, record in enumerate(records, start=1):
+        previous = chain_hash(previous, record)
+        events.append(PublishedEvent(record, sequence * 10, sequence, previous))
+    return events
+
+
+def rows_of(events: list[PublishedEvent]) -> list[PartnerRow]:
+    rows: dict[str, PartnerRow] = {}
+    for event in events:
+        rows[event.partner_id] = apply(rows.get(event.partner_id), event.record, event.position)
+    return list(rows.values())
+
+
+def test_rendering_twice_gives_the_same_bytes() -> None:
+    partner = registered(name="Sekolahmu")
+    events = published(records_of(partner))
+    rows = rows_of(events)
+    entries = [entry_of(e) for e in events]
+
+    first = (
+        render_json(rows, GENESIS_HEAD),
+        render_csv(rows),
+        render_atom(entries, {}, "https://r"),
+    )
+    second = (
+        render_json(rows, GENESIS_HEAD),
+        render_csv(rows),
+        render_atom(entries, {}, "https://r"),
+    )
+
+    assert first == second
+
+
+def test_terminated_partners_are_not_in_the_current_feed() -> None:
+    kept, ended = registered(name="Bukalapak"), registered(name="Ended")
+    ended.terminate(decision(), today=TODAY)
+    rows = rows_of(published(records_of(kept) + records_of(ended)))
+
+    csv_text = render_csv(rows).decode()
+
+    assert "Bukalapak" in csv_text
+    assert "Ended" not in csv_text
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_quoted_as_text() -> None:
+    rows = rows_of(published(records_of(registered(name="@SUM(A1:A9)"))))
+
+    assert "'@SUM(A1:A9)" in render_csv(rows).decode()
+
+
+def entries_with_backdated_warning() -> list[AuditEntry]:
+    partner = registered()
+    partner.evaluate(findings(), [], decision(effective_date=TODAY), today=TODAY)
+    partner.warn(
+        decision(effective_date=TODAY - timedelta(days=1)),
+        deadline=NEXT_MONTH,
+        today=TODAY,
+        criterion=Criterion.TECHNOLOGY,
+    )
+    return [entry_of(e) for e in published(records_of(partner))]
+
+
+def test_register_as_of_counts_a_backdated_event_from_its_effective_date() -> None:
+    entries = entries_with_backdated_warning()
+
+    day_before = register_as_of(entries, TODAY - timedelta(days=1))
+    today = register_as_of(entries, TODAY)
+
+    assert [s.row.status for s in day_before] == ["warned"]
+    assert [e.event_type for e in day_before[0].entries] == ["Registered", "Warned"]
+    assert today[0].row.latest_outcome == "compliant"
+    assert register_as_of(entries, date(2000, 1, 1)) == []
