@@ -2,15 +2,14 @@
 
 A batch of events, the chain check and the consumer offsets are written in
 one transaction, so a crash can neither apply an event twice nor skip one,
-and a re-sent record (same sequence) is recognised and ignored. The SQL is
-shared (``projections.sql``); one small module per database supplies the
-connection and the few differences (``store_postgres``, ``store_sqlite``).
+and a re-sent record (same sequence) is recognised and ignored. The SQL
+(``projections.sql``) runs unchanged on PostgreSQL and SQLite through
+``registry.sqldb``.
 """
 
 from __future__ import annotations
 
 import json
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -32,8 +31,10 @@ from projections.current_partners import PartnerRow, apply
 from projections.sql import LIVE, NEXT, TableSet
 from registry.chain import GENESIS
 from registry.messages import PublishedEvent
+from registry.sqldb import Database, Tx
 
 Offsets = Mapping[tuple[str, int], int]
+CHANGES_CHANNEL = "partner_registry_read_models"
 _PAGE = 1000
 
 
@@ -77,37 +78,24 @@ class ConsumerStatus:
         return None if self.end_offset is None else max(self.end_offset - self.next_offset, 0)
 
 
-class Tx(ABC):
-    """One open transaction on the read-model database."""
-
-    @abstractmethod
-    def execute(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Run a statement (``?`` placeholders) and return any rows."""
-
-    @abstractmethod
-    def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Run a statement once per row of parameters."""
-
-
-class ReadModelStore(ABC):
+class ReadModelStore:
     """Writes and reads the read models; see the module docstring."""
 
-    lock_suffix = ""
-    share_suffix = ""
-    retryable: tuple[type[Exception], ...] = ()
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
-    @abstractmethod
     def transaction(self) -> AbstractContextManager[Tx]:
-        """A write transaction (serialised against other writers where needed)."""
+        """A transaction on the read-model database."""
+        return self._db.transaction()
 
-    @abstractmethod
     def close(self) -> None:
         """Release the connections."""
+        self._db.close()
 
     def setup(self) -> None:
         """Create the live tables if they do not exist (safe for processes starting together)."""
         with self.transaction() as tx:
-            self.serialise_setup(tx)
+            self._db.serialise(tx, "partner-registry:read-models")
             self._create(tx, LIVE)
             for statement in sql.CREATE_SHARED:
                 tx.execute(statement)
@@ -127,7 +115,7 @@ class ReadModelStore(ABC):
         for _ in range(2):
             try:
                 return self._apply_batch(events, offsets, generation)
-            except self.retryable:
+            except self._db.retryable:
                 continue
         return self._apply_batch(events, offsets, generation)
 
@@ -138,16 +126,8 @@ class ReadModelStore(ABC):
             self._check_generation(tx, generation)
             applied = self._apply(tx, LIVE, events)
             self._save_offsets(tx, offsets)
-            self.announce_change(tx)
+            self._db.notify(tx, CHANGES_CHANNEL)
             return applied
-
-    @abstractmethod
-    def serialise_setup(self, tx: Tx) -> None:
-        """Make set-ups by processes starting together take turns."""
-
-    @abstractmethod
-    def announce_change(self, tx: Tx) -> None:
-        """Tell listeners (feed publisher, API) that the models changed."""
 
     def offsets(self, topic: str) -> dict[int, int]:
         """The saved next offset of each partition of the topic."""
@@ -230,7 +210,7 @@ class ReadModelStore(ABC):
             tx.execute(statement, (GENESIS,) if "INSERT" in statement else ())
 
     def _check_generation(self, tx: Tx, generation: int) -> None:
-        current = int(tx.execute(sql.select_generation(self.share_suffix))[0][0])
+        current = int(tx.execute(sql.select_generation(self._db.share_suffix))[0][0])
         if current != generation:
             raise ModelsRebuiltError
 
@@ -301,7 +281,7 @@ class ReadModelStore(ABC):
         return head
 
     def _chain_head(self, tx: Tx, tables: TableSet, *, lock: bool) -> ChainHead:
-        suffix = self.lock_suffix if lock else ""
+        suffix = self._db.lock_suffix if lock else ""
         row = tx.execute(sql.select_chain(tables, suffix))[0]
         return ChainHead(int(row[0]), str(row[1]))
 

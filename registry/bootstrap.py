@@ -23,13 +23,14 @@ from consumers.relay_positions_sqlite import SqliteRelayPositions
 from consumers.runner_metrics import RunnerMetrics
 from consumers.wakeups import ListenNotify, PollingBackoff, Wakeup
 from infra.topics import DEAD_LETTER, EVENTS, STATE, declared_topics
-from projections.store import ReadModelStore
-from projections.store_postgres import CHANGES_CHANNEL, PostgresReadModelStore
-from projections.store_sqlite import SqliteReadModelStore
+from projections.store import CHANGES_CHANNEL, ReadModelStore
 from registry.application import PartnerRegistry
 from registry.chain import GENESIS
 from registry.clock import today_in
 from registry.config import Settings, is_postgres, persistence_env, sqlite_path
+from registry.sqldb import Database
+from registry.sqldb_postgres import PostgresDatabase
+from registry.sqldb_sqlite import SqliteDatabase
 
 
 def build_registry(settings: Settings) -> PartnerRegistry:
@@ -72,12 +73,14 @@ def _wakeup(settings: Settings, registry: PartnerRegistry) -> Wakeup:
     return PollingBackoff()
 
 
+def open_database(url: str) -> Database:
+    """Our own tables' database at this URL."""
+    return PostgresDatabase(url) if is_postgres(url) else SqliteDatabase(sqlite_path(url))
+
+
 def build_read_models(settings: Settings) -> ReadModelStore:
     """The read-model store, with its tables created if missing."""
-    url = settings.read_models_url
-    store: ReadModelStore = (
-        PostgresReadModelStore(url) if is_postgres(url) else SqliteReadModelStore(sqlite_path(url))
-    )
+    store = ReadModelStore(open_database(settings.read_models_url))
     store.setup()
     return store
 

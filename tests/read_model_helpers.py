@@ -8,8 +8,8 @@ from pathlib import Path
 from consumers.rebuild import store_history
 from projections.sql import LIVE, select_chain, select_entries, select_partners
 from projections.store import ReadModelStore
-from projections.store_sqlite import SqliteReadModelStore
 from registry.application import PartnerRegistry
+from registry.sqldb_sqlite import SqliteDatabase
 
 
 def dump(store: ReadModelStore) -> bytes:
@@ -24,7 +24,7 @@ def dump(store: ReadModelStore) -> bytes:
 
 def expected_dump(registry: PartnerRegistry, folder: Path) -> bytes:
     """The read models the store's history should give, built straight from the store."""
-    store = SqliteReadModelStore(str(folder / "expected.sqlite3"))
+    store = ReadModelStore(SqliteDatabase(str(folder / "expected.sqlite3")))
     store.setup()
     store.rebuild(store_history(registry), {})
     try:

@@ -1,4 +1,4 @@
-"""The read models in an SQLite file (the embedded store's own file by default)."""
+"""Our own tables in an SQLite file: a connection per thread, writers in turn."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from projections.store import ReadModelStore, Tx
+from registry.sqldb import Database, Tx
 
 
 class _SqliteTx(Tx):
@@ -23,8 +23,8 @@ class _SqliteTx(Tx):
             self._conn.executemany(query, rows)
 
 
-class SqliteReadModelStore(ReadModelStore):
-    """Read models in SQLite; BEGIN IMMEDIATE makes writers take turns."""
+class SqliteDatabase(Database):
+    """SQLite in WAL mode; BEGIN IMMEDIATE makes writers take turns."""
 
     def __init__(self, path: str) -> None:
         self._path = path
@@ -44,11 +44,11 @@ class SqliteReadModelStore(ReadModelStore):
             raise
         conn.execute("COMMIT")
 
-    def serialise_setup(self, tx: Tx) -> None:
-        """BEGIN IMMEDIATE already makes writers take turns."""
+    def serialise(self, tx: Tx, name: str) -> None:
+        """BEGIN IMMEDIATE already makes every writer take its turn."""
 
-    def announce_change(self, tx: Tx) -> None:
-        """SQLite has no notifications: readers poll."""
+    def notify(self, tx: Tx, channel: str) -> None:
+        """SQLite has no notifications: listeners poll."""
 
     def close(self) -> None:
         """Close every thread's connection."""

@@ -1,4 +1,4 @@
-"""The read models in PostgreSQL (the store's own database, or another)."""
+"""Our own tables in PostgreSQL: a connection pool, row locks, advisory locks, NOTIFY."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from psycopg import errors
+from psycopg import errors, sql
 from psycopg_pool import ConnectionPool
 
-from projections.store import ReadModelStore, Tx
-
-CHANGES_CHANNEL = "partner_registry_read_models"
+from registry.sqldb import Database, Tx
 
 
 class _PostgresTx(Tx):
@@ -28,8 +26,8 @@ class _PostgresTx(Tx):
             self._cursor.executemany(query.replace("?", "%s"), rows)
 
 
-class PostgresReadModelStore(ReadModelStore):
-    """Read models in PostgreSQL; writers lock the chain head row to take turns."""
+class PostgresDatabase(Database):
+    """PostgreSQL through a small pool that drops broken connections."""
 
     lock_suffix = " FOR UPDATE"
     share_suffix = " FOR SHARE"
@@ -51,13 +49,13 @@ class PostgresReadModelStore(ReadModelStore):
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             yield _PostgresTx(cursor)
 
-    def serialise_setup(self, tx: Tx) -> None:
-        """CREATE TABLE IF NOT EXISTS races in PostgreSQL; a transaction lock orders it."""
-        tx.execute("SELECT pg_advisory_xact_lock(hashtext('partner-registry:read-models'))")
+    def serialise(self, tx: Tx, name: str) -> None:
+        """A transaction-scoped advisory lock on the name."""
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (name,))
 
-    def announce_change(self, tx: Tx) -> None:
-        """NOTIFY on commit, so listeners refresh at once."""
-        tx.execute(f"NOTIFY {CHANGES_CHANNEL}")
+    def notify(self, tx: Tx, channel: str) -> None:
+        """NOTIFY, delivered when the transaction commits."""
+        tx.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(channel)).as_string())
 
     def close(self) -> None:
         """Close the pool."""

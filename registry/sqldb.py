@@ -1,0 +1,51 @@
+"""A small, shared way to run our own SQL on PostgreSQL or SQLite.
+
+The read models and the API tokens keep tables of their own beside the
+event store. Their SQL is written once, with ``?`` placeholders, in the
+subset both databases accept; one module per database supplies the
+connection, the transaction and the few real differences (row locks,
+advisory locks, NOTIFY).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+
+class Tx(ABC):
+    """One open transaction."""
+
+    @abstractmethod
+    def execute(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a statement (``?`` placeholders) and return any rows."""
+
+    @abstractmethod
+    def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run a statement once per row of parameters."""
+
+
+class Database(ABC):
+    """A connection source for our own tables."""
+
+    lock_suffix = ""
+    share_suffix = ""
+    retryable: tuple[type[Exception], ...] = ()
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[Tx]:
+        """A transaction; writers queue where the database needs them to."""
+
+    @abstractmethod
+    def serialise(self, tx: Tx, name: str) -> None:
+        """Make transactions that call this with the same name take turns."""
+
+    @abstractmethod
+    def notify(self, tx: Tx, channel: str) -> None:
+        """Tell listeners on ``channel`` that something changed, at commit."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release every connection."""
