@@ -17,7 +17,7 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/partner-registry seed
-	$(BIN)/partner-registry list
+	$(BIN)/partner-registry up
 
 lint: install
 	$(BIN)/ruff check .
@@ -26,4 +26,5 @@ lint: install
 
 test: lint
 	infra/local/ensure-postgres
+	infra/local/ensure-chromium
 	$(BIN)/pytest -n 4

@@ -150,3 +150,19 @@ def verified_after(tables: TableSet) -> str:
 def verified_before_latest() -> str:
     """The clause selecting the latest verified entries, newest first, up to a limit."""
     return f"WHERE sequence <= (SELECT sequence FROM {LIVE.chain}) ORDER BY sequence DESC LIMIT ?"
+
+
+def verified_in_effect_by() -> str:
+    """The clause selecting verified entries effective on or before a date."""
+    return (
+        f"WHERE effective_date <= ? AND sequence <= (SELECT sequence FROM {LIVE.chain}) "
+        "ORDER BY sequence"
+    )
+
+
+def verified_of_partner() -> str:
+    """The clause selecting a partner's verified entries, in order."""
+    return (
+        f"WHERE partner_id = ? AND sequence <= (SELECT sequence FROM {LIVE.chain}) "
+        "ORDER BY sequence"
+    )

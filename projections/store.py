@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from more_itertools import chunked
@@ -28,6 +28,7 @@ from projections.audit_trail import (
     verify_trail,
 )
 from projections.current_partners import PartnerRow, apply
+from projections.point_in_time import register_as_of
 from projections.sql import LIVE, NEXT, TableSet
 from registry.chain import GENESIS
 from registry.messages import PublishedEvent
@@ -176,6 +177,18 @@ class ReadModelStore:
     def verified_entries(self, after: int, limit: int) -> list[AuditEntry]:
         """Entries of the verified trail after a sequence number, in order."""
         return self.entries(sql.verified_after(LIVE), (after, limit))
+
+    def in_effect_by(self, day: date) -> list[AuditEntry]:
+        """Verified entries effective on or before ``day``, in order."""
+        return self.entries(sql.verified_in_effect_by(), (day.isoformat(),))
+
+    def register_on(self, day: date) -> list[PartnerRow]:
+        """The register as it stood at the end of ``day``."""
+        return [s.row for s in register_as_of(self.in_effect_by(day), day)]
+
+    def partner_entries(self, partner_id: str) -> list[AuditEntry]:
+        """One partner's verified entries, in order."""
+        return self.entries(sql.verified_of_partner(), (partner_id,))
 
     def verify(self) -> ChainHead:
         """Recompute the whole stored trail's chain; raise ChainBrokenError if altered."""

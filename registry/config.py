@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     projection_stall_seconds: float = Field(default=30.0, gt=0)
     feed_dir: str = "var/feeds"
     public_base_url: str = "http://localhost:8000"
+    api_max_body_bytes: int = Field(default=65_536, ge=1_024)
 
     @field_validator("database_url", "read_model_database_url")
     @classmethod

@@ -29,10 +29,20 @@ class LegalForm(StrEnum):
     OTHER = "other"
 
     @property
+    def label(self) -> str:
+        """How people name the form: BUMN and BUMD are known by their Indonesian names."""
+        return _LABELS.get(self, self.value.replace("_", " "))
+
+    @property
     def is_allowed(self) -> bool:
         """Private companies, BUMN and BUMD qualify; others need an exemption."""
         return self in ALLOWED_LEGAL_FORMS
 
+
+_LABELS = {
+    LegalForm.STATE_OWNED_ENTERPRISE: "BUMN",
+    LegalForm.REGIONAL_GOVERNMENT_ENTERPRISE: "BUMD",
+}
 
 ALLOWED_LEGAL_FORMS = frozenset(
     {

@@ -41,6 +41,7 @@ class PostgresDatabase(Database):
             kwargs={"connect_timeout": 5},
             open=True,
             check=ConnectionPool.check_connection,
+            timeout=5,
         )
 
     @contextmanager

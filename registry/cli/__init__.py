@@ -19,9 +19,10 @@ from pydantic import ValidationError
 from consumers.broker import BrokerUnavailableError
 from consumers.projection_runner import RecordsMissingError
 from consumers.relay_positions import LeadershipLostError
+from infra.local.stack import StackError
 from projections.audit_trail import ChainBrokenError
 from projections.store import ConflictingRecordError
-from registry.cli import read_side, reads, services, writes
+from registry.cli import read_side, reads, services, tokens, writes
 from registry.cli.app import app
 from registry.config import ConfigurationError, Settings
 from registry.exceptions import (
@@ -31,7 +32,7 @@ from registry.exceptions import (
     StaleVersionError,
 )
 
-__all__ = ["app", "main", "read_side", "reads", "services", "writes"]
+__all__ = ["app", "main", "read_side", "reads", "services", "tokens", "writes"]
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -63,6 +64,8 @@ def main() -> None:
         _fail(f"invalid settings: {problems}", EXIT_USAGE)
     except (ChainBrokenError, ConflictingRecordError, RecordsMissingError) as error:
         _fail(f"the public record failed verification: {error}", EXIT_TAMPERED)
+    except StackError as error:
+        _fail(str(error), EXIT_UNAVAILABLE)
     except ConfigurationError as error:
         _fail(str(error), EXIT_USAGE)
     except BrokerUnavailableError as error:

@@ -16,16 +16,10 @@ from rich.table import Table
 from rich.text import Text
 
 from registry.application import Recorded
+from registry.criteria import LegalForm
 from registry.records import EventRecord
 from registry.seed import SeedReport
 from registry.views import PartnerDetails
-
-LEGAL_FORM_LABELS = {
-    "private_company": "private company",
-    "state_owned_enterprise": "BUMN",
-    "regional_government_enterprise": "BUMD",
-    "government_body": "government body",
-}
 
 
 def emit_json(data: Any) -> None:
@@ -117,7 +111,7 @@ def _row(p: PartnerDetails) -> tuple[str, ...]:
     warnings = ", ".join(
         f"#{w['warning_number']} due {w['deadline'].isoformat()}" for w in p.open_warnings
     )
-    legal_form = LEGAL_FORM_LABELS.get(p.legal_form, p.legal_form)
+    legal_form = LegalForm(p.legal_form).label
     if p.exemption_basis:
         legal_form += " (exempt)"
     return (

@@ -1,14 +1,18 @@
-"""Long-running processes: the relay (and, later, the other services)."""
+"""Long-running processes: the relay, the HTTP server, and the whole local stack."""
 
 from __future__ import annotations
 
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
 import typer
+import uvicorn
 
+from infra.local.stack import LocalStack
+from registry.api.app import create_app
 from registry.bootstrap import build_relay
 from registry.cli.app import app, open_registry
 from registry.config import Settings
@@ -45,3 +49,55 @@ def relay(
             typer.echo(f"Published {count} events.")
             return
         publisher.run(stop_on_signals())
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+) -> None:
+    """Run the HTTP API and the public page (uvicorn)."""
+    settings: Settings = ctx.obj
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_config=None, access_log=False,
+        server_header=False,
+    )  # fmt: skip
+
+
+@app.command()
+def up(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address of the HTTP server.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    log_dir: Annotated[Path, typer.Option(help="Where each part writes its log.")] = Path(
+        "var/log"
+    ),
+) -> None:
+    """Run everything on this machine (with a local broker unless one is set); Ctrl-C stops."""
+    settings: Settings = ctx.obj
+    stack = LocalStack(host, port, log_dir, settings.kafka_bootstrap_servers)
+    stop = stop_on_signals()
+    try:
+        stack.start()
+        typer.echo(_banner(stack, settings))
+        stack.supervise(stop)
+    finally:
+        stack.stop()
+    typer.echo("Stopped.")
+
+
+def _banner(stack: LocalStack, settings: Settings) -> str:
+    return "\n".join(
+        [
+            f"Partner registry running at {stack.url}",
+            f"  register page   {stack.url}/",
+            f"  API docs        {stack.url}/docs",
+            f"  feeds           {stack.url}/feeds/current-partners.json (.csv, changes.atom)",
+            f"  event store     {settings.redacted_database_url()}",
+            f"  Kafka           {stack.kafka}",
+            f"  logs            {stack.log_dir}/*.log",
+            "Write with a token: partner-registry token create --actor NAME --role officer",
+            "Ctrl-C stops everything.",
+        ]
+    )

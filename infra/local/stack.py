@@ -1,0 +1,152 @@
+"""The whole registry on one machine: broker, relay, runner, feed publisher, HTTP server.
+
+Each part runs as its own ``partner-registry`` process, as in production;
+this supervisor starts them, restarts one that dies (a few times), and on
+stop ends them in reverse order and then the broker. The local broker is
+started only when no Kafka cluster is configured.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import structlog
+
+from infra.local.broker import LocalBroker, free_port
+
+log = structlog.get_logger(__name__)
+
+_RESTARTS_PER_MINUTE = 5
+_WINDOW_SECONDS = 60.0
+
+
+class StackError(RuntimeError):
+    """The stack could not start, or a part keeps dying."""
+
+
+@dataclass
+class Part:
+    """One supervised process."""
+
+    name: str
+    args: list[str]
+    process: subprocess.Popen[bytes] | None = None
+    log_file: IO[bytes] | None = None
+    restarts: list[float] = field(default_factory=list)
+
+
+class LocalStack:
+    """Starts, watches and stops every part of the registry."""
+
+    def __init__(self, host: str, port: int, log_dir: Path, kafka: str | None) -> None:
+        self.host, self.port, self.log_dir = host, port, log_dir
+        self._kafka = kafka
+        self._broker: LocalBroker | None = None
+        self._parts = [
+            Part("relay", ["relay"]),
+            Part("project", ["project"]),
+            Part("publish-feed", ["publish-feed"]),
+            Part("serve", ["serve", "--host", host, "--port", str(port)]),
+        ]
+
+    @property
+    def url(self) -> str:
+        """Where the HTTP server answers."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def kafka(self) -> str:
+        """The bootstrap servers in use."""
+        return self._kafka or ""
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Start the broker if needed and every part; return once the API answers."""
+        if _in_use(self.host, self.port):
+            raise StackError(
+                f"port {self.port} on {self.host} is in use; choose another with --port"
+            )
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        if self._kafka is None:
+            self._broker = LocalBroker(_preferred_port(9092), log_path=self.log_dir / "broker.log")
+            self._broker.start()
+            self._kafka = self._broker.bootstrap_servers
+        for part in self._parts:
+            self._launch(part)
+        self._wait_for_api(timeout)
+
+    def supervise(self, stop: threading.Event) -> None:
+        """Restart parts that die, until ``stop`` is set."""
+        while not stop.wait(1.0):
+            for part in self._parts:
+                if part.process is not None and part.process.poll() is not None:
+                    self._restart(part)
+
+    def stop(self) -> None:
+        """End every part, newest first, then the broker."""
+        for part in reversed(self._parts):
+            _end(part)
+        if self._broker is not None:
+            self._broker.stop()
+
+    def _launch(self, part: Part) -> None:
+        part.log_file = (self.log_dir / f"{part.name}.log").open("ab")
+        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.kafka, "LOG_FORMAT": "json"}
+        part.process = subprocess.Popen(  # noqa: S603 - our own entry point
+            [sys.executable, "-m", "registry", *part.args],
+            env=env, stdout=part.log_file, stderr=part.log_file,
+        )  # fmt: skip
+
+    def _restart(self, part: Part) -> None:
+        now = time.monotonic()
+        part.restarts = [t for t in part.restarts if now - t < _WINDOW_SECONDS] + [now]
+        status = part.process.returncode if part.process else None
+        if len(part.restarts) > _RESTARTS_PER_MINUTE:
+            raise StackError(f"{part.name} keeps exiting (status {status}); see {self.log_dir}")
+        log.warning("part exited; restarting", part=part.name, status=status)
+        _end(part)
+        self._launch(part)
+
+    def _wait_for_api(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            serve = self._parts[-1].process
+            if serve is not None and serve.poll() is not None:
+                raise StackError(f"the HTTP server exited; see {self.log_dir / 'serve.log'}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1):  # noqa: S310
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise StackError(f"the HTTP server did not answer within {timeout} s")
+
+
+def _end(part: Part, timeout: float = 15.0) -> None:
+    process, part.process = part.process, None
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if part.log_file is not None:
+        part.log_file.close()
+        part.log_file = None
+
+
+def _in_use(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex((host, port)) == 0
+
+
+def _preferred_port(port: int) -> int:
+    return free_port() if _in_use("127.0.0.1", port) else port

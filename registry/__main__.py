@@ -1,0 +1,5 @@
+"""``python -m registry`` runs the partner-registry command (used to start child processes)."""
+
+from registry.cli import main
+
+main()

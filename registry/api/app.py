@@ -1,0 +1,91 @@
+"""The HTTP API and the public web page, assembled from settings.
+
+``create_app`` is the only place the routers, the error handling and the
+middleware meet; ``partner-registry serve`` runs it under uvicorn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from registry.api import (
+    problems,
+    routes_feeds,
+    routes_ops,
+    routes_pages,
+    routes_reads,
+    routes_writes,
+)
+from registry.api.middleware import BodyLimit, observe
+from registry.api.problems import MEDIA_TYPE
+from registry.api.schemas import Problem, ValidationProblem
+from registry.api.services import Services
+from registry.config import Settings
+
+DESCRIPTION = """
+The public register of the Kartu Prakerja programme's partner platforms.
+
+Reads are public. Writes need a bearer token (`partner-registry token create`):
+officers may register, evaluate and warn; directors may also terminate. The
+actor recorded in each event is the token's. Send `If-Match` with the
+partner's version (its ETag) to refuse a decision taken on stale information
+(412). Errors are RFC 9457 problem details.
+"""
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    """The application, connected to the configured databases."""
+    opened = services or Services.open(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        opened.close()
+
+    app = FastAPI(
+        title="Partner registry",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.services = opened
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    problems.install(app)
+    for module in (routes_writes, routes_reads, routes_feeds, routes_ops, routes_pages):
+        app.include_router(module.router)
+    app.middleware("http")(observe(opened.metrics))
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with every error documented as problem+json."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        _document_problems(schema)
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def _document_problems(schema: dict[str, Any]) -> None:
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    for model in (Problem, ValidationProblem):
+        model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(model_schema.pop("$defs", {}))
+        components[model.__name__] = model_schema
+    for operation in (op for path in schema["paths"].values() for op in path.values()):
+        for status, response in operation.get("responses", {}).items():
+            if status[0] in "45":
+                name = "ValidationProblem" if status == "422" else "Problem"
+                response["content"] = {
+                    MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{name}"}}
+                }

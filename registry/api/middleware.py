@@ -1,0 +1,112 @@
+"""Request-level concerns: a cap on body size, and a log line and metrics per request."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+
+import structlog
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from registry.api.metrics import ApiMetrics
+
+log = structlog.get_logger(__name__)
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with 413, declared length or not.
+
+    The body is read here first (it is small by definition) and handed on
+    whole, so a streamed body that grows too large is refused before any
+    route sees it.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self._app = app
+        self._max = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the declared length, then count what actually arrives."""
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self._max):
+            await self._refuse(scope, send, bad_length=not declared.isdigit())
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            if len(body) > self._max:
+                await self._refuse(scope, send, bad_length=False)
+                return
+            if not message.get("more_body", False):
+                break
+        await self._app(scope, _replay(bytes(body), receive), send)
+
+    async def _refuse(self, scope: Scope, send: Send, *, bad_length: bool) -> None:
+        status, slug, detail = (
+            (400, "bad-length", "Content-Length is not a number.")
+            if bad_length
+            else (413, "body-too-large", f"The request body is larger than {self._max} bytes.")
+        )
+        body = json.dumps(
+            {
+                "type": f"urn:partner-registry:problem:{slug}",
+                "title": slug.replace("-", " ").capitalize(),
+                "status": status,
+                "detail": detail,
+                "instance": scope.get("path"),
+            }
+        ).encode()
+        headers = [
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that yields the already-read body once, then defers to the client."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
+
+
+def observe(
+    metrics: ApiMetrics,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    """Middleware logging each request (no headers, no body) and counting it."""
+
+    async def middleware(request: Request, call_next: Handler) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        elapsed = time.perf_counter() - started
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
+        metrics.latency.labels(request.method, route).observe(elapsed)
+        actor = getattr(request.state, "actor", None)
+        log.info(
+            "request", method=request.method, route=route, status=response.status_code,
+            duration_ms=round(elapsed * 1000, 1), actor=actor.name if actor else None,
+        )  # fmt: skip
+        return response
+
+    return middleware

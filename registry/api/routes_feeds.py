@@ -1,0 +1,70 @@
+"""The published feed files over HTTP, with ETag and Last-Modified."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response
+
+from registry.api.deps import ServicesDep
+from registry.api.problems import ProblemError
+from registry.api.schemas import Problem
+
+router = APIRouter(prefix="/feeds", tags=["feeds"])
+
+
+class FeedName(StrEnum):
+    """The feed files and the documents that describe them."""
+
+    JSON = "current-partners.json"
+    CSV = "current-partners.csv"
+    ATOM = "changes.atom"
+    JSON_SCHEMA = "current-partners.schema.json"
+    CSV_DICTIONARY = "current-partners.csv-metadata.json"
+
+
+@router.get(
+    "/{name}",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The feed file.",
+            "content": {"application/json": {}, "text/csv": {}, "application/atom+xml": {}},
+        },
+        304: {"description": "Unchanged since the ETag or date you sent."},
+        503: {"model": Problem, "description": "Not published yet."},
+    },
+)
+def feed(
+    name: FeedName,
+    services: ServicesDep,
+    request: Request,
+    if_none_match: Annotated[str | None, Header()] = None,
+    if_modified_since: Annotated[str | None, Header()] = None,
+) -> Response:
+    """A feed file, answered 304 when the client already has this version."""
+    published = services.feeds.get(name.value)
+    if published is None:
+        raise ProblemError(
+            503, "feed-not-published", f"{name.value} has not been published yet.",
+            {"Retry-After": "5"},
+        )  # fmt: skip
+    validators = {
+        "ETag": published.etag,
+        "Last-Modified": published.last_modified,
+        "Cache-Control": "public, max-age=0, must-revalidate",
+    }
+    if _unchanged(if_none_match, if_modified_since, published.etag, published.last_modified):
+        return Response(status_code=304, headers=validators)
+    return Response(published.body, media_type=published.media_type, headers=validators)
+
+
+def _unchanged(
+    if_none_match: str | None, if_modified_since: str | None, etag: str, last_modified: str
+) -> bool:
+    """RFC 9110: If-None-Match wins; If-Modified-Since only when it is absent."""
+    if if_none_match is not None:
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        return "*" in tags or etag in tags
+    return if_modified_since is not None and if_modified_since.strip() == last_modified

@@ -1,0 +1,109 @@
+"""Public reads of the register and its audit trail: no authentication."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from projections.audit_trail import AuditEntry
+from projections.current_partners import PartnerRow
+from registry.api.deps import ServicesDep
+from registry.api.problems import ProblemError
+from registry.api.schemas import (
+    AuditEntryOut,
+    AuditPage,
+    ChainHeadOut,
+    PartnerOut,
+    PartnerPage,
+    Problem,
+)
+
+router = APIRouter(tags=["public record"])
+
+_NOT_FOUND: dict[int | str, dict[str, object]] = {
+    404: {"model": Problem, "description": "No such partner."}
+}
+_INVALID: dict[int | str, dict[str, object]] = {
+    422: {"model": Problem, "description": "A query parameter is invalid."}
+}
+
+
+@router.get("/partners", responses=_INVALID)
+def list_partners(
+    services: ServicesDep,
+    status: Literal["active", "warned", "terminated"] | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,
+    as_of: Annotated[date | None, Query(description="The register at the end of this day.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> PartnerPage:
+    """The register, now or on a past date: filter by status, search by name, page through."""
+    store = services.read_models
+    rows = store.partners() if as_of is None else store.register_on(as_of)
+    if status is not None:
+        rows = [r for r in rows if r.status == status]
+    if q:
+        wanted = q.casefold().strip()
+        rows = [r for r in rows if wanted in r.name.casefold()]
+    rows.sort(key=lambda r: (r.name.casefold(), r.partner_id))
+    page = rows[offset : offset + limit]
+    return PartnerPage(
+        items=[_partner(r) for r in page], total=len(rows), limit=limit, offset=offset,
+        as_of=as_of,
+    )  # fmt: skip
+
+
+@router.get("/partners/{partner_id}", responses=_NOT_FOUND)
+def get_partner(partner_id: UUID, services: ServicesDep, response: Response) -> PartnerOut:
+    """One partner; its ETag is its version, for If-Match on writes."""
+    row = services.read_models.partner(str(partner_id))
+    if row is None:
+        raise _no_partner(partner_id)
+    response.headers["ETag"] = f'"{row.version}"'
+    return _partner(row)
+
+
+@router.get("/partners/{partner_id}/events", responses=_NOT_FOUND)
+def partner_events(partner_id: UUID, services: ServicesDep) -> list[AuditEntryOut]:
+    """A partner's whole history, from the verified audit trail."""
+    entries = services.read_models.partner_entries(str(partner_id))
+    if not entries:
+        raise _no_partner(partner_id)
+    return [_entry(e) for e in entries]
+
+
+@router.get("/audit-trail", responses=_INVALID)
+def audit_trail(
+    services: ServicesDep,
+    after: Annotated[int, Query(ge=0, description="Entries after this sequence.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> AuditPage:
+    """The verified audit trail with chain hashes, page by page."""
+    entries = services.read_models.verified_entries(after, limit)
+    head = services.read_models.chain_head()
+    return AuditPage(
+        items=[_entry(e) for e in entries],
+        after=after,
+        limit=limit,
+        next_after=entries[-1].sequence if len(entries) == limit else None,
+        chain_head=ChainHeadOut(sequence=head.sequence, chain_hash=head.chain_hash),
+    )
+
+
+def _partner(row: PartnerRow) -> PartnerOut:
+    return PartnerOut.model_validate(row.to_json())
+
+
+def _entry(entry: AuditEntry) -> AuditEntryOut:
+    fields = asdict(entry)
+    fields["event"] = json.loads(fields.pop("body"))
+    return AuditEntryOut.model_validate(fields)
+
+
+def _no_partner(partner_id: UUID) -> ProblemError:
+    return ProblemError(404, "partner-not-found", f"No partner has the id {partner_id}.")

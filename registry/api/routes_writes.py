@@ -1,0 +1,140 @@
+"""Writes: register, evaluate, warn, terminate. Authenticated; the actor comes from the token."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+import structlog
+from fastapi import APIRouter, Response
+
+from registry.api.deps import (
+    Evaluator,
+    ExpectedVersion,
+    Registrar,
+    ServicesDep,
+    Terminator,
+    Warner,
+)
+from registry.api.schemas import (
+    EvaluationIn,
+    EventOut,
+    Problem,
+    RecordedOut,
+    RegisterIn,
+    TerminationIn,
+    WarningIn,
+)
+from registry.api.services import Services
+from registry.application import Recorded
+from registry.commands import EvaluatePartner, RegisterPartner, TerminatePartner, WarnPartner
+from registry.criteria import CriterionFinding, ObligationCheck
+from registry.decisions import Decision
+from registry.platforms import PlatformDetails
+from registry.tokens import Actor
+
+log = structlog.get_logger(__name__)
+router = APIRouter(prefix="/partners", tags=["record decisions"])
+
+_PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
+WRITE_ERRORS: dict[int | str, dict[str, object]] = {
+    status: {**_PROBLEM, "description": text}
+    for status, text in {
+        400: "Malformed JSON or If-Match.",
+        401: "No token, or an unknown or revoked one.",
+        403: "The token's role may not do this.",
+        404: "No such partner.",
+        409: "Duplicate platform, terminated partner, or a concurrent change.",
+        412: "If-Match names an older version.",
+        413: "The body is too large.",
+        422: "The request or the decision breaks a rule of the register.",
+        503: "The database cannot be reached.",
+    }.items()
+}
+
+
+@router.post("", status_code=201, responses=WRITE_ERRORS)
+def register_partner(
+    body: RegisterIn, actor: Registrar, services: ServicesDep, response: Response
+) -> RecordedOut:
+    """Register a platform as a partner."""
+    platform = PlatformDetails(
+        name=body.name,
+        legal_form=body.legal_form,
+        national_coverage=body.national_coverage,
+        technology_ready=body.technology_ready,
+        open_marketplace=body.open_marketplace,
+        legal_name=body.legal_name,
+        registration_number=body.registration_number,
+        website=body.website,
+        commission_terms=body.commission_terms,
+        exemption_basis=body.exemption_basis,
+    )
+    decision = _decision(services, actor, body.reason, body.effective_date)
+    recorded = services.registry.register(RegisterPartner(platform, decision))
+    return _answer(services, recorded, response)
+
+
+@router.post("/{partner_id}/evaluations", status_code=201, responses=WRITE_ERRORS)
+def evaluate_partner(
+    partner_id: UUID, body: EvaluationIn, actor: Evaluator, version: ExpectedVersion,
+    services: ServicesDep, response: Response,
+) -> RecordedOut:  # fmt: skip
+    """Record an evaluation against the four criteria and the agreement."""
+    command = EvaluatePartner(
+        partner_id=partner_id,
+        criteria={c: CriterionFinding(f.verdict, f.finding) for c, f in body.criteria.items()},
+        obligations=[ObligationCheck(o.obligation, o.met, o.finding) for o in body.obligations],
+        decision=_decision(services, actor, body.reason, body.effective_date),
+        expected_version=version,
+    )
+    return _answer(services, services.registry.evaluate(command), response)
+
+
+@router.post("/{partner_id}/warnings", status_code=201, responses=WRITE_ERRORS)
+def warn_partner(
+    partner_id: UUID, body: WarningIn, actor: Warner, version: ExpectedVersion,
+    services: ServicesDep, response: Response,
+) -> RecordedOut:  # fmt: skip
+    """Warn a partner of a breach, with a deadline to remedy it."""
+    command = WarnPartner(
+        partner_id=partner_id,
+        decision=_decision(services, actor, body.reason, body.effective_date),
+        deadline=body.deadline,
+        criterion=body.criterion,
+        obligation=body.obligation,
+        expected_version=version,
+    )
+    return _answer(services, services.registry.warn(command), response)
+
+
+@router.post("/{partner_id}/termination", status_code=201, responses=WRITE_ERRORS)
+def terminate_partner(
+    partner_id: UUID, body: TerminationIn, actor: Terminator, version: ExpectedVersion,
+    services: ServicesDep, response: Response,
+) -> RecordedOut:  # fmt: skip
+    """Terminate a partnership (directors only; final)."""
+    command = TerminatePartner(
+        partner_id=partner_id,
+        decision=_decision(services, actor, body.reason, body.effective_date),
+        expected_version=version,
+    )
+    return _answer(services, services.registry.terminate(command), response)
+
+
+def _decision(services: Services, actor: Actor, reason: str, effective: date | None) -> Decision:
+    return Decision(
+        actor=actor.name, reason=reason, effective_date=effective or services.registry.today()
+    )
+
+
+def _answer(services: Services, recorded: Recorded, response: Response) -> RecordedOut:
+    services.metrics.events.labels(type=recorded.event.type).inc()
+    response.headers["Location"] = f"/partners/{recorded.partner_id}"
+    response.headers["ETag"] = f'"{recorded.version}"'
+    return RecordedOut(
+        partner_id=recorded.partner_id,
+        version=recorded.version,
+        position=recorded.position,
+        event=EventOut.model_validate(recorded.event.to_json()),
+    )

@@ -1,0 +1,211 @@
+"""Request and response bodies of the HTTP API, separate from the domain's types.
+
+Requests are validated here (types, lengths, no unknown fields) before any
+command exists; the domain then applies the register's rules. The actor is
+never part of a request: it comes from the bearer token.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from registry.criteria import Criterion, LegalForm, Verdict
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+Reason = Annotated[str, Field(min_length=1, max_length=4000, description="Why (recorded).")]
+EffectiveDate = Annotated[
+    date | None,
+    Field(description="When the decision took effect (default: today, Asia/Jakarta)."),
+]
+
+
+class Request(BaseModel):
+    """Every request body: unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterIn(Request):
+    """A platform applying to become a partner, with its declarations."""
+
+    name: Name
+    legal_form: LegalForm
+    national_coverage: bool = Field(description="Declared: serves the whole country.")
+    technology_ready: bool = Field(description="Declared: runs systems supporting the programme.")
+    open_marketplace: bool = Field(description="Declared: sells many providers' training.")
+    legal_name: Name | None = None
+    registration_number: Name | None = None
+    website: Name | None = None
+    commission_terms: Text | None = None
+    exemption_basis: Text | None = Field(
+        default=None, description="Required for a legal form outside the three allowed."
+    )
+    reason: Reason
+    effective_date: EffectiveDate = None
+
+
+class FindingIn(Request):
+    """The verdict on one criterion."""
+
+    verdict: Verdict
+    finding: Text
+
+
+class ObligationIn(Request):
+    """One obligation of the agreement, checked."""
+
+    obligation: Text
+    met: bool
+    finding: Text
+
+
+class EvaluationIn(Request):
+    """An evaluation: a finding for each of the four criteria, and obligations checked."""
+
+    criteria: dict[Criterion, FindingIn] = Field(
+        description="All four: legal_entity, national_coverage, technology, open_marketplace."
+    )
+    obligations: Annotated[list[ObligationIn], Field(max_length=100)] = []
+    reason: Reason
+    effective_date: EffectiveDate = None
+
+
+class WarningIn(Request):
+    """A warning: the breach (reason), what it concerns (one of two), the deadline."""
+
+    criterion: Criterion | None = None
+    obligation: Text | None = None
+    deadline: date
+    reason: Reason
+    effective_date: EffectiveDate = None
+
+
+class TerminationIn(Request):
+    """The end of a partnership."""
+
+    reason: Reason
+    effective_date: EffectiveDate = None
+
+
+class EventOut(BaseModel):
+    """An event as recorded."""
+
+    partner_id: UUID
+    version: int
+    type: Literal["Registered", "Evaluated", "Warned", "Terminated"]
+    schema_version: int
+    recorded_at: datetime
+    effective_date: date
+    actor: str
+    reason: str
+    data: dict[str, Any]
+
+
+class RecordedOut(BaseModel):
+    """What a write recorded, and the partner's new version (also its ETag)."""
+
+    partner_id: UUID
+    version: int
+    position: int
+    event: EventOut
+
+
+class WarningOut(BaseModel):
+    """An open warning."""
+
+    warning_number: int
+    criterion: Criterion | None
+    obligation: str | None
+    deadline: date
+    breach: str
+
+
+class PartnerOut(BaseModel):
+    """A partner in the public register."""
+
+    partner_id: UUID
+    name: str
+    legal_form: LegalForm
+    exemption_basis: str | None
+    status: Literal["active", "warned", "terminated"]
+    registered_on: date
+    terminated_on: date | None
+    termination_reason: str | None
+    latest_outcome: Literal["compliant", "non_compliant"] | None
+    latest_evaluated_on: date | None
+    open_warnings: list[WarningOut]
+    version: int
+    position: int
+    updated_at: datetime
+
+
+class PartnerPage(BaseModel):
+    """One page of the register."""
+
+    items: list[PartnerOut]
+    total: int
+    limit: int
+    offset: int
+    as_of: date | None
+
+
+class ChainHeadOut(BaseModel):
+    """The last verified audit-trail entry."""
+
+    sequence: int
+    chain_hash: str
+
+
+class AuditEntryOut(BaseModel):
+    """One entry of the audit trail, with its chain hash."""
+
+    sequence: int
+    position: int
+    partner_id: UUID
+    version: int
+    event_type: str
+    actor: str
+    reason: str
+    recorded_at: datetime
+    effective_date: date
+    event: dict[str, Any] = Field(description="The event record; its canonical JSON is hashed.")
+    chain_hash: str
+
+
+class AuditPage(BaseModel):
+    """Entries of the verified audit trail after a sequence number."""
+
+    items: list[AuditEntryOut]
+    after: int
+    limit: int
+    next_after: int | None
+    chain_head: ChainHeadOut
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+
+
+class InvalidField(BaseModel):
+    """One thing wrong with a request."""
+
+    location: list[str | int]
+    message: str
+    type: str
+
+
+class ValidationProblem(Problem):
+    """A request that does not match the API's schema, field by field."""
+
+    errors: list[InvalidField] = []

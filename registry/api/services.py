@@ -1,0 +1,56 @@
+"""What the API's routes use, opened once per process and closed at shutdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from projections.store import ReadModelStore
+from registry.api.feed_files import FeedFiles
+from registry.api.metrics import ApiMetrics
+from registry.api.readiness import Readiness
+from registry.application import PartnerRegistry
+from registry.bootstrap import build_read_models, build_registry, open_database
+from registry.config import Settings
+from registry.sqldb import Database
+from registry.tokens import TokenStore
+
+
+@dataclass
+class Services:
+    """The registry, the read models, the tokens, the feed files and the metrics."""
+
+    settings: Settings
+    registry: PartnerRegistry
+    read_models: ReadModelStore
+    store_db: Database
+    tokens: TokenStore
+    feeds: FeedFiles
+    readiness: Readiness
+    metrics: ApiMetrics
+
+    @classmethod
+    def open(cls, settings: Settings) -> Services:
+        """Connect to everything the API needs."""
+        registry = build_registry(settings)
+        read_models = build_read_models(settings)
+        store_db = open_database(settings.database_url.get_secret_value())
+        tokens = TokenStore(store_db)
+        tokens.setup()
+        readiness = Readiness(settings, registry, store_db, read_models)
+        return cls(
+            settings=settings,
+            registry=registry,
+            read_models=read_models,
+            store_db=store_db,
+            tokens=tokens,
+            feeds=FeedFiles(Path(settings.feed_dir)),
+            readiness=readiness,
+            metrics=ApiMetrics(readiness),
+        )
+
+    def close(self) -> None:
+        """Release every connection."""
+        self.registry.close()
+        self.read_models.close()
+        self.store_db.close()
