@@ -29,15 +29,29 @@ from registry.chain import GENESIS
 from registry.clock import today_in
 from registry.config import Settings, is_postgres, persistence_env, sqlite_path
 from registry.sqldb import Database
-from registry.sqldb_postgres import PostgresDatabase
+from registry.sqldb_postgres import RECONNECT_SECONDS, PostgresDatabase
 from registry.sqldb_sqlite import SqliteDatabase
 
 
 def build_registry(settings: Settings) -> PartnerRegistry:
     """Open the configured event store (creating its tables if missing)."""
-    return PartnerRegistry(
+    registry = PartnerRegistry(
         env=persistence_env(settings), today=today_in(settings.registry_timezone)
     )
+    _reconnect_promptly(registry)
+    return registry
+
+
+def _reconnect_promptly(registry: PartnerRegistry) -> None:
+    """Give the event-store library's pool the same short reconnect window as ours.
+
+    The library builds its psycopg pool itself with the five-minute default
+    and offers no setting for it, so the (public) attribute is set here.
+    """
+    datastore = getattr(registry.recorder, "datastore", None)
+    pool = getattr(datastore, "pool", None)
+    if pool is not None and hasattr(pool, "reconnect_timeout"):
+        pool.reconnect_timeout = RECONNECT_SECONDS
 
 
 def build_relay(settings: Settings, registry: PartnerRegistry) -> Relay:
@@ -73,14 +87,16 @@ def _wakeup(settings: Settings, registry: PartnerRegistry) -> Wakeup:
     return PollingBackoff()
 
 
-def open_database(url: str) -> Database:
-    """Our own tables' database at this URL."""
-    return PostgresDatabase(url) if is_postgres(url) else SqliteDatabase(sqlite_path(url))
+def open_database(url: str, settings: Settings) -> Database:
+    """Our own tables' database at this URL, pooled as the settings say."""
+    if is_postgres(url):
+        return PostgresDatabase(url, settings.database_pool_min, settings.database_pool_max)
+    return SqliteDatabase(sqlite_path(url))
 
 
 def build_read_models(settings: Settings) -> ReadModelStore:
     """The read-model store, with its tables created if missing."""
-    store = ReadModelStore(open_database(settings.read_models_url))
+    store = ReadModelStore(open_database(settings.read_models_url, settings))
     store.setup()
     return store
 

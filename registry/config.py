@@ -31,6 +31,8 @@ class Settings(BaseSettings):
 
     database_url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
     read_model_database_url: SecretStr | None = None
+    database_pool_min: int = Field(default=1, ge=0, le=50)
+    database_pool_max: int = Field(default=10, ge=1, le=100)
     registry_timezone: str = DEFAULT_TIMEZONE
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -140,7 +142,13 @@ def persistence_env(settings: Settings) -> dict[str, str]:
     """The eventsourcing library's environment for the configured database."""
     url = settings.database_url.get_secret_value()
     if settings.uses_postgres:
-        return _postgres_env(url)
+        pool = {
+            "POSTGRES_POOL_SIZE": str(settings.database_pool_min),
+            "POSTGRES_MAX_OVERFLOW": str(
+                max(settings.database_pool_max - settings.database_pool_min, 0)
+            ),
+        }
+        return _postgres_env(url) | pool
     return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": sqlite_path(url)}
 
 
@@ -154,6 +162,7 @@ def _postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_USER": str(params.get("user", "postgres")),
         "POSTGRES_PASSWORD": str(params.get("password", "")),
         "POSTGRES_CONNECT_TIMEOUT": str(params.get("connect_timeout", "5")),
+        "POSTGRES_PRE_PING": "y",
     }
     options = str(params.get("options", ""))
     schema = _search_path(options)

@@ -12,6 +12,11 @@ from psycopg_pool import ConnectionPool
 
 from registry.sqldb import Database, Tx
 
+# psycopg_pool retries a lost connection with doubling delays until this many
+# seconds have passed, then lets the next request start afresh; its default
+# (five minutes) would keep a service waiting minutes after the database is back.
+RECONNECT_SECONDS = 10.0
+
 
 class _PostgresTx(Tx):
     def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
@@ -33,15 +38,16 @@ class PostgresDatabase(Database):
     share_suffix = " FOR SHARE"
     retryable = (errors.UniqueViolation, errors.SerializationFailure, errors.DeadlockDetected)
 
-    def __init__(self, url: str, max_connections: int = 4) -> None:
+    def __init__(self, url: str, min_connections: int = 1, max_connections: int = 10) -> None:
         self._pool = ConnectionPool(
             url,
-            min_size=1,
+            min_size=min_connections,
             max_size=max_connections,
             kwargs={"connect_timeout": 5},
             open=True,
             check=ConnectionPool.check_connection,
             timeout=5,
+            reconnect_timeout=RECONNECT_SECONDS,
         )
 
     @contextmanager

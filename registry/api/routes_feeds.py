@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response
 
 from registry.api.deps import ServicesDep
+from registry.api.feed_files import FEEDS
 from registry.api.problems import ProblemError
 from registry.api.schemas import Problem
 
@@ -30,7 +31,7 @@ class FeedName(StrEnum):
     responses={
         200: {
             "description": "The feed file.",
-            "content": {"application/json": {}, "text/csv": {}, "application/atom+xml": {}},
+            "content": {media_type.split(";")[0]: {} for media_type in FEEDS.values()},
         },
         304: {"description": "Unchanged since the ETag or date you sent."},
         503: {"model": Problem, "description": "Not published yet."},

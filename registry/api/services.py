@@ -34,7 +34,7 @@ class Services:
         """Connect to everything the API needs."""
         registry = build_registry(settings)
         read_models = build_read_models(settings)
-        store_db = open_database(settings.database_url.get_secret_value())
+        store_db = open_database(settings.database_url.get_secret_value(), settings)
         tokens = TokenStore(store_db)
         tokens.setup()
         readiness = Readiness(settings, registry, store_db, read_models)

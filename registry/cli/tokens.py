@@ -23,7 +23,7 @@ app.add_typer(tokens, name="token")
 def token_store(ctx: typer.Context) -> Iterator[TokenStore]:
     """The token table in the event store's database."""
     settings: Settings = ctx.obj
-    db = open_database(settings.database_url.get_secret_value())
+    db = open_database(settings.database_url.get_secret_value(), settings)
     store = TokenStore(db)
     try:
         store.setup()

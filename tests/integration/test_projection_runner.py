@@ -133,20 +133,24 @@ def test_rebuilding_from_the_topic_or_the_store_gives_byte_identical_read_models
     publish(settings, writer)
     with running_projection(settings) as store:
         wait_for(lambda: caught_up(store, writer))
-    built_by_runner = dump(store_of(settings))
+    built_by_runner = dump_of(settings)
 
     from_topic = cli(settings, "rebuild", "--source", "topic")
-    after_topic = dump(store_of(settings))
+    after_topic = dump_of(settings)
     from_store = cli(settings, "rebuild", "--source", "store")
-    after_store = dump(store_of(settings))
+    after_store = dump_of(settings)
 
     assert "Rebuilt from the topic" in from_topic
     assert "Rebuilt from the event store" in from_store
     assert after_topic == built_by_runner == after_store
 
 
-def store_of(settings: Settings) -> ReadModelStore:
-    return build_read_models(settings)
+def dump_of(settings: Settings) -> bytes:
+    store = build_read_models(settings)
+    try:
+        return dump(store)
+    finally:
+        store.close()
 
 
 def cli(settings: Settings, *args: str) -> str:

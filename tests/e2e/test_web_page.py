@@ -1,0 +1,63 @@
+"""A person reads the register in a real browser (Debian's Chromium, headless, no JavaScript)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.e2e.conftest import Stack
+
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("stack")]
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = shutil.which("chromium")
+    assert executable, "install Debian's chromium (infra/local/ensure-chromium)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(java_script_enabled=False)
+    yield context.new_page()
+    context.close()
+
+
+def test_a_reader_sees_the_register_goes_back_to_a_date_and_opens_a_history(
+    stack: Stack, page: Page
+) -> None:
+    page.goto(f"{stack.url}/")
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Kartu Prakerja partner platforms"
+    names = page.locator("table").first.locator("tbody tr td:first-child").all_inner_texts()
+    assert {"Tokopedia", "Kemnaker.go.id", "Pijar Mahir"} <= set(names)
+    assert (
+        page.get_by_role("link", name="Atom (changes)").get_attribute("href")
+        == "/feeds/changes.atom"
+    )
+
+    page.get_by_label("Show the register as it stood at the end of").fill("2020-04-27")
+    page.get_by_role("button", name="Show").click()
+
+    assert page.locator("caption").first.inner_text() == "Partners on 2020-04-27 (8)"
+    assert "as_of=2020-04-27" in page.url
+    page.get_by_role("link", name="Kemnaker.go.id").click()
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Kemnaker.go.id"
+    assert "exemption" in page.locator("dl").inner_text().lower()
+    history = page.locator("table tbody tr").all_inner_texts()
+    assert len(history) == 1
+    assert "Registered" in history[0]
+    assert "system:seed" in history[0]
