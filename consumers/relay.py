@@ -27,6 +27,7 @@ from eventsourcing.persistence import PersistenceError
 from psycopg_pool import PoolTimeout
 
 from consumers.broker import BrokerUnavailableError
+from consumers.checkpointer import Checkpointer
 from consumers.partner_states import PartnerStates
 from consumers.relay_positions import (
     START,
@@ -90,12 +91,14 @@ class Relay:
         wakeup: Wakeup,
         kafka: Outbound,
         options: RelayOptions,
+        checkpointer: Checkpointer | None = None,
     ) -> None:
         self._registry = registry
         self._positions = positions
         self._wakeup = wakeup
         self._kafka = kafka
         self._options = options
+        self._checkpointer = checkpointer
         self._states = PartnerStates(registry)
         self._position = START
         self._log = log.bind(topic=options.events_topic)
@@ -141,6 +144,8 @@ class Relay:
         self._positions.close()
         self._wakeup.close()
         self._kafka.close()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
 
     def drain(self) -> int:
         """Publish everything pending, then return how many events were sent."""
@@ -160,11 +165,13 @@ class Relay:
         while not stop.is_set():
             if self._retrying(stop, self.publish_batch):
                 self._wakeup.activity()
+                self._retrying(stop, self._checkpoint_if_due)
                 continue
             self._sleep_until_news(stop, last_look + self._options.safety_poll)
             if time.monotonic() - last_look >= self._options.safety_poll:
                 last_look = time.monotonic()
                 self._retrying(stop, self._verify_broker)
+                self._retrying(stop, self._checkpoint_if_due)
 
     def _sleep_until_news(self, stop: threading.Event, deadline: float) -> None:
         while not stop.is_set():
@@ -206,7 +213,14 @@ class Relay:
             self._positions.advance(self._position, START)
             self._position = START
             self._states.clear()
+            self._kafka.ensure_topics()
+            if self._checkpointer is not None:
+                self._checkpointer.republish(self._kafka.send)
         self._kafka.ensure_topics()
+
+    def _checkpoint_if_due(self) -> None:
+        if self._checkpointer is not None and self._checkpointer.due(self._position):
+            self._checkpointer.sign(self._position, self._kafka.send)
 
     def publish_batch(self) -> int:
         """Send the next batch of events and advance the position; return its size."""

@@ -9,6 +9,7 @@ from importlib.resources import files
 EVENTS = "partner-events"
 STATE = "partner-state"
 DEAD_LETTER = "partner-events-dead-letter"
+CHECKPOINTS = "partner-checkpoints"
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from consumers.broker import (
     new_group_consumer,
     new_producer,
 )
+from consumers.checkpointer import Checkpointer
 from consumers.dead_letters import DeadLetters
 from consumers.feed_publisher import FeedPublisher
 from consumers.projection_runner import ProjectionRunner, RunnerOptions
@@ -22,12 +23,14 @@ from consumers.relay_positions_postgres import PostgresRelayPositions
 from consumers.relay_positions_sqlite import SqliteRelayPositions
 from consumers.runner_metrics import RunnerMetrics
 from consumers.wakeups import ListenNotify, PollingBackoff, Wakeup
-from infra.topics import DEAD_LETTER, EVENTS, STATE, declared_topics
+from infra.topics import CHECKPOINTS, DEAD_LETTER, EVENTS, STATE, declared_topics
 from projections.store import CHANGES_CHANNEL, ReadModelStore
 from registry.application import PartnerRegistry
 from registry.chain import GENESIS
+from registry.checkpoint_store import CheckpointStore
 from registry.clock import today_in
 from registry.config import Settings, is_postgres, persistence_env, sqlite_path
+from registry.signing import load_or_create_key
 from registry.sqldb import Database
 from registry.sqldb_postgres import RECONNECT_SECONDS, PostgresDatabase
 from registry.sqldb_sqlite import SqliteDatabase
@@ -69,8 +72,19 @@ def build_relay(settings: Settings, registry: PartnerRegistry) -> Relay:
     outbound = KafkaOutbound(settings, list(topics.values()), events.name)
     return Relay(
         registry, _relay_positions(settings, events.name), _wakeup(settings, registry),
-        outbound, options,
+        outbound, options, build_checkpointer(settings),
     )  # fmt: skip
+
+
+def build_checkpointer(settings: Settings) -> Checkpointer:
+    """The signer, with its key loaded (or created on first start)."""
+    key = load_or_create_key(Path(settings.signing_key_file))
+    store = CheckpointStore(open_database(settings.database_url.get_secret_value(), settings))
+    store.setup()
+    topic = declared_topics(settings.kafka_topic_prefix)[CHECKPOINTS].name
+    return Checkpointer(
+        key, store, topic, settings.cloudevents_source, settings.checkpoint_interval_seconds
+    )
 
 
 def _relay_positions(settings: Settings, name: str) -> RelayPositions:

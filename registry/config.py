@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     feed_dir: str = "var/feeds"
     public_base_url: str = "http://localhost:8000"
     api_max_body_bytes: int = Field(default=65_536, ge=1_024)
+    signing_key_file: str = "var/keys/checkpoint-signing.pem"
+    checkpoint_interval_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("database_url", "read_model_database_url")
     @classmethod

@@ -23,6 +23,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from infra.schemas import load_schema
+from registry.signing import Checkpoint
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -215,3 +216,34 @@ def _check_consistent(
         raise MalformedMessageError(
             "inconsistent", f"{', '.join(wrong)} disagree with the event record"
         )
+
+
+CHECKPOINT_TYPE = "prakerja.partner.checkpoint"
+
+
+def encode_checkpoint(checkpoint: Checkpoint) -> Message:
+    """The Kafka record of a signed checkpoint (keyed by its sequence)."""
+    attributes = {
+        "specversion": SPEC_VERSION,
+        "id": f"checkpoint:{checkpoint.sequence}:{checkpoint.signed_at}",
+        "source": checkpoint.source,
+        "type": CHECKPOINT_TYPE,
+        "time": checkpoint.signed_at,
+        "subject": str(checkpoint.sequence),
+        "schemaversion": str(SCHEMA_VERSION),
+    }
+    return _message(str(checkpoint.sequence), checkpoint.to_json(), attributes)
+
+
+def decode_checkpoint(value: bytes | None) -> Checkpoint:
+    """A checkpoint from its record's value (the signature is checked by the caller)."""
+    record = _json_object(value)
+    error = next(iter(_checkpoint_validator().iter_errors(record)), None)
+    if error is not None:
+        raise MalformedMessageError("schema_violation", _describe(error))
+    return Checkpoint(**record)
+
+
+@cache
+def _checkpoint_validator() -> Draft202012Validator:
+    return Draft202012Validator(load_schema("checkpoint.v1"), format_checker=FormatChecker())

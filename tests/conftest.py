@@ -26,6 +26,15 @@ ADMIN_URL = os.environ.get(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def signing_key_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Relays sign checkpoints; their key is created here, never in the working tree."""
+    with pytest.MonkeyPatch.context() as patch:
+        key_dir = tmp_path_factory.mktemp("keys")
+        patch.setenv("SIGNING_KEY_FILE", str(key_dir / "checkpoint-signing.pem"))
+        yield
+
+
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """A fresh database on the real server, dropped when the run ends."""

@@ -1,0 +1,76 @@
+"""Signed checkpoints and the public keys that signed them, kept beside the event store.
+
+The table is what the HTTP API publishes and what the relay re-sends to a
+broker that lost its history; Kafka's checkpoints topic is a copy.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from registry.signing import Checkpoint
+from registry.sqldb import Database
+
+_CREATE = [
+    """CREATE TABLE IF NOT EXISTS checkpoints (
+        sequence BIGINT NOT NULL, position BIGINT NOT NULL, chain_hash TEXT NOT NULL,
+        signed_at TEXT NOT NULL, source TEXT NOT NULL, key_id TEXT NOT NULL,
+        signature TEXT NOT NULL, PRIMARY KEY (sequence, signed_at))""",
+    """CREATE TABLE IF NOT EXISTS signing_keys (
+        key_id TEXT PRIMARY KEY, public_key TEXT NOT NULL, first_used TEXT NOT NULL)""",
+]
+_COLUMNS = "sequence, position, chain_hash, signed_at, source, key_id, signature"
+
+
+class CheckpointStore:
+    """Checkpoints and public keys in the store's database."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def close(self) -> None:
+        """Release the connections."""
+        self._db.close()
+
+    def setup(self) -> None:
+        """Create the tables if missing."""
+        with self._db.transaction() as tx:
+            self._db.serialise(tx, "partner-registry:checkpoints")
+            for statement in _CREATE:
+                tx.execute(statement)
+
+    def remember_key(self, key_id: str, public_key: str) -> None:
+        """Publish a public key (once) so auditors can pin it."""
+        with self._db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO signing_keys (key_id, public_key, first_used) VALUES (?, ?, ?) "
+                "ON CONFLICT (key_id) DO NOTHING",
+                (key_id, public_key, datetime.now(UTC).isoformat()),
+            )
+
+    def add(self, checkpoint: Checkpoint) -> None:
+        """Keep a checkpoint."""
+        with self._db.transaction() as tx:
+            tx.execute(
+                f"INSERT INTO checkpoints ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                tuple(checkpoint.to_json().values()),
+            )
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """Every checkpoint, oldest first."""
+        with self._db.transaction() as tx:
+            rows = tx.execute(
+                f"SELECT {_COLUMNS} FROM checkpoints ORDER BY sequence, signed_at"  # noqa: S608
+            )
+        return [
+            Checkpoint(int(q), int(p), str(h), str(t), str(s), str(k), str(g))
+            for q, p, h, t, s, k, g in rows
+        ]
+
+    def keys(self) -> list[tuple[str, str, str]]:
+        """Every public key that has signed: (key id, PEM, first used)."""
+        with self._db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT key_id, public_key, first_used FROM signing_keys ORDER BY first_used"
+            )
+        return [(str(k), str(p), str(f)) for k, p, f in rows]

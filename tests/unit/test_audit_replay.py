@@ -1,0 +1,167 @@
+"""The auditor's replay: each kind of damage is found and named; a clean record is whole."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from projections.audit_replay import Replay, ReplayReport
+from registry.chain import GENESIS, chain_hash
+from registry.criteria import Criterion
+from registry.messages import PublishedEvent
+from registry.signing import Checkpoint, sign
+from tests.builders import NEXT_MONTH, TODAY, YESTERDAY, decision, findings, records_of, registered
+
+KEY = Ed25519PrivateKey.generate()
+
+
+def chained(records: list[dict[str, Any]]) -> list[PublishedEvent]:
+    events, previous = [], GENESIS
+    for sequence, record in enumerate(records, start=1):
+        previous = chain_hash(previous, record)
+        events.append(PublishedEvent(record, sequence * 2, sequence, previous))
+    return events
+
+
+def history() -> list[PublishedEvent]:
+    first, second = registered(name="Alpha"), registered(name="Beta")
+    first.evaluate(findings(), [], decision(), today=TODAY)
+    second.warn(decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY)
+    first.terminate(decision(effective_date=TODAY), today=TODAY)
+    alpha, beta = records_of(first), records_of(second)
+    return chained([alpha[0], *beta, *alpha[1:]])
+
+
+def checkpoint_at(events: list[PublishedEvent], sequence: int) -> Checkpoint:
+    event = events[sequence - 1]
+    return sign(
+        KEY, sequence=sequence, position=event.position, chain_hash=event.chain_hash,
+        signed_at="2026-11-28T00:00:00+00:00", source="urn:test",
+    )  # fmt: skip
+
+
+def replay(
+    events: list[PublishedEvent], checkpoints: tuple[Checkpoint, ...] = (), **options: Any
+) -> ReplayReport:
+    run = Replay(list(checkpoints), KEY.public_key(), **options)
+    for number, event in enumerate(events):
+        run.event(event, f"offset {number}")
+    return run.finish()
+
+
+def kinds(report: ReplayReport) -> set[str]:
+    return set(report.counts)
+
+
+def test_a_clean_record_is_whole_and_gives_the_register() -> None:
+    events = history()
+
+    report = replay(events, (checkpoint_at(events, 3),))
+
+    assert report.whole
+    assert (report.events, report.first_sequence, report.last_sequence) == (5, 1, 5)
+    assert report.checkpoints_verified == 1
+    assert [(r.name, r.status) for r in report.register] == [
+        ("Alpha", "terminated"),
+        ("Beta", "warned"),
+    ]
+
+
+def test_a_missing_record_is_a_gap() -> None:
+    events = history()
+
+    report = replay(events[:2] + events[3:])
+
+    assert kinds(report) == {"gap"}
+    assert report.findings[0].detail == "sequence 3 is missing"
+
+
+def test_an_identical_copy_is_a_duplicate_unless_re_sends_are_allowed() -> None:
+    events = history()
+    copied = events[:3] + events[1:2] + events[3:]
+
+    assert kinds(replay(copied)) == {"duplicate"}
+    assert replay(copied, allow_resent=True).whole
+
+
+def test_a_different_record_with_a_used_sequence_is_a_conflict() -> None:
+    events = history()
+    impostor = dataclasses.replace(events[1], record=events[1].record | {"actor": "someone"})
+
+    report = replay([*events[:3], impostor, *events[3:]])
+
+    assert kinds(report) == {"conflict"}
+    assert report.findings[0].sequence == 2
+
+
+def test_an_edited_body_breaks_the_chain_at_that_record() -> None:
+    events = history()
+    edited = dataclasses.replace(events[2], record=events[2].record | {"reason": "Rewritten"})
+
+    report = replay([*events[:2], edited, *events[3:]])
+
+    assert kinds(report) == {"chain_break"}
+    assert report.findings[0].sequence == 3
+
+
+def test_a_reordered_pair_is_named() -> None:
+    events = history()
+
+    report = replay([*events[:2], events[3], events[2], *events[4:]])
+
+    assert "reordered" in kinds(report)
+    assert "gap" not in kinds(report)
+    assert [f.sequence for f in report.findings if f.kind == "reordered"] == [3]
+
+
+def test_history_rewritten_with_recomputed_hashes_is_caught_by_a_signed_checkpoint() -> None:
+    events = history()
+    signed = checkpoint_at(events, 4)
+    records = [e.record for e in events]
+    records[1] = records[1] | {"reason": "A quieter reason"}
+    rewritten = chained(records)
+
+    report = replay(rewritten, (signed,))
+
+    assert "chain_break" not in kinds(report)
+    assert kinds(report) == {"rewritten"}
+    assert report.findings[0].sequence == 4
+
+
+def test_a_record_cut_short_of_a_checkpoint_is_truncated() -> None:
+    events = history()
+
+    report = replay(events[:3], (checkpoint_at(events, 5),))
+
+    assert kinds(report) == {"truncated"}
+
+
+def test_a_forged_checkpoint_or_a_missing_key_is_reported() -> None:
+    events = history()
+    forged = dataclasses.replace(checkpoint_at(events, 3), chain_hash="0" * 64)
+
+    forged_report = replay(events, (forged,))
+    unkeyed = Replay([checkpoint_at(events, 3)], None)
+    for event in events:
+        unkeyed.event(event, "x")
+
+    assert kinds(forged_report) == {"bad_signature"}
+    assert kinds(unkeyed.finish()) == {"unverified_checkpoints"}
+
+
+def test_the_register_as_of_a_date_lists_the_events_that_put_each_partner_there() -> None:
+    events = history()
+
+    report = replay(events, as_of=YESTERDAY)
+    earlier = replay(events, as_of=YESTERDAY - timedelta(days=1))
+
+    assert report.standings is not None
+    assert [(s.row.name, s.row.status) for s in report.standings] == [
+        ("Alpha", "active"),
+        ("Beta", "warned"),
+    ]
+    assert [m.event_type for m in report.standings[0].events] == ["Registered", "Evaluated"]
+    assert earlier.standings == []
