@@ -244,7 +244,8 @@ class Replay:
             self._seen.extend(bytes(max(needed - len(self._seen), 4096)))
         self._seen[sequence // 8] |= 1 << (sequence % 8)
         if len(self._digests) <= sequence:
-            self._digests.extend([0] * max(sequence + 1 - len(self._digests), 4096))
+            grow = max(sequence + 1 - len(self._digests), 4096)
+            self._digests.frombytes(bytes(grow * self._digests.itemsize))
         self._digests[sequence] = digest
 
     def _was_seen(self, sequence: int) -> bool:

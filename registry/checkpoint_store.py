@@ -67,7 +67,7 @@ class CheckpointStore:
             for q, p, h, t, s, k, g in rows
         ]
 
-    def keys(self) -> list[tuple[str, str, str]]:
+    def public_keys(self) -> list[tuple[str, str, str]]:
         """Every public key that has signed: (key id, PEM, first used)."""
         with self._db.transaction() as tx:
             rows = tx.execute(

@@ -24,7 +24,7 @@ _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", 
 _BEARER = re.compile(r"(?P<head>bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 REDACTED = "[redacted]"
 # Libraries that narrate every connection at INFO; their warnings still show.
-_CHATTY_LIBRARIES = ("kafka",)
+_CHATTY_LIBRARIES = ("kafka", "httpx")
 
 
 def redact_secrets(_: Any, __: str, event_dict: EventDict) -> EventDict:

@@ -18,9 +18,11 @@ from registry.api.schemas import (
     AuditEntryOut,
     AuditPage,
     ChainHeadOut,
+    CheckpointOut,
     PartnerOut,
     PartnerPage,
     Problem,
+    PublicKeyOut,
 )
 
 router = APIRouter(tags=["public record"])
@@ -93,6 +95,21 @@ def audit_trail(
         next_after=entries[-1].sequence if len(entries) == limit else None,
         chain_head=ChainHeadOut(sequence=head.sequence, chain_hash=head.chain_hash),
     )
+
+
+@router.get("/audit-trail/checkpoints")
+def checkpoints(services: ServicesDep) -> list[CheckpointOut]:
+    """Every signed checkpoint of the public record, oldest first."""
+    return [CheckpointOut.model_validate(c.to_json()) for c in services.checkpoints.checkpoints()]
+
+
+@router.get("/audit-trail/public-keys")
+def public_keys(services: ServicesDep) -> list[PublicKeyOut]:
+    """The keys checkpoints are signed with (the current one last): pin one to audit."""
+    return [
+        PublicKeyOut.model_validate({"key_id": k, "public_key": pem, "first_used": first})
+        for k, pem, first in services.checkpoints.public_keys()
+    ]
 
 
 def _partner(row: PartnerRow) -> PartnerOut:

@@ -209,3 +209,23 @@ class ValidationProblem(Problem):
     """A request that does not match the API's schema, field by field."""
 
     errors: list[InvalidField] = []
+
+
+class CheckpointOut(BaseModel):
+    """A signed checkpoint: verify ``signature`` over the other fields' canonical JSON."""
+
+    sequence: int
+    position: int
+    chain_hash: str
+    signed_at: str = Field(description="As signed (ISO 8601); part of the signed bytes.")
+    source: str
+    key_id: str
+    signature: str
+
+
+class PublicKeyOut(BaseModel):
+    """A key the registry signs checkpoints with."""
+
+    key_id: str
+    public_key: str = Field(description="PEM (SubjectPublicKeyInfo), Ed25519.")
+    first_used: datetime

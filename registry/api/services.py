@@ -11,6 +11,7 @@ from registry.api.metrics import ApiMetrics
 from registry.api.readiness import Readiness
 from registry.application import PartnerRegistry
 from registry.bootstrap import build_read_models, build_registry, open_database
+from registry.checkpoint_store import CheckpointStore
 from registry.config import Settings
 from registry.sqldb import Database
 from registry.tokens import TokenStore
@@ -25,6 +26,7 @@ class Services:
     read_models: ReadModelStore
     store_db: Database
     tokens: TokenStore
+    checkpoints: CheckpointStore
     feeds: FeedFiles
     readiness: Readiness
     metrics: ApiMetrics
@@ -37,6 +39,8 @@ class Services:
         store_db = open_database(settings.database_url.get_secret_value(), settings)
         tokens = TokenStore(store_db)
         tokens.setup()
+        checkpoints = CheckpointStore(store_db)
+        checkpoints.setup()
         readiness = Readiness(settings, registry, store_db, read_models)
         return cls(
             settings=settings,
@@ -44,6 +48,7 @@ class Services:
             read_models=read_models,
             store_db=store_db,
             tokens=tokens,
+            checkpoints=checkpoints,
             feeds=FeedFiles(Path(settings.feed_dir)),
             readiness=readiness,
             metrics=ApiMetrics(readiness),

@@ -22,7 +22,7 @@ from consumers.relay_positions import LeadershipLostError
 from infra.local.stack import StackError
 from projections.audit_trail import ChainBrokenError
 from projections.store import ConflictingRecordError
-from registry.cli import read_side, reads, services, tokens, writes
+from registry.cli import audit, read_side, reads, services, tokens, writes
 from registry.cli.app import app
 from registry.config import ConfigurationError, Settings
 from registry.exceptions import (
@@ -31,8 +31,9 @@ from registry.exceptions import (
     RegistryError,
     StaleVersionError,
 )
+from registry.signing import SigningKeyError
 
-__all__ = ["app", "main", "read_side", "reads", "services", "tokens", "writes"]
+__all__ = ["app", "audit", "main", "read_side", "reads", "services", "tokens", "writes"]
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -66,6 +67,8 @@ def main() -> None:
         _fail(f"the public record failed verification: {error}", EXIT_TAMPERED)
     except StackError as error:
         _fail(str(error), EXIT_UNAVAILABLE)
+    except SigningKeyError as error:
+        _fail(str(error), EXIT_USAGE)
     except ConfigurationError as error:
         _fail(str(error), EXIT_USAGE)
     except BrokerUnavailableError as error:

@@ -1,0 +1,101 @@
+"""Reading a topic the way an outside auditor does: from offset zero, no group, nothing committed.
+
+Each partition is read by its own consumer, lazily, up to the end it had
+when reading began; the partitions are merged back into sequence order by
+always taking the smallest sequence at the head of any partition. Memory
+stays bounded by what one poll holds per partition, however long the record.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from kafka import TopicPartition
+
+from registry.messages import MalformedMessageError, PublishedEvent, decode_checkpoint, decode_event
+from registry.signing import Checkpoint
+
+ReaderFactory = Callable[..., Any]
+# What one consumer may hold in memory at once: a bounded read, however long the topic.
+BOUNDED_FETCH = {"max_partition_fetch_bytes": 128 * 1024, "fetch_max_bytes": 256 * 1024}
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A record that could not be read as what the topic should hold."""
+
+    where: str
+    reason: str
+
+
+Item = PublishedEvent | Unreadable
+
+
+@dataclass(frozen=True)
+class Located:
+    """An item and where on the topic it was."""
+
+    item: Item
+    where: str
+
+
+def partition_records(new_reader: ReaderFactory, topic: str, partition: int) -> Iterator[Any]:
+    """Every record of one partition, first to the end it had when asked."""
+    reader = new_reader(**BOUNDED_FETCH)
+    try:
+        tp = TopicPartition(topic, partition)
+        reader.assign([tp])
+        reader.seek_to_beginning(tp)
+        end = reader.end_offsets([tp])[tp]
+        while reader.position(tp) < end:
+            for records in reader.poll(timeout_ms=1000, max_records=500).values():
+                yield from records
+    finally:
+        reader.close()
+
+
+def partitions_of(new_reader: ReaderFactory, topic: str) -> list[int]:
+    """The topic's partition numbers (none if the topic does not exist)."""
+    probe = new_reader()
+    try:
+        return sorted(probe.partitions_for_topic(topic) or [])
+    finally:
+        probe.close()
+
+
+def merged_events(new_reader: ReaderFactory, topic: str) -> Iterator[Located]:
+    """The topic's events in sequence order (unreadable records as they come)."""
+    partitions = partitions_of(new_reader, topic)
+    streams = [_decoded(partition_records(new_reader, topic, p), p) for p in partitions]
+    for _, _, _, located in heapq.merge(*streams):
+        yield located
+
+
+def read_checkpoints(
+    new_reader: ReaderFactory, topic: str
+) -> tuple[list[Checkpoint], list[Unreadable]]:
+    """Every checkpoint on the checkpoints topic, and the records that were not one."""
+    found: list[Checkpoint] = []
+    bad: list[Unreadable] = []
+    for partition in partitions_of(new_reader, topic):
+        for record in partition_records(new_reader, topic, partition):
+            try:
+                found.append(decode_checkpoint(record.value))
+            except MalformedMessageError as error:
+                bad.append(Unreadable(f"{topic}[{partition}]@{record.offset}", str(error)))
+    return found, bad
+
+
+def _decoded(records: Iterator[Any], partition: int) -> Iterator[tuple[int, int, int, Located]]:
+    """(sequence, partition, n, item): unreadable records sort first, so they never block."""
+    for number, record in enumerate(records):
+        where = f"partition {partition} offset {record.offset}"
+        try:
+            event = decode_event(record.key, record.value, record.headers)
+        except MalformedMessageError as error:
+            yield -1, partition, number, Located(Unreadable(where, str(error)), where)
+            continue
+        yield event.sequence, partition, number, Located(event, where)

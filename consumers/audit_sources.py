@@ -1,0 +1,86 @@
+"""The three places an auditor can read the public record from, in one comparable form.
+
+The event store (the truth), the events topic (what services consume) and
+the audit trail published over HTTP (what the public sees). Each yields
+entries in sequence order, one per sequence, streaming.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from consumers.audit_reader import Located, Unreadable
+from registry.chain import canonical_json
+from registry.messages import PublishedEvent
+from registry.signing import Checkpoint, load_public_key
+
+PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One sequence of the record, as a source has it."""
+
+    sequence: int
+    position: int
+    chain_hash: str
+    body: bytes
+
+
+def from_events(events: Iterator[PublishedEvent]) -> Iterator[Entry]:
+    """Entries of numbered, chained events (the store's history)."""
+    for event in events:
+        yield Entry(event.sequence, event.position, event.chain_hash, canonical_json(event.record))
+
+
+def from_topic(located: Iterator[Located], problems: list[str]) -> Iterator[Entry]:
+    """Entries of the merged topic: re-sent copies dropped, unreadable records noted."""
+    last = 0
+    for item in located:
+        if isinstance(item.item, Unreadable):
+            problems.append(f"unreadable record at {item.where}: {item.item.reason}")
+            continue
+        if item.item.sequence <= last:
+            continue
+        last = item.item.sequence
+        yield from from_events(iter([item.item]))
+
+
+def from_http(client: httpx.Client) -> Iterator[Entry]:
+    """Entries of the audit trail the API publishes, page by page."""
+    after = 0
+    while True:
+        page = _get(client, "/audit-trail", {"after": after, "limit": PAGE})
+        for item in page["items"]:
+            yield Entry(
+                item["sequence"], item["position"], item["chain_hash"],
+                canonical_json(item["event"]),
+            )  # fmt: skip
+        if page["next_after"] is None:
+            return
+        after = page["next_after"]
+
+
+def http_checkpoints(client: httpx.Client) -> list[Checkpoint]:
+    """The checkpoints the API publishes."""
+    return [Checkpoint(**c) for c in _get(client, "/audit-trail/checkpoints", {})]
+
+
+def http_public_key(client: httpx.Client) -> Ed25519PublicKey:
+    """The registry's current public key, as the API publishes it."""
+    keys = _get(client, "/audit-trail/public-keys", {})
+    if not keys:
+        msg = "the registry publishes no public key yet"
+        raise ValueError(msg)
+    return load_public_key(keys[-1]["public_key"])
+
+
+def _get(client: httpx.Client, path: str, params: dict[str, Any]) -> Any:
+    response = client.get(path, params=params)
+    response.raise_for_status()
+    return response.json()

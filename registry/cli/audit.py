@@ -1,0 +1,231 @@
+"""``partner-registry audit``: replay, verify and export the public record; ``checkpoint``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from consumers.audit_export import export as export_trail
+from consumers.audit_reader import Unreadable, merged_events, read_checkpoints
+from consumers.audit_sources import Entry, from_events, from_http, from_topic, http_checkpoints
+from consumers.audit_verify import STORE
+from consumers.audit_verify import verify as verify_sources
+from consumers.broker import new_producer, new_reader, send_and_wait
+from consumers.rebuild import store_history
+from infra.topics import CHECKPOINTS, EVENTS, declared_topics
+from projections.audit_replay import Replay
+from projections.store import ReadModelStore
+from registry.bootstrap import build_checkpointer, build_read_models, open_database
+from registry.checkpoint_store import CheckpointStore
+from registry.cli.app import app, open_registry
+from registry.cli.audit_output import show_replay, show_verify
+from registry.cli.output import emit_json
+from registry.cli.writes import AsJson
+from registry.config import Settings
+from registry.public_record import RecordPosition
+from registry.signing import load_or_create_key, load_public_key
+
+audit = typer.Typer(
+    help="Check the public record as an outside auditor would.", no_args_is_help=True
+)
+app.add_typer(audit, name="audit")
+
+PublicKeyOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="The registry's public key (PEM) to check checkpoints with [default: "
+        "derived from SIGNING_KEY_FILE when it exists]."
+    ),
+]
+
+
+@audit.command()
+def replay(
+    ctx: typer.Context,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="Print the register at the end of this day.",
+        ),
+    ] = None,
+    public_key: PublicKeyOption = None,
+    allow_resent: Annotated[
+        bool,
+        typer.Option(help="Accept identical re-sent copies (the relay re-sends after a crash)."),
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Read the events topic from the first offset, check everything, rebuild the register."""
+    settings: Settings = ctx.obj
+    settings.require_kafka()
+    topics = declared_topics(settings.kafka_topic_prefix)
+    reader = partial(new_reader, settings)
+    checkpoints, bad = read_checkpoints(reader, topics[CHECKPOINTS].name)
+    run = Replay(
+        checkpoints,
+        _public_key(settings, public_key),
+        as_of.date() if as_of else None,
+        allow_resent=allow_resent,
+    )
+    for unreadable in bad:
+        run.unreadable(unreadable.where, unreadable.reason)
+    with _spinner("Replaying the events topic") as advance:
+        for located in merged_events(reader, topics[EVENTS].name):
+            if isinstance(located.item, Unreadable):
+                run.unreadable(located.where, located.item.reason)
+            else:
+                run.event(located.item, located.where)
+            advance()
+    report = run.finish()
+    show_replay(report, as_json)
+    if not report.whole:
+        raise typer.Exit(6)
+
+
+@audit.command()
+def verify(
+    ctx: typer.Context,
+    url: Annotated[
+        str, typer.Option(help="The registry's public address, e.g. https://register.example")
+    ],
+    public_key: PublicKeyOption = None,
+    as_json: AsJson = False,
+) -> None:
+    """Cross-check the event store, the events topic and the audit trail published over HTTP."""
+    settings: Settings = ctx.obj
+    settings.require_kafka()
+    topics = declared_topics(settings.kafka_topic_prefix)
+    problems: list[str] = []
+    with open_registry(ctx) as registry, httpx.Client(base_url=url, timeout=30) as client:
+        sources: dict[str, Iterator[Entry]] = {
+            STORE: from_events(store_history(registry)),
+            "events topic": from_topic(
+                merged_events(partial(new_reader, settings), topics[EVENTS].name), problems
+            ),
+            "published audit trail": from_http(client),
+        }
+        key = _public_key(settings, public_key)
+        if key is None:
+            raise typer.BadParameter("no public key: pass --public-key", param_hint="--public-key")
+        report = verify_sources(sources, http_checkpoints(client), key)
+    for problem in problems:
+        report.disagree(problem)
+    show_verify(report, as_json)
+    if not report.agrees:
+        raise typer.Exit(6)
+
+
+@audit.command("export")
+def export_command(
+    ctx: typer.Context,
+    out: Annotated[
+        Path, typer.Option(help="Folder for audit-trail.jsonl, .csv and checkpoints.jsonl.")
+    ],
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="Export what this registry publishes over HTTP instead of the local read models."
+        ),
+    ] = None,
+) -> None:
+    """Write the full audit trail, with chain hashes, as JSON Lines and CSV."""
+    settings: Settings = ctx.obj
+    with _spinner("Exporting the audit trail") as advance:
+        if url is not None:
+            with httpx.Client(base_url=url, timeout=30) as client:
+                count = export_trail(from_http(client), http_checkpoints(client), out, advance)
+        else:
+            count = _export_local(settings, out, advance)
+    typer.echo(f"Exported {count} audit-trail entries to {out}.")
+
+
+@app.command()
+def checkpoint(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """Sign the published record's head now, and publish the checkpoint."""
+    settings: Settings = ctx.obj
+    settings.require_kafka()
+    head = _published_head(settings)
+    signer = build_checkpointer(settings)
+    producer = new_producer(settings)
+    try:
+        signed = signer.sign(head, lambda messages: send_and_wait(producer, messages))
+    finally:
+        producer.close()
+        signer.close()
+    if as_json:
+        emit_json(signed.to_json())
+        return
+    typer.echo(
+        f"Signed checkpoint at sequence {signed.sequence}: {signed.chain_hash} "
+        f"(key {signed.key_id})."
+    )
+
+
+def _export_local(settings: Settings, out: Path, advance: Callable[[], None]) -> int:
+    store = build_read_models(settings)
+    checkpoints = CheckpointStore(open_database(settings.database_url.get_secret_value(), settings))
+    try:
+        checkpoints.setup()
+        return export_trail(_local_entries(store), checkpoints.checkpoints(), out, advance)
+    finally:
+        store.close()
+        checkpoints.close()
+
+
+def _local_entries(store: ReadModelStore) -> Iterator[Entry]:
+    """The verified trail of the local read models, page by page."""
+    after = 0
+    while page := store.verified_entries(after, 1000):
+        for entry in page:
+            yield Entry(entry.sequence, entry.position, entry.chain_hash, entry.body.encode())
+        after = page[-1].sequence
+
+
+def _published_head(settings: Settings) -> RecordPosition:
+    db = open_database(settings.database_url.get_secret_value(), settings)
+    events = declared_topics(settings.kafka_topic_prefix)[EVENTS].name
+    try:
+        with db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT notification_id, sequence, chain_hash FROM relay_position WHERE name = ?",
+                (events,),
+            )
+    finally:
+        db.close()
+    if not rows or int(rows[0][1]) == 0:
+        raise typer.BadParameter("nothing has been published yet: run the relay first")
+    return RecordPosition(int(rows[0][0]), int(rows[0][1]), str(rows[0][2]))
+
+
+def _public_key(settings: Settings, given: Path | None) -> Ed25519PublicKey | None:
+    if given is not None:
+        return load_public_key(given.read_bytes())
+    own = Path(settings.signing_key_file)
+    return load_or_create_key(own).public_key() if own.exists() else None
+
+
+@contextmanager
+def _spinner(what: str) -> Iterator[Callable[[], None]]:
+    """A progress display on stderr counting records (the total is not known in advance)."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn(what),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    ) as progress:
+        task = progress.add_task(what, total=None)
+        yield lambda: progress.advance(task)

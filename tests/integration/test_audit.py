@@ -1,0 +1,319 @@
+"""Auditors replay, verify and export the public record; each kind of damage is named."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+from collections import Counter
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
+
+from consumers.audit_reader import partition_records, partitions_of
+from infra.local.broker import LocalBroker, free_port
+from registry.bootstrap import build_relay
+from registry.chain import chain_hash
+from registry.config import Settings
+from registry.messages import decode_event, encode_event
+from registry.seed import seed
+from tests.conftest import open_registry
+from tests.histories import scripted_history, stored_records
+from tests.kafka_helpers import CLI, relay_settings, service_env, wait_for
+
+pytestmark = pytest.mark.postgres
+
+Records = list[Any]
+
+
+@pytest.fixture
+def broker() -> Iterator[LocalBroker]:
+    with LocalBroker() as local:
+        yield local
+
+
+@pytest.fixture
+def published(postgres_url: str, broker: LocalBroker, tmp_path: Path) -> Iterator[Settings]:
+    """A scripted history published by the relay, with a signed checkpoint."""
+    registry = open_registry(postgres_url)
+    scripted_history(registry, partners=6)
+    settings = relay_settings(
+        postgres_url, broker.bootstrap_servers, signing_key_file=str(tmp_path / "key.pem")
+    )
+    relay = build_relay(settings, registry)
+    relay.drain()
+    relay.close()
+    run(settings, "checkpoint")
+    yield settings
+    registry.close()
+
+
+def run(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    full = {
+        **os.environ,
+        **service_env(settings, SIGNING_KEY_FILE=settings.signing_key_file),
+        **env,
+    }
+    return subprocess.run(
+        [str(CLI), *args], env=full, capture_output=True, text=True, check=False, timeout=120
+    )
+
+
+def copy_topics(settings: Settings, change: Callable[[int, Records], Records]) -> None:
+    """Copy the events and checkpoints topics under the prefix copy., changing partitions."""
+    bootstrap = settings.kafka_bootstrap_servers or ""
+    reader = partial(KafkaConsumer, bootstrap_servers=bootstrap, enable_auto_commit=False)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    for topic in ("partner-events", "partner-checkpoints"):
+        for partition in partitions_of(reader, topic):
+            records = list(partition_records(reader, topic, partition))
+            if topic == "partner-events":
+                records = change(partition, records)
+            for r in records:
+                producer.send(
+                    f"copy.{topic}",
+                    key=r.key,
+                    value=r.value,
+                    headers=r.headers,
+                    partition=partition,
+                )
+    producer.flush()
+    producer.close()
+
+
+def replay_copy(settings: Settings, *extra: str) -> subprocess.CompletedProcess[str]:
+    return run(settings, "audit", "replay", "--json", *extra, KAFKA_TOPIC_PREFIX="copy.")
+
+
+def test_a_clean_history_replays_whole_with_status_0(published: Settings) -> None:
+    result = run(published, "audit", "replay", "--json")
+
+    report = json.loads(result.stdout)
+    assert result.returncode == 0, result.stderr
+    assert report["whole"] is True
+    assert report["events"] == report["last_sequence"] == 6 * 2 + 3 + 2
+    assert report["checkpoints_verified"] == 1
+    assert len(report["register"]) == 6
+
+
+def edit_body(partition: int, records: Records) -> Records:
+    record = records[1]
+    body = json.loads(record.value)
+    body["reason"] = "Quietly rewritten afterwards"
+    records[1] = type(record)(
+        *[json.dumps(body).encode() if f == "value" else getattr(record, f) for f in record._fields]
+    )
+    return records
+
+
+def drop_one(partition: int, records: Records) -> Records:
+    return records[:1] + records[2:]
+
+
+def duplicate_one(partition: int, records: Records) -> Records:
+    return [*records, records[0]]
+
+
+def swap_a_pair(partition: int, records: Records) -> Records:
+    return [records[0], records[2], records[1], *records[3:]]
+
+
+@pytest.mark.parametrize(
+    ("damage", "kind"),
+    [
+        (drop_one, "gap"),
+        (duplicate_one, "duplicate"),
+        (edit_body, "chain_break"),
+        (swap_a_pair, "reordered"),
+    ],
+)
+def test_each_kind_of_damage_to_a_copy_of_the_topic_is_named_with_status_6(
+    published: Settings, damage: Callable[[int, Records], Records], kind: str
+) -> None:
+    sizes = Counter(p for p, _ in all_records(published))
+    busiest = sizes.most_common(1)[0][0]
+    assert sizes[busiest] >= 3
+
+    copy_topics(published, lambda p, records: damage(p, records) if p == busiest else records)
+
+    result = replay_copy(published)
+
+    report = json.loads(result.stdout)
+    assert result.returncode == 6
+    assert report["whole"] is False
+    assert kind in report["counts"]
+    assert any(f["kind"] == kind for f in report["findings"])
+
+
+def test_history_rewritten_with_recomputed_hashes_after_a_checkpoint_is_caught(
+    published: Settings,
+) -> None:
+    forged = forged_from(published, sequence=3)
+
+    copy_topics(published, lambda _, records: [with_message(r, forged) for r in records])
+
+    report = json.loads(replay_copy(published).stdout)
+    assert "chain_break" not in report["counts"]
+    assert report["counts"] == {"rewritten": 1}
+
+
+def forged_from(settings: Settings, sequence: int) -> dict[int, Any]:
+    """Records from ``sequence`` on, one of them edited, every hash recomputed."""
+    events = {e.sequence: e for e in (decode(r) for _, r in all_records(settings))}
+    previous = events[sequence - 1].chain_hash
+    forged = {}
+    for number in range(sequence, max(events) + 1):
+        event = events[number]
+        body = event.record | ({"reason": "A different reason"} if number == sequence else {})
+        previous = chain_hash(previous, body)
+        forged[number] = encode_event(
+            dataclasses.replace(event, record=body, chain_hash=previous), source="urn:forger"
+        )
+    return forged
+
+
+def with_message(record: Any, forged: dict[int, Any]) -> Any:
+    message = forged.get(decode(record).sequence)
+    return (
+        record if message is None else record._replace(value=message.value, headers=message.headers)
+    )
+
+
+def decode(record: Any) -> Any:
+    return decode_event(record.key, record.value, record.headers)
+
+
+def all_records(settings: Settings) -> list[tuple[int, Any]]:
+    bootstrap = settings.kafka_bootstrap_servers or ""
+    reader = partial(KafkaConsumer, bootstrap_servers=bootstrap, enable_auto_commit=False)
+    return [
+        (p, r)
+        for p in partitions_of(reader, "partner-events")
+        for r in partition_records(reader, "partner-events", p)
+    ]
+
+
+def test_replay_as_of_the_report_date_gives_the_eight_platforms(
+    postgres_url: str, broker: LocalBroker, tmp_path: Path
+) -> None:
+    registry = open_registry(postgres_url)
+    seed(registry)
+    settings = relay_settings(
+        postgres_url, broker.bootstrap_servers, signing_key_file=str(tmp_path / "k.pem")
+    )
+    relay = build_relay(settings, registry)
+    relay.drain()
+    relay.close()
+
+    result = run(settings, "audit", "replay", "--as-of", "2020-04-27", "--json")
+    before = json.loads(run(settings, "audit", "replay", "--as-of", "2020-04-26", "--json").stdout)
+
+    report = json.loads(result.stdout)
+    assert result.returncode == 0
+    assert sorted(s["partner"]["name"] for s in report["standings"]) == sorted(
+        [
+            "Tokopedia",
+            "Ruangguru",
+            "Mau Belajar Apa",
+            "Bukalapak",
+            "Pintaria",
+            "Sekolahmu",
+            "Pijar Mahir",
+            "Kemnaker.go.id",
+        ]
+    )
+    assert all(s["events"][0]["event_type"] == "Registered" for s in report["standings"])
+    assert before["standings"] == []
+    registry.close()
+
+
+@pytest.fixture
+def served(published: Settings, tmp_path: Path) -> Iterator[str]:
+    """The API serving the same databases, with the read models rebuilt from the store."""
+    assert run(published, "rebuild", "--source", "store").returncode == 0
+    port = free_port()
+    env = {**os.environ, **service_env(published, SIGNING_KEY_FILE=published.signing_key_file)}
+    server = subprocess.Popen(
+        [str(CLI), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: _answers(url))
+    yield url
+    server.terminate()
+    server.wait(15)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_verify_finds_the_three_sources_in_agreement_then_a_removed_row(
+    published: Settings, served: str
+) -> None:
+    agreed = run(published, "audit", "verify", "--url", served, "--json")
+    store = __import__("registry.bootstrap", fromlist=["build_read_models"]).build_read_models(
+        published
+    )
+    with store.transaction() as tx:
+        tx.execute("DELETE FROM rm_audit_trail WHERE sequence = ?", (5,))
+    store.close()
+
+    damaged = run(published, "audit", "verify", "--url", served, "--json")
+
+    assert agreed.returncode == 0, agreed.stdout + agreed.stderr
+    report = json.loads(agreed.stdout)
+    assert report["checkpoints_checked"] == 1
+    assert set(report["compared"].values()) == {len(stored_records_of(published))}
+    assert damaged.returncode == 6
+    assert "sequence 5 is missing from the published audit trail" in damaged.stdout
+
+
+def stored_records_of(settings: Settings) -> list[Any]:
+    registry = open_registry(settings.database_url.get_secret_value())
+    try:
+        return stored_records(registry)
+    finally:
+        registry.close()
+
+
+def test_checkpoints_and_the_public_key_are_published_over_http(
+    published: Settings, served: str
+) -> None:
+    checkpoints = httpx.get(f"{served}/audit-trail/checkpoints").json()
+    keys = httpx.get(f"{served}/audit-trail/public-keys").json()
+
+    assert [c["sequence"] for c in checkpoints] == [len(stored_records_of(published))]
+    assert checkpoints[0]["key_id"] == keys[-1]["key_id"]
+    assert keys[-1]["public_key"].startswith("-----BEGIN PUBLIC KEY-----")
+
+
+def test_export_writes_the_trail_with_chain_hashes_as_json_lines_and_csv(
+    published: Settings, served: str, tmp_path: Path
+) -> None:
+    result = run(published, "audit", "export", "--out", str(tmp_path / "archive"), "--url", served)
+
+    lines = [
+        json.loads(line)
+        for line in (tmp_path / "archive" / "audit-trail.jsonl").read_text().splitlines()
+    ]
+    rows = (tmp_path / "archive" / "audit-trail.csv").read_text().splitlines()
+    signed = (tmp_path / "archive" / "checkpoints.jsonl").read_text().splitlines()
+    assert result.returncode == 0
+    previous = "0" * 64
+    for line in lines:
+        previous = chain_hash(previous, line["event"])
+        assert line["chain_hash"] == previous
+    assert len(rows) == len(lines) + 1
+    assert len(signed) == 1
