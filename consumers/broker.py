@@ -42,6 +42,7 @@ def client_config(settings: Settings) -> dict[str, Any]:
         "security_protocol": settings.kafka_security_protocol,
         "request_timeout_ms": 5_000,
         "reconnect_backoff_max_ms": 2_000,
+        "bootstrap_timeout_ms": 10_000,
     }
     if settings.kafka_sasl_mechanism:
         password = settings.kafka_sasl_password

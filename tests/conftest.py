@@ -7,6 +7,7 @@ so the tests leave nothing behind on the server.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -93,3 +94,24 @@ def read_models(database_url: str) -> Iterator[ReadModelStore]:
         yield store
     finally:
         store.close()
+
+
+# Every line a test prints or logs is scanned for secrets: an API token, a
+# private key, or the test password "s3cret" used in database URLs.
+_SECRET = re.compile(r"prt_[A-Za-z0-9_-]{20,}|BEGIN PRIVATE KEY|s3cret")
+_leaks: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Look for secrets in what each test phase printed and logged."""
+    for section, content in report.sections:
+        for line in content.splitlines():
+            if _SECRET.search(line):
+                _leaks.append(f"{report.nodeid} ({section}): {line[:200]}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any secret reached output or logs."""
+    if _leaks:
+        print("\nSECRETS FOUND IN TEST OUTPUT OR LOGS:\n" + "\n".join(_leaks[:20]))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
