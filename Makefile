@@ -28,3 +28,4 @@ test: lint
 	infra/local/ensure-postgres
 	infra/local/ensure-chromium
 	$(BIN)/pytest -n 4
+	$(BIN)/pytest -m chaos -n 0 -s
