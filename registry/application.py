@@ -73,8 +73,22 @@ class PartnerRegistry(Application[UUID]):
         transcoder.register(DateAsISO())
 
     def register(self, command: RegisterPartner) -> Recorded:
-        """Start a partnership, refusing a platform that already has a live one."""
+        """Start a partnership, refusing a platform that already has a live one.
+
+        Most registrations are of new platforms, so the claims are first
+        saved as new: the store refuses them if an identifier is taken, and
+        only then are the existing claims read, to name the duplicate or to
+        take over from a terminated partnership.
+        """
         partner = Partner.register(command.platform, command.decision, today=self.today())
+        new_claims = [
+            PlatformClaim(kind=kind.value, identifier=identifier, partner_id=partner.id)
+            for kind, identifier in _identifiers(partner)
+        ]
+        try:
+            return self._recorded(partner, self.save(partner, *new_claims))
+        except IntegrityError:
+            partner = Partner.register(command.platform, command.decision, today=self.today())
         claims = self._claims_for(partner)
         try:
             recordings = self.save(partner, *claims)
@@ -146,10 +160,7 @@ class PartnerRegistry(Application[UUID]):
 
     def _claims_for(self, partner: Partner) -> list[PlatformClaim]:
         """Claim the partner's name and number, refusing any held by a live partner."""
-        identifiers = [(ClaimKind.NAME, partner.name)]
-        if partner.registration_number is not None:
-            identifiers.append((ClaimKind.REGISTRATION_NUMBER, partner.registration_number))
-        return [self._claim_for(kind, ident, partner.id) for kind, ident in identifiers]
+        return [self._claim_for(kind, ident, partner.id) for kind, ident in _identifiers(partner)]
 
     def _claim_for(self, kind: ClaimKind, identifier: str, partner_id: UUID) -> PlatformClaim:
         claim = self._claim(kind, identifier)
@@ -217,6 +228,14 @@ class PartnerRegistry(Application[UUID]):
             position=recorded.position,
         )
         return recorded
+
+
+def _identifiers(partner: Partner) -> list[tuple[ClaimKind, str]]:
+    """What identifies the platform: its name, and its registration number if given."""
+    found = [(ClaimKind.NAME, partner.name)]
+    if partner.registration_number is not None:
+        found.append((ClaimKind.REGISTRATION_NUMBER, partner.registration_number))
+    return found
 
 
 def _not_found(partner_id: UUID) -> PartnerNotFoundError:

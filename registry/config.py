@@ -164,7 +164,6 @@ def _postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_USER": str(params.get("user", "postgres")),
         "POSTGRES_PASSWORD": str(params.get("password", "")),
         "POSTGRES_CONNECT_TIMEOUT": str(params.get("connect_timeout", "5")),
-        "POSTGRES_PRE_PING": "y",
     }
     options = str(params.get("options", ""))
     schema = _search_path(options)

@@ -55,7 +55,12 @@ def _redact_value(value: Any) -> Any:
 def configure_logging(
     log_format: str = "auto", level: str = "info", stream: TextIO | None = None
 ) -> None:
-    """Send structlog and standard-library logs to stderr in one format."""
+    """Send structlog and standard-library logs to stderr in one format.
+
+    Our own log lines take structlog's direct path (no standard-library
+    logging on the way), because one is written for every recorded event;
+    library loggers go through a handler that applies the same processors.
+    """
     out = stream if stream is not None else sys.stderr
     as_json = log_format == "json" or (log_format == "auto" and not out.isatty())
     renderer: Processor = (
@@ -71,24 +76,38 @@ def configure_logging(
         structlog.processors.format_exc_info,
         redact_secrets,
     ]
+    numeric = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[*shared, renderer],
+        logger_factory=_NamedWriteLoggerFactory(out),
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(out)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                renderer,
-            ],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
     root = logging.getLogger()
     root.handlers = [handler]
-    root.setLevel(level.upper())
+    root.setLevel(numeric)
     for chatty in _CHATTY_LIBRARIES:
-        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, numeric))
+
+
+class _NamedWriteLogger(structlog.WriteLogger):
+    """structlog's fast writer, carrying the module name for the ``logger`` field."""
+
+    def __init__(self, file: TextIO, name: str) -> None:
+        super().__init__(file)
+        self.name = name
+
+
+class _NamedWriteLoggerFactory:
+    def __init__(self, file: TextIO) -> None:
+        self._file = file
+
+    def __call__(self, *args: Any) -> _NamedWriteLogger:
+        return _NamedWriteLogger(self._file, str(args[0]) if args else "")

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+
+from cachetools import TTLCache
 
 from registry.sqldb import Database
 from registry.text import MAX_NAME_LENGTH, require_text
@@ -135,3 +138,29 @@ class TokenStore:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+class RecentTokens:
+    """Remembers valid tokens for a few seconds, so a request costs no token query.
+
+    A revoked token therefore stops working within ``ttl`` seconds, not at
+    once; unknown tokens are never remembered.
+    """
+
+    def __init__(self, store: TokenStore, ttl: float = 5.0, size: int = 1024) -> None:
+        self._store = store
+        self._cache: TTLCache[str, Actor] = TTLCache(maxsize=size, ttl=ttl)
+        self._lock = threading.Lock()
+
+    def authenticate(self, token: str) -> Actor | None:
+        """The actor of a live token, from memory when seen in the last few seconds."""
+        key = token_hash(token)
+        with self._lock:
+            known = self._cache.get(key)
+        if known is not None:
+            return known
+        found = self._store.authenticate(token)
+        if found is not None:
+            with self._lock:
+                self._cache[key] = found
+        return found

@@ -6,6 +6,7 @@ middleware meet; ``partner-registry serve`` runs it under uvicorn.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,11 +22,12 @@ from registry.api import (
     routes_reads,
     routes_writes,
 )
-from registry.api.middleware import BodyLimit, observe
+from registry.api.middleware import BodyLimit, Observe
 from registry.api.problems import MEDIA_TYPE
 from registry.api.schemas import Problem, ValidationProblem
 from registry.api.services import Services
 from registry.config import Settings
+from registry.logs import configure_logging
 
 DESCRIPTION = """
 The public register of the Kartu Prakerja programme's partner platforms.
@@ -36,6 +38,13 @@ actor recorded in each event is the token's. Send `If-Match` with the
 partner's version (its ETag) to refuse a decision taken on stale information
 (412). Errors are RFC 9457 problem details.
 """
+
+
+def app_from_environment() -> FastAPI:
+    """The application for a server worker process, configured from its environment."""
+    settings = Settings(_secrets_dir=os.environ.get("REGISTRY_SECRETS_DIR"))  # type: ignore[call-arg]
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(settings)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
@@ -58,8 +67,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     problems.install(app)
     for module in (routes_writes, routes_reads, routes_feeds, routes_ops, routes_pages):
         app.include_router(module.router)
-    app.middleware("http")(observe(opened.metrics))
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(Observe, metrics=opened.metrics)
     return app
 
 

@@ -90,23 +90,39 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replayed
 
 
-def observe(
-    metrics: ApiMetrics,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """Middleware logging each request (no headers, no body) and counting it."""
+class Observe:
+    """Log each request (never headers or bodies) and count it, as plain ASGI (no copying)."""
 
-    async def middleware(request: Request, call_next: Handler) -> Response:
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
+        self._app = app
+        self._metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Time the request and note the status the app answered with."""
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        elapsed = time.perf_counter() - started
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, route).observe(elapsed)
-        actor = getattr(request.state, "actor", None)
+        status = 500
+
+        async def noting(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._app(scope, receive, noting)
+        finally:
+            self._record(scope, status, time.perf_counter() - started)
+
+    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
+        route = getattr(scope.get("route"), "path", "unmatched")
+        method = scope["method"]
+        self._metrics.requests.labels(method, route, str(status)).inc()
+        self._metrics.latency.labels(method, route).observe(elapsed)
+        actor = scope.get("state", {}).get("actor")
         log.info(
-            "request", method=request.method, route=route, status=response.status_code,
+            "request", method=method, route=route, status=status,
             duration_ms=round(elapsed * 1000, 1), actor=actor.name if actor else None,
         )  # fmt: skip
-        return response
-
-    return middleware

@@ -14,7 +14,7 @@ from registry.bootstrap import build_read_models, build_registry, open_database
 from registry.checkpoint_store import CheckpointStore
 from registry.config import Settings
 from registry.sqldb import Database
-from registry.tokens import TokenStore
+from registry.tokens import RecentTokens, TokenStore
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Services:
     registry: PartnerRegistry
     read_models: ReadModelStore
     store_db: Database
-    tokens: TokenStore
+    tokens: RecentTokens
     checkpoints: CheckpointStore
     feeds: FeedFiles
     readiness: Readiness
@@ -37,8 +37,8 @@ class Services:
         registry = build_registry(settings)
         read_models = build_read_models(settings)
         store_db = open_database(settings.database_url.get_secret_value(), settings)
-        tokens = TokenStore(store_db)
-        tokens.setup()
+        token_store = TokenStore(store_db)
+        token_store.setup()
         checkpoints = CheckpointStore(store_db)
         checkpoints.setup()
         readiness = Readiness(settings, registry, store_db, read_models)
@@ -47,7 +47,7 @@ class Services:
             registry=registry,
             read_models=read_models,
             store_db=store_db,
-            tokens=tokens,
+            tokens=RecentTokens(token_store),
             checkpoints=checkpoints,
             feeds=FeedFiles(Path(settings.feed_dir)),
             readiness=readiness,

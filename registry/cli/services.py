@@ -56,12 +56,15 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes (each with its own pools).")
+    ] = 1,
 ) -> None:
     """Run the HTTP API and the public page (uvicorn)."""
-    settings: Settings = ctx.obj
+    target = "registry.api.app:app_from_environment" if workers > 1 else create_app(ctx.obj)
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_config=None, access_log=False,
-        server_header=False,
+        target, factory=workers > 1, workers=workers, host=host, port=port, log_config=None,
+        access_log=False, server_header=False,
     )  # fmt: skip
 
 

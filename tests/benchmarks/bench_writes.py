@@ -1,0 +1,188 @@
+"""Writes: decision cycles through the registry against the raw event-sourcing library.
+
+A cycle is register, evaluate, warn, terminate (four partner events; the
+registration also records a name claim). The baseline is a bare
+``eventsourcing`` application saving an aggregate's events of the same
+size, one by one, on the same PostgreSQL. The HTTP figure compares the
+same cycles through the API with the in-process application.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from typing import TypeVar
+from uuid import uuid4
+
+import httpx
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+from pydantic import SecretStr
+
+from infra.local.broker import free_port
+from registry.application import PartnerRegistry
+from registry.commands import EvaluatePartner, RegisterPartner, TerminatePartner, WarnPartner
+from registry.config import Settings, persistence_env
+from registry.criteria import Criterion
+from tests.benchmarks.common import Result, timed
+from tests.builders import NEXT_MONTH, decision, findings, obligation, platform
+from tests.conftest import open_registry
+
+TODAY = date.today()
+T = TypeVar("T")
+WRITERS = 4  # officers writing at once, in both the HTTP and the in-process runs
+SERVER_WORKERS = 2  # one per core
+
+
+class Note(Aggregate):
+    """An aggregate whose events carry an opaque payload of a chosen size."""
+
+    @event("Written")
+    def __init__(self, payload: str) -> None:
+        self.payload = payload
+
+    @event("Amended")
+    def amend(self, payload: str) -> None:
+        self.payload = payload
+
+
+class RawApplication(Application):  # type: ignore[type-arg]
+    """The library with nothing of ours."""
+
+
+def run(database_url: str, cycles: int) -> list[Result]:
+    registry = open_registry(database_url)
+    payload = "x" * average_event_size(registry)
+
+    def ours() -> None:
+        for _ in range(cycles):
+            cycle(registry)
+
+    raw = RawApplication(env=persistence_env(Settings(database_url=SecretStr(database_url))))
+
+    def baseline() -> None:
+        """The library's own command style (as in its examples): get, change, save."""
+        for _ in range(cycles):
+            note = Note(payload)
+            raw.save(note)
+            for _ in range(3):
+                loaded: Note = raw.repository.get(note.id)
+                loaded.amend(payload)
+                raw.save(loaded)
+
+    def write_only() -> None:
+        for _ in range(cycles):
+            note = Note(payload)
+            raw.save(note)
+            for _ in range(3):
+                note.amend(payload)
+                raw.save(note)
+
+    events = cycles * 4
+    ours_rate = events / timed(ours)
+    base_rate = events / timed(baseline)
+    write_only_rate = events / timed(write_only)
+    http_rate, local_rate = through_http(database_url, registry, max(cycles // 2, 50))
+    registry.close()
+    raw.close()
+    return [
+        Result("writes: registry vs raw eventsourcing (PG)", ours_rate, base_rate, "events/s", ">= 0.7",
+               notes={"payload_bytes": len(payload), "cycles": cycles,
+                      "raw_write_only_events_per_s": round(write_only_rate, 1),
+                      "ratio_to_write_only": round(ours_rate / write_only_rate, 2)}),
+        Result("writes: HTTP API vs in-process registry", http_rate, local_rate, "events/s", ">= 0.5"),
+    ]  # fmt: skip
+
+
+def cycle(registry: PartnerRegistry) -> None:
+    """Register, evaluate, warn, terminate one partner."""
+    partner_id = registry.register(RegisterPartner(platform(), decision())).partner_id
+    registry.evaluate(EvaluatePartner(partner_id, findings(), [obligation()], decision()))
+    registry.warn(
+        WarnPartner(partner_id, decision(), deadline=NEXT_MONTH, criterion=Criterion.TECHNOLOGY)
+    )
+    registry.terminate(TerminatePartner(partner_id, decision()))
+
+
+def average_event_size(registry: PartnerRegistry) -> int:
+    """The mean stored size of a cycle's events, to size the baseline's payload."""
+    cycle(registry)
+    rows = registry.recorder.select_notifications(None, 100)
+    return sum(len(r.state) for r in rows) // len(rows)
+
+
+def through_http(database_url: str, registry: PartnerRegistry, cycles: int) -> tuple[float, float]:
+    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "warning"}
+    token = json.loads(subprocess.run(
+        [sys.executable, "-m", "registry", "token", "create", "--actor", "bench", "--role", "director", "--json"],
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout)["token"]  # fmt: skip
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "registry", "serve", "--port", str(port),
+                               "--workers", str(SERVER_WORKERS)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(url)
+        headers = {"Authorization": f"Bearer {token}"}
+        clients = [httpx.Client(base_url=url, headers=headers) for _ in range(WRITERS)]
+        http_seconds = timed(lambda: in_parallel(http_cycle, clients, cycles))
+        local_seconds = timed(lambda: in_parallel(cycle, [registry] * WRITERS, cycles))
+        for client in clients:
+            client.close()
+    finally:
+        server.terminate()
+        server.wait(15)
+    done = cycles // WRITERS * WRITERS * 4
+    return done / http_seconds, done / local_seconds
+
+
+def in_parallel(action: Callable[[T], None], subjects: list[T], times: int) -> None:
+    """Run the action ``times`` times in all, spread over one thread per subject."""
+    share = times // len(subjects)
+
+    def repeat(subject: T) -> None:
+        for _ in range(share):
+            action(subject)
+
+    with ThreadPoolExecutor(len(subjects)) as pool:
+        list(pool.map(repeat, subjects))
+
+
+def http_cycle(client: httpx.Client) -> None:
+    body = {
+        "name": f"Bench {uuid4().hex[:12]}", "legal_form": "private_company", "national_coverage": True,
+        "technology_ready": True, "open_marketplace": True, "reason": "Agreement signed",
+    }  # fmt: skip
+    partner_id = client.post("/partners", json=body).json()["partner_id"]
+    criteria = {c.value: {"verdict": "pass", "finding": "checked"} for c in Criterion}
+    for path, payload in (
+        ("evaluations", {"criteria": criteria, "obligations": [], "reason": "Review"}),
+        (
+            "warnings",
+            {
+                "criterion": "technology",
+                "deadline": str(TODAY + timedelta(days=30)),
+                "reason": "Late",
+            },
+        ),
+        ("termination", {"reason": "Ended"}),
+    ):
+        assert client.post(f"/partners/{partner_id}/{path}", json=payload).status_code == 201
+
+
+def _wait(url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("the API did not start")

