@@ -47,7 +47,7 @@ class RunnerOptions:
 
     topic: str
     group: str
-    max_records: int = 500
+    max_records: int = 2000
     report_every: float = 5.0
     stall_timeout: float = 30.0
 

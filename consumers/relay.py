@@ -35,6 +35,7 @@ from consumers.relay_positions import (
     RelayPositions,
 )
 from consumers.wakeups import Wakeup
+from projections.current_partners import PartnerRow
 from registry.application import PartnerRegistry
 from registry.messages import Message, PublishedEvent, encode_event, encode_state
 from registry.public_record import read_after
@@ -242,10 +243,12 @@ class Relay:
         """Each event, then the latest state of each partner the batch changed."""
         options = self._options
         messages = [(options.events_topic, encode_event(e, source=options.source)) for e in events]
-        states: dict[str, Message] = {}
+        latest: dict[str, tuple[PartnerRow, int]] = {}
         for event in events:
             row = self._states.advance(event.record, event.position)
-            states[row.partner_id] = encode_state(
-                row.to_json(), source=options.source, sequence=event.sequence
-            )
-        return messages + [(options.state_topic, message) for message in states.values()]
+            latest[row.partner_id] = (row, event.sequence)
+        states = [
+            encode_state(row.to_json(), source=options.source, sequence=sequence)
+            for row, sequence in latest.values()
+        ]
+        return messages + [(options.state_topic, message) for message in states]

@@ -7,7 +7,7 @@ read model and the point-in-time register, and can be tested without I/O.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 
@@ -31,10 +31,17 @@ class PartnerRow:
     updated_at: str
 
     def to_json(self) -> dict[str, Any]:
-        """The row as a JSON object (the value on the partner-state topic)."""
-        plain = asdict(self)
-        plain["open_warnings"] = list(self.open_warnings)
+        """The row as a JSON object (the value on the partner-state topic).
+
+        Built field by field rather than with ``dataclasses.asdict``, which
+        deep-copies: the relay makes one of these per event.
+        """
+        plain = {name: getattr(self, name) for name in _FIELDS}
+        plain["open_warnings"] = [dict(w) for w in self.open_warnings]
         return plain
+
+
+_FIELDS = tuple(f.name for f in fields(PartnerRow))
 
 
 class ProjectionError(ValueError):

@@ -101,12 +101,6 @@ def upsert_partner(tables: TableSet) -> str:
     )
 
 
-def insert_entry(tables: TableSet) -> str:
-    """Insert an audit entry."""
-    marks = ", ".join("?" for _ in AUDIT_COLUMNS)
-    return f"INSERT INTO {tables.audit} ({', '.join(AUDIT_COLUMNS)}) VALUES ({marks})"
-
-
 def select_partners(tables: TableSet, where: str = "") -> str:
     """Partner rows, optionally filtered."""
     return f"SELECT {', '.join(PARTNER_COLUMNS)} FROM {tables.partners} {where}"

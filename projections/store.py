@@ -229,7 +229,7 @@ class ReadModelStore:
 
     def _apply(self, tx: Tx, tables: TableSet, events: Sequence[PublishedEvent]) -> Applied:
         fresh = self._new_entries(tx, tables, events)
-        tx.executemany(sql.insert_entry(tables), [_entry_params(e) for _, e in fresh])
+        tx.insert_rows(tables.audit, sql.AUDIT_COLUMNS, [_entry_params(e) for _, e in fresh])
         self._apply_to_partners(tx, tables, [event for event, _ in fresh])
         head = self._extend_chain(tx, tables)
         return Applied(new=len(fresh), duplicates=len(events) - len(fresh), chain_head=head)

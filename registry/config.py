@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     kafka_ssl_cafile: str | None = None
     cloudevents_source: str = "urn:prakerja:partner-registry"
     relay_safety_poll_seconds: float = Field(default=5.0, gt=0)
-    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    relay_batch_size: int = Field(default=2000, ge=1, le=10_000)
     projection_group: str = "partner-registry-projections"
     projection_instance_id: str | None = None
     projection_stall_seconds: float = Field(default=30.0, gt=0)

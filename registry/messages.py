@@ -12,16 +12,17 @@ Schemas, so a consumer never applies a record it cannot vouch for.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 import jsonschema_rs
+import orjson
 
 from infra.schemas import load_schema
+from registry.chain import canonical_json
 from registry.signing import Checkpoint
 
 SPEC_VERSION = "1.0"
@@ -57,6 +58,7 @@ class PublishedEvent:
     position: int
     sequence: int
     chain_hash: str
+    canonical: bytes = field(default=b"", compare=False, repr=False)
 
     @property
     def partner_id(self) -> str:
@@ -89,7 +91,8 @@ def encode_event(event: PublishedEvent, *, source: str) -> Message:
         "chainhash": event.chain_hash,
         "schemaversion": str(record["schema_version"]),
     }
-    return _message(record["partner_id"], record, attributes)
+    body = event.canonical or canonical_json(record)
+    return _message(record["partner_id"], body, attributes)
 
 
 def encode_state(row: dict[str, Any], *, source: str, sequence: int) -> Message:
@@ -105,14 +108,17 @@ def encode_state(row: dict[str, Any], *, source: str, sequence: int) -> Message:
         "sequence": str(sequence),
         "schemaversion": str(SCHEMA_VERSION),
     }
-    return _message(row["partner_id"], row, attributes)
+    return _message(row["partner_id"], _compact(row), attributes)
 
 
-def _message(key: str, value: dict[str, Any], attributes: dict[str, str]) -> Message:
+def _message(key: str, body: bytes, attributes: dict[str, str]) -> Message:
     headers = [("content-type", CONTENT_TYPE.encode())]
     headers += [(f"ce_{name}", text.encode()) for name, text in attributes.items()]
-    body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
     return Message(key=key.encode(), value=body, headers=headers)
+
+
+def _compact(value: dict[str, Any]) -> bytes:
+    return orjson.dumps(value)
 
 
 def decode_event(
@@ -174,8 +180,8 @@ def _integer(attributes: dict[str, str], name: str) -> int:
 
 def _json_object(value: bytes | None) -> dict[str, Any]:
     try:
-        record = json.loads(value or b"")
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        record = orjson.loads(value or b"")
+    except orjson.JSONDecodeError as error:
         raise MalformedMessageError("not_json", f"the value is not JSON ({error})") from None
     if not isinstance(record, dict):
         raise MalformedMessageError("not_json", "the value is not a JSON object")
@@ -231,7 +237,7 @@ def encode_checkpoint(checkpoint: Checkpoint) -> Message:
         "subject": str(checkpoint.sequence),
         "schemaversion": str(SCHEMA_VERSION),
     }
-    return _message(str(checkpoint.sequence), checkpoint.to_json(), attributes)
+    return _message(str(checkpoint.sequence), _compact(checkpoint.to_json()), attributes)
 
 
 def decode_checkpoint(value: bytes | None) -> Checkpoint:

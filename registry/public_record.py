@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from eventsourcing.utils import get_topic
 
 from registry.application import PartnerRegistry
-from registry.chain import GENESIS, chain_hash
+from registry.chain import GENESIS, canonical_json, chain_hash_of_canonical
 from registry.domain import Partner
 from registry.messages import PublishedEvent
 from registry.records import record_of
@@ -49,9 +49,10 @@ def read_after(
             msg = f"position {notification.id} holds no partner event"
             raise TypeError(msg)
         record = record_of(event).to_json()
+        canonical = canonical_json(record)
         sequence += 1
-        chain = chain_hash(chain, record)
-        events.append(PublishedEvent(record, notification.id, sequence, chain))
+        chain = chain_hash_of_canonical(chain, canonical)
+        events.append(PublishedEvent(record, notification.id, sequence, chain, canonical))
     if not notifications:
         return events, position
     return events, RecordPosition(notifications[-1].id, sequence, chain)

@@ -71,8 +71,13 @@ def record_of(domain_event: Partner.Event) -> EventRecord:
     )
 
 
+_PLAIN = frozenset({str, int, bool, float})
+
+
 def jsonable(value: Any) -> Any:
     """Turn dates, times and ids inside plain data into strings, recursively."""
+    if value is None or type(value) in _PLAIN:
+        return value
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

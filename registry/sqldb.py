@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
+Rows = Sequence[Sequence[Any]]
+
 
 class Tx(ABC):
     """One open transaction."""
@@ -25,6 +27,13 @@ class Tx(ABC):
     @abstractmethod
     def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run a statement once per row of parameters."""
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert many rows; a database may do it faster than one INSERT each."""
+        marks = ", ".join("?" for _ in columns)
+        self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
 
 
 class Database(ABC):

@@ -18,6 +18,9 @@ from registry.sqldb import Database, Tx
 RECONNECT_SECONDS = 10.0
 
 
+Rows = Sequence[Sequence[Any]]
+
+
 class _PostgresTx(Tx):
     def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
         self._cursor = cursor
@@ -29,6 +32,19 @@ class _PostgresTx(Tx):
     def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             self._cursor.executemany(query.replace("?", "%s"), rows)
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """COPY: several times faster than INSERTs for a batch of audit entries."""
+        if not rows:
+            return
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+        )
+        with self._cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 class PostgresDatabase(Database):

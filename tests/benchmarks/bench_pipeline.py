@@ -1,0 +1,164 @@
+"""The relay and the projection runner against the raw Kafka client.
+
+The store is filled with partnerships taken through register, evaluate,
+warn and terminate (four events each). The relay's time to publish them is
+compared with the raw kafka-python producer sending exactly the same
+records with the same settings; the runner's time to apply them to the
+PostgreSQL read models with a raw consumer reading the same topic.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+from kafka import KafkaConsumer, TopicPartition
+from pydantic import SecretStr
+
+from consumers.broker import new_producer, send_and_wait
+from consumers.relay import Relay
+from infra.local.broker import LocalBroker
+from registry.application import PartnerRegistry
+from registry.bootstrap import build_projection_runner, build_read_models, build_relay
+from registry.config import Settings
+from registry.criteria import Criterion
+from registry.domain import Partner
+from registry.messages import Message
+from tests.benchmarks.common import Result, timed
+from tests.builders import NEXT_MONTH, TODAY, decision, findings, obligation, platform
+from tests.conftest import open_registry
+
+CHUNK = 250
+
+
+def fill(registry: PartnerRegistry, events: int) -> None:
+    """Record ``events`` partner events, saved a few hundred partnerships at a time."""
+    for start in range(0, events // 4, CHUNK):
+        partners = []
+        for _ in range(min(CHUNK, events // 4 - start)):
+            partner = Partner.register(platform(), decision(), today=TODAY)
+            partner.evaluate(findings(), [obligation()], decision(), today=TODAY)
+            partner.warn(
+                decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY
+            )
+            partner.terminate(decision(), today=TODAY)
+            partners.append(partner)
+        registry.save(*partners)
+
+
+class Recording:
+    """An outbound that keeps what the relay would send, instead of sending it."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, Message]] = []
+
+    def send(self, messages: Sequence[tuple[str, Message]]) -> None:
+        self.messages.extend(messages)
+
+    def holds_history(self) -> bool:
+        return True
+
+    def ensure_topics(self) -> None:
+        """Nothing to create."""
+
+    def reconnect(self) -> None:
+        """Nothing to drop."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def settings_for(database_url: str, bootstrap: str, key: str) -> Settings:
+    return Settings(
+        database_url=SecretStr(database_url), kafka_bootstrap_servers=bootstrap,
+        signing_key_file=key, checkpoint_interval_seconds=3600,
+    )  # fmt: skip
+
+
+def run(database_url: str, events: int, key: str) -> list[Result]:
+    registry = open_registry(database_url)
+    fill(registry, events)
+    with LocalBroker() as raw_broker, LocalBroker() as broker:
+        settings = settings_for(database_url, broker.bootstrap_servers, key)
+        messages = recorded_messages(registry, settings)
+        raw_seconds = produce_raw(
+            settings_for(database_url, raw_broker.bootstrap_servers, key), messages
+        )
+        relay = build_relay(settings, registry)
+        relay_seconds = timed(relay.drain)
+        relay.close()
+        read_seconds = read_raw(broker.bootstrap_servers, "partner-events")
+        project_seconds, per_second = project(settings, events)
+    registry.close()
+    return [
+        Result("relay: stored events to Kafka vs raw producer", len(messages) / relay_seconds,
+               len(messages) / raw_seconds, "records/s", ">= 0.8",
+               notes={"events": events, "records": len(messages)}),
+        Result("projections: Kafka to PG read models vs raw consumer", per_second,
+               events / read_seconds, "events/s", ">= 0.4 and >= 10,000/s",
+               notes={"seconds": round(project_seconds, 1)}),
+    ]  # fmt: skip
+
+
+def recorded_messages(registry: PartnerRegistry, settings: Settings) -> list[tuple[str, Message]]:
+    """Exactly the records the relay sends for this store (events and partner states)."""
+    real = build_relay(settings, registry)
+    recording = Recording()
+    dry = Relay(registry, real._positions, real._wakeup, recording, real._options)
+    dry._verify_broker = lambda: None  # type: ignore[method-assign]
+    dry.drain()
+    dry.close()
+    real.close()
+    with registry.recorder.datastore.get_connection() as conn:  # type: ignore[attr-defined]
+        conn.execute("DELETE FROM relay_position")
+    return recording.messages
+
+
+def produce_raw(settings: Settings, messages: list[tuple[str, Message]]) -> float:
+    """The raw producer, same settings, same records, in the relay's batches."""
+    from consumers.broker import ensure_declared_topics  # noqa: PLC0415
+    from infra.topics import declared_topics  # noqa: PLC0415
+
+    ensure_declared_topics(settings, list(declared_topics().values()))
+    producer = new_producer(settings)
+    seconds = timed(lambda: send_and_wait(producer, messages))
+    producer.close()
+    return seconds
+
+
+def read_raw(bootstrap: str, topic: str) -> float:
+    """A raw consumer reading the whole topic, doing nothing with it."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning()
+    ends = consumer.end_offsets(partitions)
+
+    def read() -> None:
+        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            consumer.poll(timeout_ms=1000, max_records=5000)
+
+    seconds = timed(read)
+    consumer.close()
+    return seconds
+
+
+def project(settings: Settings, events: int) -> tuple[float, float]:
+    """The runner in its group; timed from the first applied batch to the last."""
+    store = build_read_models(settings)
+    runner = build_projection_runner(settings, store)
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
+    thread.start()
+    while store.chain_head().sequence == 0:
+        time.sleep(0.01)
+    started = time.perf_counter()
+    first = store.chain_head().sequence
+    while store.chain_head().sequence < events:
+        time.sleep(0.01)
+    seconds = time.perf_counter() - started
+    stop.set()
+    thread.join(30)
+    store.close()
+    return seconds, (events - first) / seconds
