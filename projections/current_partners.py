@@ -7,7 +7,7 @@ read model and the point-in-time register, and can be tested without I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Any
 
 
@@ -71,10 +71,15 @@ def change(row: PartnerRow | None, record: dict[str, Any], position: int) -> Par
         if record["type"] != "Registered":
             raise ProjectionError(f"partner {record['partner_id']} was never registered")
         return _registered(record, position)
-    moved = replace(
-        row, version=record["version"], position=position, updated_at=record["recorded_at"]
-    )
-    return _changed(moved, record)
+    changes = _changes(row, record)
+    changes |= {
+        "version": record["version"],
+        "position": position,
+        "updated_at": record["recorded_at"],
+    }
+    # One construction per event: dataclasses.replace is several times slower,
+    # and the relay, the runner and every auditor fold every event.
+    return PartnerRow(**(vars(row) | changes))
 
 
 def _registered(record: dict[str, Any], position: int) -> PartnerRow:
@@ -97,33 +102,31 @@ def _registered(record: dict[str, Any], position: int) -> PartnerRow:
     )
 
 
-def _changed(row: PartnerRow, record: dict[str, Any]) -> PartnerRow:
+def _changes(row: PartnerRow, record: dict[str, Any]) -> dict[str, Any]:
     data = record["data"]
     match record["type"]:
         case "Evaluated":
             resolved = set(data["resolved_warnings"])
             warnings = tuple(w for w in row.open_warnings if w["warning_number"] not in resolved)
-            return _with_status(
-                replace(
-                    row,
-                    latest_outcome=data["outcome"],
-                    latest_evaluated_on=record["effective_date"],
-                    open_warnings=warnings,
-                )
-            )
+            return {
+                "latest_outcome": data["outcome"],
+                "latest_evaluated_on": record["effective_date"],
+                "open_warnings": warnings,
+                "status": _status(warnings),
+            }
         case "Warned":
             warning = {k: data[k] for k in ("warning_number", "criterion", "obligation")}
             warning |= {"deadline": data["deadline"], "breach": record["reason"]}
-            return _with_status(replace(row, open_warnings=(*row.open_warnings, warning)))
+            warnings = (*row.open_warnings, warning)
+            return {"open_warnings": warnings, "status": _status(warnings)}
         case "Terminated":
-            return replace(
-                row,
-                status="terminated",
-                terminated_on=record["effective_date"],
-                termination_reason=record["reason"],
-            )
+            return {
+                "status": "terminated",
+                "terminated_on": record["effective_date"],
+                "termination_reason": record["reason"],
+            }
     raise ProjectionError(f"unknown event type {record['type']!r}")
 
 
-def _with_status(row: PartnerRow) -> PartnerRow:
-    return replace(row, status="warned" if row.open_warnings else "active")
+def _status(open_warnings: tuple[dict[str, Any], ...]) -> str:
+    return "warned" if open_warnings else "active"

@@ -1,0 +1,125 @@
+"""The auditor's replay against a raw consumer reading the same records, and its memory.
+
+A synthetic public record (a few partners, then evaluation after
+evaluation) is published straight to a topic. ``partner-registry audit
+replay`` reads it in a child process whose peak resident memory is taken
+from the kernel; a raw consumer reads the same records and does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from kafka import KafkaProducer
+from kafka.admin import KafkaAdminClient, NewTopic
+
+from infra.local.broker import LocalBroker
+from registry.chain import GENESIS, canonical_json, chain_hash_of_canonical
+from registry.messages import PublishedEvent, encode_event
+from tests.benchmarks.bench_pipeline import read_raw
+from tests.benchmarks.common import Result
+from tests.builders import TODAY, decision, findings, records_of, registered
+
+PARTNERS = 20
+
+
+def synthetic(count: int) -> Iterator[PublishedEvent]:
+    """A long, valid, chained record of constant breadth (PARTNERS partnerships)."""
+    partners = [registered() for _ in range(PARTNERS)]
+    registrations = [records_of(p)[0] for p in partners]
+    partners[0].evaluate(findings(), [], decision(), today=TODAY)
+    evaluation = records_of(partners[0])[0]
+    previous = GENESIS
+    for sequence in range(1, count + 1):
+        index = (sequence - 1) % PARTNERS
+        if sequence <= PARTNERS:
+            record = registrations[index]
+        else:
+            version = (sequence - 1) // PARTNERS + 1
+            record = evaluation | {
+                "partner_id": registrations[index]["partner_id"],
+                "version": version,
+            }
+        body = canonical_json(record)
+        previous = chain_hash_of_canonical(previous, body)
+        yield PublishedEvent(record, sequence, sequence, previous, body)
+
+
+def publish(bootstrap: str, prefix: str, count: int) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin.create_topics([NewTopic(f"{prefix}partner-events", 3, 1)])
+    admin.close()
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks=1, linger_ms=20, batch_size=256 * 1024
+    )
+    for event in synthetic(count):
+        message = encode_event(event, source="urn:synthetic")
+        producer.send(
+            f"{prefix}partner-events", key=message.key, value=message.value, headers=message.headers
+        )
+    producer.flush()
+    producer.close()
+
+
+def replay_in_child(bootstrap: str, prefix: str) -> tuple[float, int, str]:
+    """Seconds, peak resident memory (KiB) and output of ``audit replay`` in a child process.
+
+    The peak is the child's own high-water mark (VmHWM), read while it runs:
+    the rusage of a child started from this large process would count the
+    pages it shared with this one before it executed.
+    """
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KAFKA_TOPIC_PREFIX": prefix,
+           "LOG_LEVEL": "warning", "SIGNING_KEY_FILE": "/nonexistent"}  # fmt: skip
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        child = subprocess.Popen([sys.executable, "-m", "registry", "audit", "replay", "--json"],
+                                 env=env, stdout=out, stderr=subprocess.DEVNULL)  # fmt: skip
+        peak = 0
+        while child.poll() is None:
+            peak = max(peak, _high_water_mark(child.pid))
+            time.sleep(0.02)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        output = out.read().decode()
+    if child.returncode != 0:
+        raise RuntimeError(f"replay failed: {output[-500:]}")
+    return seconds, peak, output
+
+
+def _high_water_mark(pid: int) -> int:
+    """The process's peak resident memory so far, in KiB (0 once it has gone)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return 0
+    return 0
+
+
+def run(small: int, large: int) -> list[Result]:
+    figures: dict[int, Any] = {}
+    with LocalBroker() as broker:
+        for count in (small, large):
+            prefix = f"n{count}."
+            publish(broker.bootstrap_servers, prefix, count)
+            raw = read_raw(broker.bootstrap_servers, f"{prefix}partner-events")
+            seconds, peak_kib, _ = replay_in_child(broker.bootstrap_servers, prefix)
+            figures[count] = (seconds, raw, peak_kib)
+    seconds, raw, peak = figures[large]
+    small_peak = figures[small][2]
+    return [
+        Result(f"auditor replay, {large:,} events, vs raw consumer", large / seconds, large / raw,
+               "events/s", ">= 0.7",
+               notes={"peak_rss_mib": {small: round(small_peak / 1024, 1), large: round(peak / 1024, 1)},
+                      "peak_growth": round(peak / small_peak, 3)}),
+        Result(f"auditor replay peak memory, {large:,} vs {small:,} events", peak / 1024,
+               small_peak / 1024, "MiB", "<= 1.10x", higher_is_better=False),
+    ]  # fmt: skip
