@@ -20,7 +20,7 @@ from registry.signing import Checkpoint
 
 ReaderFactory = Callable[..., Any]
 # What one consumer may hold in memory at once: a bounded read, however long the topic.
-BOUNDED_FETCH = {"max_partition_fetch_bytes": 512 * 1024, "fetch_max_bytes": 1024 * 1024}
+BOUNDED_FETCH = {"max_partition_fetch_bytes": 128 * 1024, "fetch_max_bytes": 256 * 1024}
 
 
 @dataclass(frozen=True)

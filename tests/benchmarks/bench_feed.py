@@ -1,0 +1,101 @@
+"""Serving the current-partners feed with 10,000 partners, against the same bytes as a static file.
+
+Both are served by the same uvicorn process: the registry's feed route
+(with ETag and Last-Modified from an in-memory cache) and Starlette's
+StaticFiles mounted on the feed folder. Load comes from wrk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+from pydantic import SecretStr
+
+from consumers.feed_publisher import FeedPublisher
+from consumers.wakeups import PollingBackoff
+from infra.local.broker import free_port
+from registry.bootstrap import build_read_models
+from registry.chain import GENESIS, canonical_json, chain_hash_of_canonical
+from registry.config import Settings
+from registry.messages import PublishedEvent
+from tests.benchmarks.common import Result
+from tests.builders import records_of, registered
+
+
+def partners(count: int) -> list[PublishedEvent]:
+    """``count`` registrations, numbered and chained."""
+    template = records_of(registered())[0]
+    events, previous = [], GENESIS
+    for sequence in range(1, count + 1):
+        data = template["data"] | {"name": f"Platform {sequence:05d} {uuid4().hex[:6]}"}
+        record = template | {"partner_id": str(uuid4()), "data": data}
+        body = canonical_json(record)
+        previous = chain_hash_of_canonical(previous, body)
+        events.append(PublishedEvent(record, sequence, sequence, previous, body))
+    return events
+
+
+def wrk(url: str, *headers: str) -> tuple[float, str]:
+    """Requests per second, and wrk's report."""
+    command = ["wrk", "-t2", "-c32", "-d8s", "--latency", url]
+    for header in headers:
+        command[1:1] = ["-H", header]
+    report = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    found = re.search(r"Requests/sec:\s+([\d.]+)", report)
+    return (float(found.group(1)) if found else 0.0), report
+
+
+def run(database_url: str, folder: Path, count: int) -> list[Result]:
+    if shutil.which("wrk") is None:
+        raise RuntimeError("install wrk (Debian package wrk) for the feed benchmark")
+    settings = Settings(database_url=SecretStr(database_url), feed_dir=str(folder))
+    store = build_read_models(settings)
+    store.rebuild(iter(partners(count)), {})
+    FeedPublisher(store, folder, "http://bench", PollingBackoff()).publish()
+    store.close()
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "FEED_DIR": str(folder), "LOG_LEVEL": "warning"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "tests.benchmarks.feed_app:app",
+         "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait(base)
+        feed = httpx.get(f"{base}/feeds/current-partners.json")
+        static = httpx.get(f"{base}/static/current-partners.json")
+        assert feed.content == static.content
+        unchanged = httpx.get(f"{base}/feeds/current-partners.json",
+                              headers={"If-None-Match": feed.headers["etag"]})  # fmt: skip
+        ours, _ = wrk(f"{base}/feeds/current-partners.json")
+        raw, _ = wrk(f"{base}/static/current-partners.json")
+        conditional, _ = wrk(f"{base}/feeds/current-partners.json", f"If-None-Match: {feed.headers['etag']}")
+    finally:
+        server.terminate()
+        server.wait(15)
+    return [
+        Result(f"feed JSON, {count:,} partners, vs static file", ours, raw, "req/s", ">= 0.8",
+               notes={"bytes": len(feed.content), "conditional_status": unchanged.status_code,
+                      "conditional_body_bytes": len(unchanged.content),
+                      "conditional_req_per_s": round(conditional, 1)}),
+    ]  # fmt: skip
+
+
+def _wait(url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("the server did not start")
