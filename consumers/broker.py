@@ -79,7 +79,7 @@ def new_reader(settings: Settings, **options: Any) -> Any:
         **client_config(settings),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        **options,
+        **(_fetching(settings) | options),
     )
 
 
@@ -93,8 +93,18 @@ def new_group_consumer(settings: Settings, group: str, **options: Any) -> Any:
         session_timeout_ms=6_000,
         heartbeat_interval_ms=1_000,
         max_poll_interval_ms=60_000,
-        **options,
+        **(_fetching(settings) | options),
     )
+
+
+def _fetching(settings: Settings) -> dict[str, Any]:
+    """How long the broker may hold a fetch that has no records yet.
+
+    Apache Kafka answers as soon as a record arrives, so its default (500 ms)
+    costs no latency there; the local Tansu broker holds the fetch, so the
+    local stack asks for less (see ``infra/local/stack.py``).
+    """
+    return {"fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms}
 
 
 def ensure_declared_topics(settings: Settings, topics: Sequence[TopicSpec]) -> None:

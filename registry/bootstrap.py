@@ -61,19 +61,24 @@ def build_relay(settings: Settings, registry: PartnerRegistry) -> Relay:
     """The relay for the configured store and Kafka cluster."""
     settings.require_kafka()
     topics = declared_topics(settings.kafka_topic_prefix)
-    events, state = topics[EVENTS], topics[STATE]
-    options = RelayOptions(
-        events_topic=events.name,
-        state_topic=state.name,
+    options = relay_options(settings)
+    outbound = KafkaOutbound(settings, list(topics.values()), options.events_topic)
+    return Relay(
+        registry, _relay_positions(settings, options.events_topic), _wakeup(settings, registry),
+        outbound, options, build_checkpointer(settings),
+    )  # fmt: skip
+
+
+def relay_options(settings: Settings) -> RelayOptions:
+    """The relay's topics and timing, as configured."""
+    topics = declared_topics(settings.kafka_topic_prefix)
+    return RelayOptions(
+        events_topic=topics[EVENTS].name,
+        state_topic=topics[STATE].name,
         source=settings.cloudevents_source,
         batch_size=settings.relay_batch_size,
         safety_poll=settings.relay_safety_poll_seconds,
     )
-    outbound = KafkaOutbound(settings, list(topics.values()), events.name)
-    return Relay(
-        registry, _relay_positions(settings, events.name), _wakeup(settings, registry),
-        outbound, options, build_checkpointer(settings),
-    )  # fmt: skip
 
 
 def build_checkpointer(settings: Settings) -> Checkpointer:

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
     kafka_ssl_cafile: str | None = None
+    kafka_fetch_max_wait_ms: int = Field(default=500, ge=1, le=30_000)
     cloudevents_source: str = "urn:prakerja:partner-registry"
     relay_safety_poll_seconds: float = Field(default=5.0, gt=0)
     relay_batch_size: int = Field(default=2000, ge=1, le=10_000)

@@ -21,7 +21,7 @@ from typing import IO
 
 import structlog
 
-from infra.local.broker import LocalBroker, free_port
+from infra.local.broker import TANSU_FETCH_MAX_WAIT_MS, LocalBroker, free_port
 
 log = structlog.get_logger(__name__)
 
@@ -100,6 +100,8 @@ class LocalStack:
     def _launch(self, part: Part) -> None:
         part.log_file = (self.log_dir / f"{part.name}.log").open("ab")
         env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.kafka, "LOG_FORMAT": "json"}
+        if self._broker is not None:
+            env.setdefault("KAFKA_FETCH_MAX_WAIT_MS", str(TANSU_FETCH_MAX_WAIT_MS))
         part.process = subprocess.Popen(  # noqa: S603 - our own entry point
             [sys.executable, "-m", "registry", *part.args],
             env=env, stdout=part.log_file, stderr=part.log_file,

@@ -62,7 +62,12 @@ def run(database_url: str, folder: Path, count: int) -> list[Result]:
     FeedPublisher(store, folder, "http://bench", PollingBackoff()).publish()
     store.close()
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "FEED_DIR": str(folder), "LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "FEED_DIR": str(folder),
+        "LOG_LEVEL": "warning",
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "tests.benchmarks.feed_app:app",
          "--port", str(port), "--log-level", "warning", "--no-access-log"],
@@ -78,7 +83,9 @@ def run(database_url: str, folder: Path, count: int) -> list[Result]:
                               headers={"If-None-Match": feed.headers["etag"]})  # fmt: skip
         ours, _ = wrk(f"{base}/feeds/current-partners.json")
         raw, _ = wrk(f"{base}/static/current-partners.json")
-        conditional, _ = wrk(f"{base}/feeds/current-partners.json", f"If-None-Match: {feed.headers['etag']}")
+        conditional, _ = wrk(
+            f"{base}/feeds/current-partners.json", f"If-None-Match: {feed.headers['etag']}"
+        )
     finally:
         server.terminate()
         server.wait(15)

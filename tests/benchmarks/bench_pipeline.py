@@ -18,9 +18,17 @@ from pydantic import SecretStr
 
 from consumers.broker import new_producer, send_and_wait
 from consumers.relay import Relay
+from consumers.relay_positions_postgres import PostgresRelayPositions
+from consumers.wakeups import PollingBackoff
 from infra.local.broker import LocalBroker
 from registry.application import PartnerRegistry
-from registry.bootstrap import build_projection_runner, build_read_models, build_relay
+from registry.bootstrap import (
+    build_projection_runner,
+    build_read_models,
+    build_relay,
+    relay_options,
+)
+from registry.chain import GENESIS
 from registry.config import Settings
 from registry.criteria import Criterion
 from registry.domain import Partner
@@ -102,16 +110,20 @@ def run(database_url: str, events: int, key: str) -> list[Result]:
 
 
 def recorded_messages(registry: PartnerRegistry, settings: Settings) -> list[tuple[str, Message]]:
-    """Exactly the records the relay sends for this store (events and partner states)."""
-    real = build_relay(settings, registry)
-    recording = Recording()
-    dry = Relay(registry, real._positions, real._wakeup, recording, real._options)
-    dry._verify_broker = lambda: None  # type: ignore[method-assign]
+    """Exactly the records the relay sends for this store (events and partner states).
+
+    A relay of its own name (so its position does not touch the real
+    relay's) drains into a recording outbound instead of Kafka.
+    """
+    dry = Relay(
+        registry,
+        PostgresRelayPositions(settings.database_url.get_secret_value(), "dry-run", GENESIS),
+        PollingBackoff(),
+        recording := Recording(),
+        relay_options(settings),
+    )
     dry.drain()
     dry.close()
-    real.close()
-    with registry.recorder.datastore.get_connection() as conn:  # type: ignore[attr-defined]
-        conn.execute("DELETE FROM relay_position")
     return recording.messages
 
 

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from structlog.testing import capture_logs
 
-from consumers.broker import KafkaOutbound
+from consumers.broker import KafkaOutbound, new_group_consumer, new_reader
 from consumers.wakeups import ListenNotify
 from infra.local.broker import LocalBroker
 from registry.application import PartnerRegistry
@@ -315,3 +315,17 @@ def test_relay_without_a_broker_configured_exits_2_saying_what_is_missing(
 
     assert result.returncode == 2
     assert "KAFKA_BOOTSTRAP_SERVERS is not set" in result.stderr
+
+
+def test_consumers_ask_the_broker_for_the_configured_fetch_wait(broker: LocalBroker) -> None:
+    settings = relay_settings(
+        "sqlite:///unused", broker.bootstrap_servers, kafka_fetch_max_wait_ms=40
+    )
+
+    reader = new_reader(settings)
+    grouped = new_group_consumer(settings, "fetch-wait-check")
+
+    assert reader.config["fetch_max_wait_ms"] == 40
+    assert grouped.config["fetch_max_wait_ms"] == 40
+    reader.close()
+    grouped.close()
