@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint
+.PHONY: install run test lint bench soak
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +29,14 @@ test: lint
 	infra/local/ensure-chromium
 	$(BIN)/pytest -n 4
 	$(BIN)/pytest -m chaos -n 0 -s
+
+# Benchmarks against raw baselines (about 15 minutes; --quick for a first look).
+bench: install
+	infra/local/ensure-postgres
+	infra/local/ensure-wrk
+	$(BIN)/python -m tests.benchmarks.run
+
+# The chaos run for ten minutes instead of one.
+soak: install
+	infra/local/ensure-postgres
+	CHAOS_SECONDS=600 $(BIN)/pytest -m chaos -n 0 -s

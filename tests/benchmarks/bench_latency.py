@@ -1,0 +1,319 @@
+"""End-to-end latency at a steady command rate, against the raw Kafka client's.
+
+The whole stack runs as in production (``partner-registry up`` on
+PostgreSQL and a broker): HTTP server, relay, projection runner and feed
+publisher, each its own process. A load thread sends commands at a fixed
+rate (a registration, then an evaluation of the partner registered one tick
+earlier) and notes when each response arrived. Three watchers note when
+each change is first seen: in ``GET /partners/{id}``, in the JSON feed
+(polled with If-None-Match) and on the compacted partner-state topic.
+
+The baseline is the raw kafka-python producer-to-consumer latency at the
+same rate with the same client settings, measured in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from queue import Empty, Queue
+
+import httpx
+import orjson
+from kafka import TopicPartition
+from kafka.admin import NewTopic
+
+from consumers.broker import new_admin, new_producer, new_reader
+from infra.local.broker import TANSU_FETCH_MAX_WAIT_MS, LocalBroker, free_port
+from registry.config import Settings
+from tests.benchmarks.common import Result, percentile
+from tests.e2e.helpers import evaluation, registration
+
+Write = tuple[str, int, float]
+
+
+class Sightings:
+    """When each version of each partner was first seen on one channel.
+
+    Seeing version 3 means versions 1 and 2 are visible too (superseded), so
+    they are noted at the same moment if they were not seen before.
+    """
+
+    def __init__(self) -> None:
+        self._first: dict[tuple[str, int], float] = {}
+        self._latest: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def saw(self, partner_id: str, version: int, at: float) -> None:
+        with self._lock:
+            latest = self._latest.get(partner_id, 0)
+            for earlier in range(latest + 1, version + 1):
+                self._first[(partner_id, earlier)] = at
+            self._latest[partner_id] = max(latest, version)
+
+    def first(self, partner_id: str, version: int) -> float | None:
+        with self._lock:
+            return self._first.get((partner_id, version))
+
+
+@dataclass
+class Channels:
+    """Every watcher's sightings, and what the load thread wrote."""
+
+    read_model: Sightings = field(default_factory=Sightings)
+    feed: Sightings = field(default_factory=Sightings)
+    topic: Sightings = field(default_factory=Sightings)
+    writes: list[Write] = field(default_factory=list)
+    refused: int = 0
+
+
+def run(database_url: str, folder: Path, seconds: float, rate: int = 50) -> list[Result]:
+    with LocalBroker() as broker:
+        settings = Settings(
+            kafka_bootstrap_servers=broker.bootstrap_servers,
+            kafka_fetch_max_wait_ms=TANSU_FETCH_MAX_WAIT_MS,
+        )
+        baseline = raw_latencies(settings, rate, min(seconds, 20.0))
+        with running_stack(database_url, broker.bootstrap_servers, folder) as (url, token):
+            channels, achieved = measure(url, token, settings, rate, seconds)
+    return [
+        _result(f"latency write -> {name}", channels, sightings, baseline, achieved)
+        for name, sightings in (
+            ("GET /partners/{id}", channels.read_model),
+            ("JSON feed", channels.feed),
+            ("compacted topic", channels.topic),
+        )
+    ]
+
+
+def _result(
+    name: str, channels: Channels, sightings: Sightings, baseline: list[float], achieved: float
+) -> Result:
+    seen = [
+        max(0.0, at - responded) * 1000
+        for partner_id, version, responded in channels.writes
+        if (at := sightings.first(partner_id, version)) is not None
+    ]
+    return Result(
+        name, percentile(seen, 0.99), percentile(baseline, 0.99), "ms p99", "p99 < 250 ms",
+        higher_is_better=False,
+        notes={
+            "p50_ms": round(percentile(seen, 0.5), 1),
+            "baseline_p50_ms": round(percentile(baseline, 0.5), 1),
+            "writes": len(channels.writes), "never_seen": len(channels.writes) - len(seen),
+            "refused": channels.refused, "commands_per_s": round(achieved, 1),
+        },
+    )  # fmt: skip
+
+
+def measure(
+    url: str, token: str, settings: Settings, rate: int, seconds: float
+) -> tuple[Channels, float]:
+    """Drive the load while the three watchers look; return what they saw and the rate."""
+    channels, stop, written = Channels(), threading.Event(), Queue[Write]()
+    watchers = [
+        threading.Thread(target=watch_read_model, args=(url, written, channels.read_model, stop)),
+        threading.Thread(target=watch_feed, args=(url, channels.feed, stop)),
+        threading.Thread(target=watch_topic, args=(settings, channels.topic, stop)),
+    ]
+    for watcher in watchers:
+        watcher.start()
+    time.sleep(3)
+    started = time.perf_counter()
+    load(url, token, rate, seconds, channels, written)
+    achieved = len(channels.writes) / (time.perf_counter() - started)
+    _settle(channels, timeout=15)
+    stop.set()
+    for watcher in watchers:
+        watcher.join(30)
+    return channels, achieved
+
+
+def _settle(channels: Channels, timeout: float) -> None:
+    """Wait until every channel has seen every write, or the timeout."""
+    deadline = time.monotonic() + timeout
+    last = channels.writes[-1] if channels.writes else None
+    while last and time.monotonic() < deadline:
+        sightings = (channels.read_model, channels.feed, channels.topic)
+        if all(s.first(last[0], last[1]) is not None for s in sightings):
+            return
+        time.sleep(0.1)
+
+
+def load(
+    url: str, token: str, rate: int, seconds: float, channels: Channels, written: Queue[Write]
+) -> None:
+    """Open-loop load: a command every 1/rate s, whether or not the last one was slow."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=10) as client:
+        tick, interval = time.perf_counter(), 1.0 / rate
+        end, previous = tick + seconds, None
+        while tick < end:
+            time.sleep(max(0.0, tick - time.perf_counter()))
+            if previous is None:
+                response = client.post("/partners", json=registration())
+            else:
+                response = client.post(f"/partners/{previous}/evaluations", json=evaluation())
+            if response.status_code == 201:
+                recorded = response.json()
+                write = (recorded["partner_id"], recorded["version"], time.perf_counter())
+                channels.writes.append(write)
+                written.put(write)
+                previous = recorded["partner_id"] if previous is None else None
+            else:
+                channels.refused += 1
+            tick += interval
+
+
+def watch_read_model(
+    url: str, written: Queue[Write], seen: Sightings, stop: threading.Event
+) -> None:
+    """Poll ``GET /partners/{id}`` for every write not yet visible there."""
+    waiting: dict[str, int] = {}
+    with httpx.Client(base_url=url, timeout=10) as client:
+        while not stop.is_set():
+            _take(written, waiting)
+            if not waiting:
+                time.sleep(0.002)
+            for partner_id, version in list(waiting.items()):
+                response = client.get(f"/partners/{partner_id}")
+                if response.status_code == 200 and response.json()["version"] >= version:
+                    seen.saw(partner_id, response.json()["version"], time.perf_counter())
+                    del waiting[partner_id]
+
+
+def _take(written: Queue[Write], waiting: dict[str, int]) -> None:
+    while True:
+        try:
+            partner_id, version, _ = written.get_nowait()
+        except Empty:
+            return
+        waiting[partner_id] = max(version, waiting.get(partner_id, 0))
+
+
+def watch_feed(url: str, seen: Sightings, stop: threading.Event) -> None:
+    """Poll the JSON feed as a well-behaved client does: conditionally."""
+    etag = ""
+    with httpx.Client(base_url=url, timeout=10) as client:
+        while not stop.is_set():
+            response = client.get("/feeds/current-partners.json", headers={"If-None-Match": etag})
+            now = time.perf_counter()
+            if response.status_code == 200:
+                etag = response.headers["etag"]
+                for partner in orjson.loads(response.content)["partners"]:
+                    seen.saw(partner["partner_id"], partner["version"], now)
+            time.sleep(0.005)
+
+
+def watch_topic(settings: Settings, seen: Sightings, stop: threading.Event) -> None:
+    """Read the compacted partner-state topic from its end, as a downstream service."""
+    consumer = new_reader(settings)
+    partitions = _partitions(consumer, "partner-state")
+    consumer.assign(partitions)
+    consumer.seek_to_end()
+    while not stop.is_set():
+        for records in consumer.poll(timeout_ms=200).values():
+            now = time.perf_counter()
+            for record in records:
+                state = orjson.loads(record.value)
+                seen.saw(state["partner_id"], state["version"], now)
+    consumer.close()
+
+
+def _partitions(consumer: object, topic: str) -> list[TopicPartition]:
+    deadline = time.monotonic() + 30
+    while (found := consumer.partitions_for_topic(topic)) is None:  # type: ignore[attr-defined]
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"topic {topic} never appeared")
+        time.sleep(0.2)
+    return [TopicPartition(topic, p) for p in sorted(found)]
+
+
+def raw_latencies(settings: Settings, rate: int, seconds: float) -> list[float]:
+    """Milliseconds from the raw producer's send to the raw consumer's receipt."""
+    admin = new_admin(settings)
+    admin.create_topics([NewTopic("bench-latency", 3, 1)])
+    admin.close()
+    producer, consumer = new_producer(settings), new_reader(settings)
+    consumer.assign(_partitions(consumer, "bench-latency"))
+    consumer.seek_to_end()
+    sent: dict[int, float] = {}
+    received: dict[int, float] = {}
+    count = int(rate * seconds)
+    reader = threading.Thread(target=_receive, args=(consumer, received, count))
+    reader.start()
+    tick = time.perf_counter()
+    for number in range(count):
+        time.sleep(max(0.0, tick - time.perf_counter()))
+        sent[number] = time.perf_counter()
+        producer.send("bench-latency", key=str(number).encode(), value=b"x" * 600).get(10)
+        tick += 1.0 / rate
+    reader.join(30)
+    producer.close()
+    consumer.close()
+    return [(received[n] - sent[n]) * 1000 for n in received]
+
+
+def _receive(consumer: object, received: dict[int, float], count: int) -> None:
+    deadline = time.monotonic() + 120
+    while len(received) < count and time.monotonic() < deadline:
+        for records in consumer.poll(timeout_ms=200).values():  # type: ignore[attr-defined]
+            now = time.perf_counter()
+            for record in records:
+                received[int(record.key)] = now
+
+
+@contextmanager
+def running_stack(database_url: str, bootstrap: str, folder: Path) -> Iterator[tuple[str, str]]:
+    """``partner-registry up`` against this database and broker; yields its URL and a token."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "KAFKA_FETCH_MAX_WAIT_MS": str(TANSU_FETCH_MAX_WAIT_MS), "FEED_DIR": str(folder / "feeds"),
+        "SIGNING_KEY_FILE": str(folder / "key.pem"), "PUBLIC_BASE_URL": url,
+        "LOG_FORMAT": "json", "LOG_LEVEL": "warning",
+    }  # fmt: skip
+    token = json.loads(
+        _cli(env, "token", "create", "--actor", "bench.officer", "--role", "officer", "--json")
+    )["token"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "registry", "up", "--port", str(port), "--log-dir", str(folder / "log")],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_until(lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200, process)
+        yield url, token
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(60)
+
+
+def _cli(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "registry", *args], env=env, capture_output=True, text=True,
+        check=True,
+    ).stdout  # fmt: skip
+
+
+def _wait_until(ready: Callable[[], bool], process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the stack exited at start-up")
+        try:
+            if ready():
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("the stack did not become ready")

@@ -1,0 +1,108 @@
+"""Run the benchmarks: ``make bench`` (full size) or ``python -m tests.benchmarks.run --quick``.
+
+Each benchmark measures its raw baseline in the same run, on the same
+machine, and the summary prints every ratio next to its target. The
+figures and the machine go to ``var/bench/results.json`` as well.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from registry.logs import configure_logging
+from tests.benchmarks import bench_feed, bench_latency, bench_pipeline, bench_replay, bench_writes
+from tests.benchmarks.common import Result, machine, scratch_database
+
+Sizes = dict[str, int]
+FULL: Sizes = {"cycles": 300, "events": 100_000, "replay_small": 100_000,
+               "replay_large": 1_000_000, "latency_seconds": 60, "partners": 10_000}  # fmt: skip
+QUICK: Sizes = {"cycles": 50, "events": 10_000, "replay_small": 10_000,
+                "replay_large": 100_000, "latency_seconds": 10, "partners": 2_000}  # fmt: skip
+
+
+def _writes(sizes: Sizes, scratch: Path) -> list[Result]:
+    with scratch_database() as url:
+        return bench_writes.run(url, sizes["cycles"])
+
+
+def _pipeline(sizes: Sizes, scratch: Path) -> list[Result]:
+    with scratch_database() as url:
+        return bench_pipeline.run(url, sizes["events"], str(scratch / "pipeline-key.pem"))
+
+
+def _replay(sizes: Sizes, scratch: Path) -> list[Result]:
+    return bench_replay.run(sizes["replay_small"], sizes["replay_large"])
+
+
+def _latency(sizes: Sizes, scratch: Path) -> list[Result]:
+    with scratch_database() as url:
+        return bench_latency.run(url, scratch / "latency", sizes["latency_seconds"])
+
+
+def _feed(sizes: Sizes, scratch: Path) -> list[Result]:
+    with scratch_database() as url:
+        return bench_feed.run(url, scratch / "feed", sizes["partners"])
+
+
+BENCHMARKS: dict[str, Callable[[Sizes, Path], list[Result]]] = {
+    "writes": _writes,
+    "pipeline": _pipeline,
+    "replay": _replay,
+    "latency": _latency,
+    "feed": _feed,
+}
+
+
+def main(
+    quick: Annotated[bool, typer.Option(help="Smaller sizes: a minute or two, for a first look.")] = False,
+    only: Annotated[list[str] | None, typer.Option(help=f"Run only these: {', '.join(BENCHMARKS)}.")] = None,
+    output: Annotated[Path, typer.Option(help="Where to write the figures as JSON.")] = Path("var/bench/results.json"),
+) -> None:  # fmt: skip
+    """Run the benchmarks and print each ratio against its raw baseline."""
+    unknown = sorted(set(only or ()) - set(BENCHMARKS))
+    if unknown:
+        raise typer.BadParameter(f"unknown benchmark {', '.join(unknown)}", param_hint="--only")
+    configure_logging("console", "warning")
+    sizes = QUICK if quick else FULL
+    about = machine()
+    typer.echo("Machine: " + ", ".join(f"{k} {v}" for k, v in about.items()))
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="registry-bench-") as scratch:
+        for name, benchmark in BENCHMARKS.items():
+            if only and name not in only:
+                continue
+            typer.echo(f"\n== {name} ({'quick' if quick else 'full'} size) ...")
+            started = time.monotonic()
+            found = benchmark(sizes, Path(scratch))
+            for result in found:
+                typer.echo(f"   {result.line()}\n     {result.notes}")
+            typer.echo(f"   ({time.monotonic() - started:.0f} s)")
+            results.extend(found)
+    _summary(results)
+    _save(output, about, sizes, results)
+
+
+def _summary(results: list[Result]) -> None:
+    typer.echo("\n== Summary (ratio = ours against the raw baseline measured in this run)")
+    for result in results:
+        typer.echo(f"   {result.line()}")
+
+
+def _save(output: Path, about: dict[str, str], sizes: Sizes, results: list[Result]) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    figures = [asdict(r) | {"ratio": round(r.ratio, 3)} for r in results]
+    report = {"machine": about, "sizes": sizes, "results": figures}
+    output.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    typer.echo(f"\nFigures written to {output}")
+
+
+if __name__ == "__main__":
+    typer.run(main)
