@@ -21,6 +21,8 @@ from registry.signing import Checkpoint
 ReaderFactory = Callable[..., Any]
 # What one consumer may hold in memory at once: a bounded read, however long the topic.
 BOUNDED_FETCH = {"max_partition_fetch_bytes": 128 * 1024, "fetch_max_bytes": 256 * 1024}
+# Records handed over per poll: parsed records cost about three times their bytes.
+RECORDS_PER_POLL = 100
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ def partition_records(new_reader: ReaderFactory, topic: str, partition: int) -> 
         reader.seek_to_beginning(tp)
         end = reader.end_offsets([tp])[tp]
         while reader.position(tp) < end:
-            for records in reader.poll(timeout_ms=1000, max_records=500).values():
+            for records in reader.poll(timeout_ms=1000, max_records=RECORDS_PER_POLL).values():
                 yield from records
     finally:
         reader.close()
