@@ -45,7 +45,12 @@ class Located:
 
 
 def partition_records(new_reader: ReaderFactory, topic: str, partition: int) -> Iterator[Any]:
-    """Every record of one partition, first to the end it had when asked."""
+    """Every record of one partition, first to the end it had when asked.
+
+    Some brokers (Tansu) give the last batch's first offset plus one as the
+    end, so reaching it may leave the rest of that batch fetched but not yet
+    handed over: it is drained before the reader closes.
+    """
     reader = new_reader(**BOUNDED_FETCH)
     try:
         tp = TopicPartition(topic, partition)
@@ -53,10 +58,16 @@ def partition_records(new_reader: ReaderFactory, topic: str, partition: int) -> 
         reader.seek_to_beginning(tp)
         end = reader.end_offsets([tp])[tp]
         while reader.position(tp) < end:
-            for records in reader.poll(timeout_ms=1000, max_records=RECORDS_PER_POLL).values():
-                yield from records
+            yield from _polled(reader, timeout_ms=1000)
+        while drained := list(_polled(reader, timeout_ms=0)):
+            yield from drained
     finally:
         reader.close()
+
+
+def _polled(reader: Any, timeout_ms: int) -> Iterator[Any]:
+    for records in reader.poll(timeout_ms=timeout_ms, max_records=RECORDS_PER_POLL).values():
+        yield from records
 
 
 def partitions_of(new_reader: ReaderFactory, topic: str) -> list[int]:
