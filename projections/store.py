@@ -9,6 +9,7 @@ and a re-sent record (same sequence) is recognised and ignored. The SQL
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -37,6 +38,7 @@ from registry.sqldb import Database, Tx
 Offsets = Mapping[tuple[str, int], int]
 CHANGES_CHANNEL = "partner_registry_read_models"
 _PAGE = 1000
+_FIRST_PAGE = 50
 
 
 class ConflictingRecordError(Exception):
@@ -229,9 +231,10 @@ class ReadModelStore:
 
     def _apply(self, tx: Tx, tables: TableSet, events: Sequence[PublishedEvent]) -> Applied:
         fresh = self._new_entries(tx, tables, events)
-        tx.insert_rows(tables.audit, sql.AUDIT_COLUMNS, [_entry_params(e) for _, e in fresh])
+        entries = [entry for _, entry in fresh]
+        head = self._extend_chain(tx, tables, entries)
+        tx.insert_rows(tables.audit, sql.AUDIT_COLUMNS, [_entry_params(e) for e in entries])
         self._apply_to_partners(tx, tables, [event for event, _ in fresh])
-        head = self._extend_chain(tx, tables)
         return Applied(new=len(fresh), duplicates=len(events) - len(fresh), chain_head=head)
 
     def _new_entries(
@@ -240,8 +243,8 @@ class ReadModelStore:
         """The events not yet in the trail; a known sequence must be the same entry."""
         known: dict[int, AuditEntry] = {}
         for chunk in chunked(sorted({e.sequence for e in events}), 500):
-            marks = ", ".join("?" for _ in chunk)
-            rows = tx.execute(sql.select_entries(tables, f"WHERE sequence IN ({marks})"), chunk)
+            condition, params = tx.where_in("sequence", chunk)
+            rows = tx.execute(sql.select_entries(tables, f"WHERE {condition}"), params)
             known.update((int(r[0]), _entry(r)) for r in rows)
         fresh = []
         for event in events:
@@ -260,8 +263,8 @@ class ReadModelStore:
         ids = sorted({e.partner_id for e in events})
         rows: dict[str, PartnerRow] = {}
         for chunk in chunked(ids, 500):
-            marks = ", ".join("?" for _ in chunk)
-            found = tx.execute(sql.select_partners(tables, f"WHERE partner_id IN ({marks})"), chunk)
+            condition, params = tx.where_in("partner_id", chunk)
+            found = tx.execute(sql.select_partners(tables, f"WHERE {condition}"), params)
             rows.update((str(r[0]), _partner_row(r)) for r in found)
         changed: set[str] = set()
         for event in events:
@@ -274,24 +277,34 @@ class ReadModelStore:
             sql.upsert_partner(tables), [_partner_params(rows[p]) for p in sorted(changed)]
         )
 
-    def _extend_chain(self, tx: Tx, tables: TableSet) -> ChainHead:
-        head = start = self._chain_head(tx, tables, lock=True)
-        while True:
-            page = [
-                _entry(r)
-                for r in tx.execute(
-                    sql.select_entries(tables, "WHERE sequence > ? ORDER BY sequence LIMIT ?"),
-                    (head.sequence, _PAGE),
-                )
-            ]
-            extended = extend(head, page)
-            if extended == head or len(page) < _PAGE or extended.sequence < page[-1].sequence:
-                head = extended
-                break
-            head = extended
+    def _extend_chain(self, tx: Tx, tables: TableSet, arriving: Sequence[AuditEntry]) -> ChainHead:
+        """Verify the trail as far as it now runs unbroken, before the batch is stored.
+
+        The chain continues through the entries arriving now and those stored
+        earlier that were waiting for a predecessor; the arriving ones are
+        checked from memory rather than read back.
+        """
+        start = self._chain_head(tx, tables, lock=True)
+        following = sorted((e for e in arriving if e.sequence > start.sequence), key=_sequence_of)
+        waiting = self._stored_after(tx, tables, start.sequence)
+        head = extend(start, heapq.merge(following, waiting, key=_sequence_of))
         if head != start:
             tx.execute(sql.update_chain(tables), (head.sequence, head.chain_hash))
         return head
+
+    def _stored_after(self, tx: Tx, tables: TableSet, after: int) -> Iterator[AuditEntry]:
+        """Stored entries after a sequence, in order, read a page at a time as needed.
+
+        The first page is small: usually the chain stops at a gap right away.
+        """
+        size = _FIRST_PAGE
+        while True:
+            query = sql.select_entries(tables, "WHERE sequence > ? ORDER BY sequence LIMIT ?")
+            page = [_entry(r) for r in tx.execute(query, (after, size))]
+            yield from page
+            if len(page) < size:
+                return
+            after, size = page[-1].sequence, _PAGE
 
     def _chain_head(self, tx: Tx, tables: TableSet, *, lock: bool) -> ChainHead:
         suffix = self._db.lock_suffix if lock else ""
@@ -327,6 +340,10 @@ def _partner_params(row: PartnerRow) -> tuple[Any, ...]:
     values = row.to_json()
     values["open_warnings"] = json.dumps(values["open_warnings"], sort_keys=True)
     return tuple(values[c] for c in sql.PARTNER_COLUMNS)
+
+
+def _sequence_of(entry: AuditEntry) -> int:
+    return entry.sequence
 
 
 def _entry(row: Sequence[Any]) -> AuditEntry:

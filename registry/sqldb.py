@@ -28,6 +28,10 @@ class Tx(ABC):
     def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run a statement once per row of parameters."""
 
+    def where_in(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """A condition that ``column`` is one of ``values``, and its parameters."""
+        return f"{column} IN ({', '.join('?' for _ in values)})", list(values)
+
     def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:

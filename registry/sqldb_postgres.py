@@ -33,6 +33,10 @@ class _PostgresTx(Tx):
         if rows:
             self._cursor.executemany(query.replace("?", "%s"), rows)
 
+    def where_in(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """One array parameter: psycopg parses a statement of hundreds of ``%s`` slowly."""
+        return f"{column} = ANY(?)", [list(values)]
+
     def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
