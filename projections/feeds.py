@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
 from feedgen.feed import FeedGenerator
 
 from projections.audit_trail import AuditEntry, ChainHead
@@ -42,7 +42,7 @@ def render_json(rows: Sequence[PartnerRow], head: ChainHead) -> bytes:
         "count": len(partners),
         "partners": [r.to_json() for r in partners],
     }
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
 
 
 def render_csv(rows: Sequence[PartnerRow]) -> bytes:

@@ -79,3 +79,16 @@ def records_of(partner: Partner) -> list[dict[str, Any]]:
 def registered(**overrides: Any) -> Partner:
     """A partner registered with the given platform details."""
     return Partner.register(platform(**overrides), decision(), today=TODAY)
+
+
+# The eight platforms named by the Kompas.com report of 27 April 2020, in its order.
+REPORTED = [
+    "Tokopedia",
+    "Ruangguru",
+    "Mau Belajar Apa",
+    "Bukalapak",
+    "Pintaria",
+    "Sekolahmu",
+    "Pijar Mahir",
+    "Kemnaker.go.id",
+]

@@ -10,6 +10,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -36,20 +37,26 @@ def signing_key_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) 
         yield
 
 
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    """A fresh database on the real server, dropped when the run ends."""
-    name = f"registry_test_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def scratch_database(prefix: str) -> Iterator[str]:
+    """A fresh database on the real server, dropped (with its connections) afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    base = ADMIN_URL.rsplit("/", 1)[0]
     try:
-        yield f"{base}/{name}"
+        yield f"{ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     finally:
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A database for the whole run (each test takes a schema of its own)."""
+    with scratch_database("registry_test") as url:
+        yield url
 
 
 @pytest.fixture

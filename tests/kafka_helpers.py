@@ -22,6 +22,7 @@ from registry.bootstrap import build_projection_runner, build_read_models, build
 from registry.config import Settings
 from registry.messages import PublishedEvent, decode_event
 from tests.conftest import open_registry
+from tests.histories import more_events
 
 Records = list[Any]
 
@@ -84,15 +85,39 @@ def running_relay(settings: Settings) -> Iterator[Relay]:
     """A relay running in a thread of this process until the block ends."""
     registry = open_registry(settings.database_url.get_secret_value())
     relay = build_relay(settings, registry)
+    try:
+        with in_a_thread(relay.run):
+            yield relay
+    finally:
+        registry.close()
+
+
+@contextmanager
+def in_a_thread(run: Callable[[threading.Event], Any]) -> Iterator[None]:
+    """Run ``run(stop)`` in a daemon thread until the block ends, then stop and join it."""
     stop = threading.Event()
-    thread = threading.Thread(target=relay.run, args=(stop,), daemon=True)
+    thread = threading.Thread(target=run, args=(stop,), daemon=True)
     thread.start()
     try:
-        yield relay
+        yield
     finally:
         stop.set()
         thread.join(timeout=30)
+
+
+@contextmanager
+def steady_writes(database_url: str, pause: float = 0.05) -> Iterator[None]:
+    """Commands recorded continuously by another writer while the block runs."""
+
+    def write(stop: threading.Event) -> None:
+        registry = open_registry(database_url)
+        while not stop.is_set():
+            more_events(registry, 1)
+            stop.wait(pause)
         registry.close()
+
+    with in_a_thread(write):
+        yield
 
 
 def sequences(events: list[PublishedEvent]) -> list[int]:
@@ -169,14 +194,10 @@ def running_projection(settings: Settings) -> Iterator[ReadModelStore]:
     """A projection runner in a thread of this process, and its read-model store."""
     store = build_read_models(settings)
     runner = build_projection_runner(settings, store)
-    stop = threading.Event()
-    thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
-    thread.start()
     try:
-        yield store
+        with in_a_thread(runner.run):
+            yield store
     finally:
-        stop.set()
-        thread.join(timeout=30)
         store.close()
 
 

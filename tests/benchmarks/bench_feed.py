@@ -12,7 +12,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from uuid import uuid4
 
@@ -26,7 +25,7 @@ from registry.bootstrap import build_read_models
 from registry.chain import GENESIS, canonical_json, chain_hash_of_canonical
 from registry.config import Settings
 from registry.messages import PublishedEvent
-from tests.benchmarks.common import Result
+from tests.benchmarks.common import Result, wait_until_serving
 from tests.builders import records_of, registered
 
 
@@ -75,7 +74,7 @@ def run(database_url: str, folder: Path, count: int) -> list[Result]:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait(base)
+        wait_until_serving(base)
         feed = httpx.get(f"{base}/feeds/current-partners.json")
         static = httpx.get(f"{base}/static/current-partners.json")
         assert feed.content == static.content
@@ -95,14 +94,3 @@ def run(database_url: str, folder: Path, count: int) -> list[Result]:
                       "conditional_body_bytes": len(unchanged.content),
                       "conditional_req_per_s": round(conditional, 1)}),
     ]  # fmt: skip
-
-
-def _wait(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError("the server did not start")

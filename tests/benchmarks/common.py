@@ -10,19 +10,17 @@ from __future__ import annotations
 import os
 import platform
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any
 
+import httpx
 import psycopg
-from psycopg import sql
 
-ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+from tests.conftest import ADMIN_URL
+from tests.conftest import scratch_database as fresh_database
 
 
 @dataclass
@@ -81,17 +79,9 @@ def machine() -> dict[str, str]:
 
 @contextmanager
 def scratch_database() -> Iterator[str]:
-    """A fresh PostgreSQL database, dropped afterwards."""
-    name = f"registry_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield f"{ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    """A fresh PostgreSQL database for one benchmark, dropped afterwards."""
+    with fresh_database("registry_bench") as url:
+        yield url
 
 
 def timed(action: Callable[[], Any]) -> float:
@@ -108,3 +98,15 @@ def percentile(values: list[float], fraction: float) -> float:
         return float("nan")
     index = min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))
     return ordered[index]
+
+
+def wait_until_serving(url: str) -> None:
+    """Return once the server at ``url`` answers its health check (a minute at most)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing answered at {url}/healthz within a minute")

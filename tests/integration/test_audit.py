@@ -23,6 +23,7 @@ from registry.chain import chain_hash
 from registry.config import Settings
 from registry.messages import decode_event, encode_event
 from registry.seed import seed
+from tests.builders import REPORTED
 from tests.conftest import open_registry
 from tests.histories import scripted_history, stored_records
 from tests.kafka_helpers import CLI, relay_settings, service_env, wait_for
@@ -30,12 +31,6 @@ from tests.kafka_helpers import CLI, relay_settings, service_env, wait_for
 pytestmark = pytest.mark.postgres
 
 Records = list[Any]
-
-
-@pytest.fixture
-def broker() -> Iterator[LocalBroker]:
-    with LocalBroker() as local:
-        yield local
 
 
 @pytest.fixture
@@ -216,18 +211,7 @@ def test_replay_as_of_the_report_date_gives_the_eight_platforms(
 
     report = json.loads(result.stdout)
     assert result.returncode == 0
-    assert sorted(s["partner"]["name"] for s in report["standings"]) == sorted(
-        [
-            "Tokopedia",
-            "Ruangguru",
-            "Mau Belajar Apa",
-            "Bukalapak",
-            "Pintaria",
-            "Sekolahmu",
-            "Pijar Mahir",
-            "Kemnaker.go.id",
-        ]
-    )
+    assert sorted(s["partner"]["name"] for s in report["standings"]) == sorted(REPORTED)
     assert all(s["events"][0]["event_type"] == "Registered" for s in report["standings"])
     assert before["standings"] == []
     registry.close()

@@ -7,7 +7,6 @@ import io
 import json
 import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,26 +18,12 @@ from registry.bootstrap import build_feed_publisher
 from registry.commands import RegisterPartner
 from registry.config import Settings
 from tests.builders import decision, platform
-from tests.conftest import open_registry
 from tests.histories import scripted_history, stored_records
 from tests.kafka_helpers import relay_settings, running_projection, running_relay, wait_for
 
 pytestmark = pytest.mark.postgres
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-@pytest.fixture
-def broker() -> Iterator[LocalBroker]:
-    with LocalBroker() as local:
-        yield local
-
-
-@pytest.fixture
-def writer(database_url: str) -> Iterator[PartnerRegistry]:
-    registry = open_registry(database_url)
-    yield registry
-    registry.close()
 
 
 def feed_settings(database_url: str, broker: LocalBroker, folder: Path) -> Settings:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import random
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -30,24 +28,12 @@ from tests.kafka_helpers import (
     running_projection,
     running_relay,
     service_env,
+    steady_writes,
     wait_for,
 )
 from tests.read_model_helpers import dump, expected_dump
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def broker() -> Iterator[LocalBroker]:
-    with LocalBroker() as local:
-        yield local
-
-
-@pytest.fixture
-def writer(database_url: str) -> Iterator[PartnerRegistry]:
-    registry = open_registry(database_url)
-    yield registry
-    registry.close()
 
 
 @pytest.fixture
@@ -73,26 +59,6 @@ def chain_head(settings: Settings) -> int:
 
 def projector(settings: Settings, log: Path, **env: str) -> ServiceProcess:
     return ServiceProcess(["project"], log, service_env(settings, **env))
-
-
-@contextmanager
-def steady_writes(database_url: str) -> Iterator[None]:
-    stop = threading.Event()
-
-    def write() -> None:
-        registry = open_registry(database_url)
-        while not stop.is_set():
-            more_events(registry, 1)
-            stop.wait(0.05)
-        registry.close()
-
-    thread = threading.Thread(target=write, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=30)
 
 
 def test_runner_killed_at_random_moments_applies_every_event_exactly_once(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from registry.application import PartnerRegistry
 from registry.bootstrap import build_read_models, build_relay
 from registry.config import Settings
 from registry.messages import encode_event
-from tests.conftest import open_registry
 from tests.histories import more_events, published_history, scripted_history, stored_records
 from tests.kafka_helpers import (
     CLI,
@@ -29,19 +27,6 @@ from tests.kafka_helpers import (
 from tests.read_model_helpers import dump, expected_dump
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def broker() -> Iterator[LocalBroker]:
-    with LocalBroker() as local:
-        yield local
-
-
-@pytest.fixture
-def writer(database_url: str) -> Iterator[PartnerRegistry]:
-    registry = open_registry(database_url)
-    yield registry
-    registry.close()
 
 
 def settings_for(database_url: str, broker: LocalBroker, **overrides: object) -> Settings:

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 from collections import defaultdict
-from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
@@ -28,19 +27,6 @@ from tests.histories import more_events, scripted_history, stored_records
 from tests.kafka_helpers import CLI, TopicReader, relay_settings, running_relay, sequences, wait_for
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def broker() -> Iterator[LocalBroker]:
-    with LocalBroker() as local:
-        yield local
-
-
-@pytest.fixture
-def writer(database_url: str) -> Iterator[PartnerRegistry]:
-    registry = open_registry(database_url)
-    yield registry
-    registry.close()
 
 
 def test_every_event_reaches_the_topic_in_store_order_with_its_headers(

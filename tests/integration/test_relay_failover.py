@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -18,24 +15,16 @@ from registry.application import PartnerRegistry
 from registry.bootstrap import build_relay
 from registry.chain import GENESIS, chain_hash
 from registry.messages import PublishedEvent
-from tests.conftest import open_registry
 from tests.histories import more_events, scripted_history, stored_records
-from tests.kafka_helpers import TopicReader, relay_process, relay_settings, wait_for
+from tests.kafka_helpers import (
+    TopicReader,
+    relay_process,
+    relay_settings,
+    steady_writes,
+    wait_for,
+)
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def broker() -> Iterator[LocalBroker]:
-    with LocalBroker() as local:
-        yield local
-
-
-@pytest.fixture
-def writer(database_url: str) -> Iterator[PartnerRegistry]:
-    registry = open_registry(database_url)
-    yield registry
-    registry.close()
 
 
 def drain(database_url: str, broker: LocalBroker, registry: PartnerRegistry) -> None:
@@ -66,27 +55,6 @@ def assert_whole_and_chained(events: list[PublishedEvent], positions: list[int])
         assert event.chain_hash == previous
 
 
-@contextmanager
-def steady_writes(database_url: str) -> Iterator[None]:
-    """Commands recorded continuously by another writer while the block runs."""
-    stop = threading.Event()
-
-    def write() -> None:
-        registry = open_registry(database_url)
-        while not stop.is_set():
-            more_events(registry, 1)
-            stop.wait(0.01)
-        registry.close()
-
-    thread = threading.Thread(target=write, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=30)
-
-
 def test_relay_killed_at_random_moments_leaves_no_position_missing(
     database_url: str, broker: LocalBroker, writer: PartnerRegistry, tmp_path: Path
 ) -> None:
@@ -95,7 +63,7 @@ def test_relay_killed_at_random_moments_leaves_no_position_missing(
     chance = random.Random(20261128)
     kills = 0
 
-    with steady_writes(database_url):
+    with steady_writes(database_url, pause=0.01):
         for round_number in range(12):
             relay = relay_process(
                 database_url, broker.bootstrap_servers, tmp_path / f"relay-{round_number}.log",

@@ -9,19 +9,9 @@ import pytest
 from registry.application import PartnerRegistry
 from registry.domain import Status
 from registry.seed import SEED_ACTOR, seed
+from tests.builders import REPORTED
 
 pytestmark = pytest.mark.postgres
-
-REPORTED = [
-    "Tokopedia",
-    "Ruangguru",
-    "Mau Belajar Apa",
-    "Bukalapak",
-    "Pintaria",
-    "Sekolahmu",
-    "Pijar Mahir",
-    "Kemnaker.go.id",
-]
 
 
 def test_seed_records_the_eight_reported_platforms_as_they_stood(

@@ -1,0 +1,26 @@
+"""Fixtures shared by the integration tests: a broker of their own and a writer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from infra.local.broker import LocalBroker
+from registry.application import PartnerRegistry
+from tests.conftest import open_registry
+
+
+@pytest.fixture
+def broker() -> Iterator[LocalBroker]:
+    """A fresh in-memory broker for one test."""
+    with LocalBroker() as local:
+        yield local
+
+
+@pytest.fixture
+def writer(database_url: str) -> Iterator[PartnerRegistry]:
+    """The registry application on the test's event store."""
+    registry = open_registry(database_url)
+    yield registry
+    registry.close()
