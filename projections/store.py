@@ -10,13 +10,13 @@ and a re-sent record (same sequence) is recognised and ignored. The SQL
 from __future__ import annotations
 
 import heapq
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 from more_itertools import chunked
 
 from projections import sql
@@ -331,14 +331,16 @@ def _now() -> str:
 
 def _partner_row(row: Sequence[Any]) -> PartnerRow:
     values = dict(zip(sql.PARTNER_COLUMNS, row, strict=True))
-    values["open_warnings"] = tuple(json.loads(values["open_warnings"]))
+    values["open_warnings"] = tuple(orjson.loads(values["open_warnings"]))
     values["version"], values["position"] = int(values["version"]), int(values["position"])
     return PartnerRow(**values)
 
 
 def _partner_params(row: PartnerRow) -> tuple[Any, ...]:
     values = row.to_json()
-    values["open_warnings"] = json.dumps(values["open_warnings"], sort_keys=True)
+    values["open_warnings"] = orjson.dumps(
+        values["open_warnings"], option=orjson.OPT_SORT_KEYS
+    ).decode()
     return tuple(values[c] for c in sql.PARTNER_COLUMNS)
 
 

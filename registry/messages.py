@@ -189,7 +189,10 @@ def _json_object(value: bytes | None) -> dict[str, Any]:
 
 
 def _validate(record: dict[str, Any], event_type: str) -> None:
-    error = next(iter(_validator(event_type).iter_errors(record)), None)
+    validator = _validator(event_type)
+    if validator.is_valid(record):
+        return
+    error = next(iter(validator.iter_errors(record)), None)
     if error is not None:
         raise MalformedMessageError("schema_violation", _describe(error))
 
