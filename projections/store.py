@@ -38,6 +38,7 @@ from registry.sqldb import Database, Tx
 Offsets = Mapping[tuple[str, int], int]
 CHANGES_CHANNEL = "partner_registry_read_models"
 _PAGE = 1000
+_LAST_CREATED = "rm_generation"
 _FIRST_PAGE = 50
 
 
@@ -96,9 +97,19 @@ class ReadModelStore:
         self._db.close()
 
     def setup(self) -> None:
-        """Create the live tables if they do not exist (safe for processes starting together)."""
+        """Create the tables if they do not exist (safe for processes starting together).
+
+        Once they exist nothing is run: the DDL's table locks, taken beside a
+        runner applying a batch, deadlocked with it on PostgreSQL. The tables
+        are created in one transaction, so the last one existing means all do.
+        """
+        with self.transaction() as tx:
+            if self._db.has_table(tx, _LAST_CREATED):
+                return
         with self.transaction() as tx:
             self._db.serialise(tx, "partner-registry:read-models")
+            if self._db.has_table(tx, _LAST_CREATED):
+                return
             self._create(tx, LIVE)
             for statement in sql.CREATE_SHARED:
                 tx.execute(statement)

@@ -60,5 +60,9 @@ class Database(ABC):
         """Tell listeners on ``channel`` that something changed, at commit."""
 
     @abstractmethod
+    def has_table(self, tx: Tx, name: str) -> bool:
+        """Whether a table of that name exists where unqualified names are looked up."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release every connection."""

@@ -84,6 +84,10 @@ class PostgresDatabase(Database):
         """NOTIFY, delivered when the transaction commits."""
         tx.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(channel)).as_string())
 
+    def has_table(self, tx: Tx, name: str) -> bool:
+        """Resolved on the connection's search path, as the statements' names are."""
+        return bool(tx.execute("SELECT to_regclass(?) IS NOT NULL", (name,))[0][0])
+
     def close(self) -> None:
         """Close the pool."""
         self._pool.close()

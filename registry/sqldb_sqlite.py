@@ -50,6 +50,11 @@ class SqliteDatabase(Database):
     def notify(self, tx: Tx, channel: str) -> None:
         """SQLite has no notifications: listeners poll."""
 
+    def has_table(self, tx: Tx, name: str) -> bool:
+        """Looked up in the schema table."""
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return bool(tx.execute(query, (name,)))
+
     def close(self) -> None:
         """Close every thread's connection."""
         with self._lock:

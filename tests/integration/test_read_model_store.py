@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from datetime import date
 from uuid import UUID
 
+import psycopg
 import pytest
+from pydantic import SecretStr
 
 from projections.audit_trail import ChainBrokenError
 from projections.point_in_time import register_as_of
 from projections.store import ConflictingRecordError, ModelsRebuiltError, ReadModelStore
 from registry.application import PartnerRegistry
+from registry.bootstrap import build_read_models
 from registry.chain import chain_hash
+from registry.config import Settings
 from registry.messages import PublishedEvent
 from tests.histories import published_history
 
@@ -189,3 +194,23 @@ def test_register_as_of_a_date_applies_only_what_was_in_effect(
         "warned",
     ]
     assert sum(len(s.entries) for s in now) == len(history)
+
+
+def test_a_process_starting_beside_a_batch_in_progress_does_not_wait_for_it(
+    postgres_url: str,
+) -> None:
+    # given read models in place and a runner's batch that has moved the chain head
+    settings = Settings(database_url=SecretStr(postgres_url))
+    build_read_models(settings).close()
+    with psycopg.connect(postgres_url) as batch:
+        batch.execute("UPDATE rm_chain SET sequence = sequence WHERE id = 1")
+
+        # when another process opens the read models (the API, a second runner)
+        opening = threading.Thread(target=lambda: build_read_models(settings).close())
+        opening.start()
+        opening.join(timeout=5)
+
+        # then it is ready at once (its DDL used to deadlock with the batch)
+        assert not opening.is_alive()
+        batch.rollback()
+    opening.join()
