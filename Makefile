@@ -30,13 +30,13 @@ test: lint
 	$(BIN)/pytest -n 4
 	$(BIN)/pytest -m chaos -n 0 -s
 
-# Benchmarks against raw baselines (about 15 minutes; --quick for a first look).
+# Benchmarks against raw baselines (about 8 minutes; --quick for a first look).
 bench: install
 	infra/local/ensure-postgres
 	infra/local/ensure-wrk
 	$(BIN)/python -m tests.benchmarks.run
 
-# The chaos run for ten minutes instead of one.
+# The chaos run for ten minutes instead of 45 seconds.
 soak: install
 	infra/local/ensure-postgres
 	CHAOS_SECONDS=600 $(BIN)/pytest -m chaos -n 0 -s

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -87,7 +87,8 @@ def main(
             typer.echo(f"   ({time.monotonic() - started:.0f} s)")
             results.extend(found)
     _summary(results)
-    _save(output, about, sizes, results)
+    figures = [_figures(r) for r in results]
+    _save(output, about, sizes, _with_earlier(output, figures) if only else figures)
 
 
 def _summary(results: list[Result]) -> None:
@@ -96,9 +97,19 @@ def _summary(results: list[Result]) -> None:
         typer.echo(f"   {result.line()}")
 
 
-def _save(output: Path, about: dict[str, str], sizes: Sizes, results: list[Result]) -> None:
+def _with_earlier(output: Path, figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """This run's figures, with an earlier run's figures for the other benchmarks kept."""
+    names = {f["name"] for f in figures}
+    earlier = json.loads(output.read_text(encoding="utf-8"))["results"] if output.exists() else []
+    return [f for f in earlier if f["name"] not in names] + figures
+
+
+def _figures(result: Result) -> dict[str, Any]:
+    return asdict(result) | {"ratio": round(result.ratio, 3)}
+
+
+def _save(output: Path, about: dict[str, str], sizes: Sizes, figures: list[dict[str, Any]]) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
-    figures = [asdict(r) | {"ratio": round(r.ratio, 3)} for r in results]
     report = {"machine": about, "sizes": sizes, "results": figures}
     output.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     typer.echo(f"\nFigures written to {output}")
