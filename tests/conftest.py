@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -104,9 +105,20 @@ def read_models(database_url: str) -> Iterator[ReadModelStore]:
 
 
 # Every line a test prints or logs is scanned for secrets: an API token, a
-# private key, or the test password "s3cret" used in database URLs.
+# private key, or the test password "s3cret" used in database URLs. Tests
+# that run processes scan those processes' log files with secrets_in_logs.
 _SECRET = re.compile(r"prt_[A-Za-z0-9_-]{20,}|BEGIN PRIVATE KEY|s3cret")
 _leaks: list[str] = []
+
+
+def secrets_in_logs(folder: Path, known: Iterable[str] = ()) -> list[str]:
+    """Lines of the logs (``*.log``, ``*.out``) under ``folder`` showing a secret or one of ``known``."""
+    found = []
+    for path in sorted(p for p in folder.rglob("*") if p.suffix in (".log", ".out")):
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            if _SECRET.search(line) or any(secret in line for secret in known):
+                found.append(f"{path.name}:{number}: {line[:200]}")
+    return found
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -23,6 +23,7 @@ import pytest
 from psycopg import sql
 
 from infra.local.broker import free_port
+from tests.conftest import secrets_in_logs
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,8 @@ def stack(postgres_database: str, tmp_path_factory: pytest.TempPathFactory) -> I
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(60) == 0, (folder / "up.out").read_text()
+    tokens_shown = secrets_in_logs(folder, [t["token"] for t in tokens.values()])
+    assert not tokens_shown, tokens_shown
 
 
 def _wait_until_ready(stack: Stack, process: subprocess.Popen[bytes]) -> None:

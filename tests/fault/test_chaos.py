@@ -35,7 +35,7 @@ from projections.store import ReadModelStore
 from registry.application import PartnerRegistry
 from registry.bootstrap import build_read_models
 from registry.config import Settings
-from tests.conftest import open_registry
+from tests.conftest import open_registry, secrets_in_logs
 from tests.e2e.helpers import registration, warning
 from tests.histories import stored_records
 from tests.kafka_helpers import wait_for
@@ -211,6 +211,7 @@ def test_no_accepted_decision_is_lost_duplicated_or_altered(
     assert len(faults) >= 5
     assert counts["lost"] == counts["duplicated"] == 0
     assert len(ledger.accepted()) > 50
+    assert not secrets_in_logs(tmp_path, [token]), secrets_in_logs(tmp_path, [token])
 
 
 def _ready(url: str) -> bool:
