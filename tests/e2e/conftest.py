@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,10 +57,25 @@ def cli(env: dict[str, str], *args: str) -> str:
 
 @pytest.fixture(scope="session")
 def stack(postgres_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The stack most end-to-end tests share: the seed, then what they record."""
+    with running_stack(postgres_database, tmp_path_factory.mktemp("stack")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def fuzz_stack(postgres_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack of the fuzzer's own: what it records (backdated partners, odd names)
+    would change what the shared stack's tests see."""
+    with running_stack(postgres_database, tmp_path_factory.mktemp("fuzz-stack")) as running:
+        yield running
+
+
+@contextmanager
+def running_stack(postgres_database: str, folder: Path) -> Iterator[Stack]:
+    """``partner-registry up`` on a schema of its own, seeded, with three tokens."""
     schema = f"stack_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(postgres_database, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    folder = tmp_path_factory.mktemp("stack")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}

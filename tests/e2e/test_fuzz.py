@@ -24,14 +24,14 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.e2e.conftest import Stack
 
-pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("stack")]
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("fuzz-stack")]
 
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
 
-def test_no_request_gets_a_server_error_or_an_off_schema_answer(stack: Stack) -> None:
-    schema = schemathesis.openapi.from_url(f"{stack.url}/openapi.json")
-    headers = {"Authorization": f"Bearer {stack.director}"}
+def test_no_request_gets_a_server_error_or_an_off_schema_answer(fuzz_stack: Stack) -> None:
+    schema = schemathesis.openapi.from_url(f"{fuzz_stack.url}/openapi.json")
+    headers = {"Authorization": f"Bearer {fuzz_stack.director}"}
     results = list(schema.get_all_operations())
     operations = [result.ok() for result in results if isinstance(result, Ok)]
     calls = 0
