@@ -17,6 +17,7 @@ from feedgen.feed import FeedGenerator
 
 from projections.audit_trail import AuditEntry, ChainHead
 from projections.current_partners import PartnerRow
+from registry.text import writable
 
 CURRENT = ("active", "warned")
 CSV_COLUMNS = (
@@ -82,17 +83,19 @@ def render_atom(entries: Sequence[AuditEntry], names: Mapping[str, str], base_ur
     feed.updated(entries[-1].recorded_at if entries else "1970-01-01T00:00:00+00:00")
     for entry in entries:
         item = feed.add_entry()
-        name = names.get(entry.partner_id, entry.partner_id)
+        name = writable(names.get(entry.partner_id, entry.partner_id))
         item.id(f"urn:partner-registry:event:{entry.partner_id}:{entry.version}")
         item.title(f"{name}: {entry.event_type}")
         item.link(href=f"{base_url}/partners/{entry.partner_id}")
-        item.author(name=entry.actor)
+        item.author(name=writable(entry.actor))
         item.published(entry.recorded_at)
         item.updated(entry.recorded_at)
         item.category(term=entry.event_type)
         item.summary(
-            f"{entry.event_type}, effective {entry.effective_date}, by {entry.actor}: "
-            f"{entry.reason} (audit sequence {entry.sequence})"
+            writable(
+                f"{entry.event_type}, effective {entry.effective_date}, by {entry.actor}: "
+                f"{entry.reason} (audit sequence {entry.sequence})"
+            )
         )
     atom: bytes = feed.atom_str(pretty=True)
     return atom

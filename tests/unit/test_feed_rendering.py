@@ -89,3 +89,19 @@ def test_register_as_of_counts_a_backdated_event_from_its_effective_date() -> No
     assert [e.event_type for e in day_before[0].entries] == ["Registered", "Warned"]
     assert today[0].row.latest_outcome == "compliant"
     assert register_as_of(entries, date(2000, 1, 1)) == []
+
+
+def test_a_recorded_control_character_does_not_stop_the_atom_feed() -> None:
+    # given an event recorded before such characters were refused
+    record = records_of(registered())[0]
+    record = record | {"reason": "Signed\x00 \x1b late", "actor": "officer\x07"}
+    (event,) = published([record])
+
+    # when the change feed is rendered
+    atom = render_atom([entry_of(event)], {event.partner_id: "Old\x01 Name"}, "https://r.example")
+
+    # then it is written, with the characters replaced
+    assert b"Signed\xef\xbf\xbd \xef\xbf\xbd late" in atom
+    assert b"Old\xef\xbf\xbd Name" in atom
+    assert b"\x00" not in atom
+    assert b"\x01" not in atom

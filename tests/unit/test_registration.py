@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -126,6 +127,26 @@ def test_registration_without_actor_reason_or_with_future_date_is_refused(
 ) -> None:
     with pytest.raises(InvalidCommandError, match=message):
         Partner.register(platform(), decision(**overrides), today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [("Null\x00Byte", "U+0000 at position 5"), ("Esc\x1b[31m", "U+001B at position 4"),
+     ("Half\ud800", "U+D800 at position 5")],
+)  # fmt: skip
+def test_text_no_feed_could_carry_is_refused_naming_the_character(text: str, where: str) -> None:
+    with pytest.raises(InvalidCommandError, match=re.escape(f"platform name contains {where}")):
+        Partner.register(platform(name=text), decision(), today=TODAY)
+    with pytest.raises(InvalidCommandError, match=re.escape(f"reason contains {where}")):
+        Partner.register(platform(), decision(reason=text), today=TODAY)
+
+
+def test_tabs_and_line_breaks_inside_a_reason_are_kept() -> None:
+    partner = Partner.register(platform(), decision(reason="Signed:\n\tsee annex"), today=TODAY)
+
+    (event,) = partner.collect_events()
+    assert isinstance(event, Partner.Registered)
+    assert event.reason == "Signed:\n\tsee annex"
 
 
 def test_blank_optional_details_are_recorded_as_absent() -> None:
