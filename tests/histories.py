@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from registry.application import PartnerRegistry
+from registry.chain import GENESIS, chain_hash
 from registry.commands import EvaluatePartner, RegisterPartner, TerminatePartner, WarnPartner
 from registry.criteria import Criterion, Verdict
 from registry.messages import PublishedEvent
@@ -55,4 +56,13 @@ def published_history(registry: PartnerRegistry, partners: int = 5) -> list[Publ
     """A scripted history as the relay would publish it: numbered and chained."""
     scripted_history(registry, partners)
     events, _ = read_after(registry, START, 100_000)
+    return events
+
+
+def chained(records: list[dict[str, Any]], position_step: int = 1) -> list[PublishedEvent]:
+    """Records numbered 1, 2, 3, ... and chained as the relay would, without a store."""
+    events, previous = [], GENESIS
+    for sequence, record in enumerate(records, start=1):
+        previous = chain_hash(previous, record)
+        events.append(PublishedEvent(record, sequence * position_step, sequence, previous))
     return events

@@ -9,21 +9,17 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from projections.audit_replay import Replay, ReplayReport
-from registry.chain import GENESIS, chain_hash
 from registry.criteria import Criterion
 from registry.messages import PublishedEvent
 from registry.signing import Checkpoint, sign
+from tests import histories
 from tests.builders import NEXT_MONTH, TODAY, YESTERDAY, decision, findings, records_of, registered
 
 KEY = Ed25519PrivateKey.generate()
 
 
 def chained(records: list[dict[str, Any]]) -> list[PublishedEvent]:
-    events, previous = [], GENESIS
-    for sequence, record in enumerate(records, start=1):
-        previous = chain_hash(previous, record)
-        events.append(PublishedEvent(record, sequence * 2, sequence, previous))
-    return events
+    return histories.chained(records, position_step=2)
 
 
 def history() -> list[PublishedEvent]:

@@ -9,18 +9,14 @@ from projections.audit_trail import GENESIS_HEAD, AuditEntry, entry_of
 from projections.current_partners import PartnerRow, apply
 from projections.feeds import render_atom, render_csv, render_json
 from projections.point_in_time import register_as_of
-from registry.chain import GENESIS, chain_hash
 from registry.criteria import Criterion
 from registry.messages import PublishedEvent
 from tests.builders import NEXT_MONTH, TODAY, decision, findings, records_of, registered
+from tests.histories import chained
 
 
 def published(records: list[dict[str, Any]]) -> list[PublishedEvent]:
-    events, previous = [], GENESIS
-    for sequence, record in enumerate(records, start=1):
-        previous = chain_hash(previous, record)
-        events.append(PublishedEvent(record, sequence * 10, sequence, previous))
-    return events
+    return chained(records, position_step=10)
 
 
 def rows_of(events: list[PublishedEvent]) -> list[PartnerRow]:
