@@ -30,7 +30,7 @@ test: lint
 	$(BIN)/pytest -n 4
 	$(BIN)/pytest -m chaos -n 0 -s
 
-# Benchmarks against raw baselines (about 8 minutes; --quick for a first look).
+# Benchmarks against raw baselines (about 7 minutes; --quick for a first look).
 bench: install
 	infra/local/ensure-postgres
 	infra/local/ensure-wrk
