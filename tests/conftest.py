@@ -117,7 +117,7 @@ def secrets_in_logs(folder: Path, known: Iterable[str] = ()) -> list[str]:
     for path in sorted(p for p in folder.rglob("*") if p.suffix in (".log", ".out")):
         for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
             if _SECRET.search(line) or any(secret in line for secret in known):
-                found.append(f"{path.name}:{number}: {line[:200]}")
+                found.append(f"{path.relative_to(folder)}:{number}: {line[:200]}")
     return found
 
 
@@ -130,7 +130,14 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run if any secret reached output or logs."""
+    """Fail the run if any secret reached output or logs.
+
+    The log files every test's processes wrote under the run's temporary
+    folder (the workers' folders sit inside it) are scanned once, at the end.
+    """
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is not None and not hasattr(session.config, "workerinput"):
+        _leaks.extend(secrets_in_logs(factory.getbasetemp()))
     if _leaks:
         print("\nSECRETS FOUND IN TEST OUTPUT OR LOGS:\n" + "\n".join(_leaks[:20]))
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
