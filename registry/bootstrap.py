@@ -5,7 +5,11 @@ Nothing connects to a database at import time; entry points call this.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import psycopg
 
 from consumers.broker import (
     KafkaOutbound,
@@ -38,11 +42,32 @@ from registry.sqldb_sqlite import SqliteDatabase
 
 def build_registry(settings: Settings) -> PartnerRegistry:
     """Open the configured event store (creating its tables if missing)."""
-    registry = PartnerRegistry(
-        env=persistence_env(settings), today=today_in(settings.registry_timezone)
-    )
+    with _taking_turns_at_setup(settings):
+        registry = PartnerRegistry(
+            env=persistence_env(settings), today=today_in(settings.registry_timezone)
+        )
     _reconnect_promptly(registry)
     return registry
+
+
+@contextmanager
+def _taking_turns_at_setup(settings: Settings) -> Iterator[None]:
+    """Let one process at a time run the event-store library's start-up DDL.
+
+    On PostgreSQL the library runs CREATE ... IF NOT EXISTS and CREATE OR
+    REPLACE FUNCTION on every start; parts started together failed with
+    "tuple concurrently updated". A session advisory lock (per schema) makes
+    them take turns; it ends with the connection.
+    """
+    url = settings.database_url.get_secret_value()
+    if not is_postgres(url):
+        yield
+        return
+    with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(
+            "SELECT pg_advisory_lock(hashtext(current_schema() || ':partner-registry:setup'))"
+        )
+        yield
 
 
 def _reconnect_promptly(registry: PartnerRegistry) -> None:
