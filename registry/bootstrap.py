@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -158,10 +159,13 @@ def build_projection_runner(settings: Settings, store: ReadModelStore) -> Projec
         group=settings.projection_group,
         stall_timeout=settings.projection_stall_seconds,
     )
-    consumer = new_group_consumer(
-        settings, settings.projection_group, group_instance_id=settings.projection_instance_id
-    )
-    return ProjectionRunner(store, consumer, dead_letters, options, RunnerMetrics())
+
+    def new_consumer() -> Any:
+        return new_group_consumer(
+            settings, settings.projection_group, group_instance_id=settings.projection_instance_id
+        )
+
+    return ProjectionRunner(store, new_consumer, dead_letters, options, RunnerMetrics())
 
 
 def build_feed_publisher(settings: Settings, store: ReadModelStore) -> FeedPublisher:
