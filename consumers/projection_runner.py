@@ -138,7 +138,7 @@ class ProjectionRunner:
             self.resume_from_saved(list(self._consumer.assignment()))
             return None
         except ProjectionError as error:
-            self._rewind(f"a partner's events do not follow on ({error})", fatal_if_repeated=True)
+            self._rewind(f"a partner's events do not follow on ({error})")
             return None
         self._consumer.commit_async()
         self.metrics.applied(applied, refused=len(refused))
@@ -153,14 +153,10 @@ class ProjectionRunner:
             self._consumer.seek(tp, records[0].offset)
         time.sleep(1.0)
 
-    def _rewind(self, why: str, *, fatal_if_repeated: bool) -> None:
+    def _rewind(self, why: str) -> None:
         head = self._store.chain_head().sequence
         if self._rewound_at == head:
-            if fatal_if_repeated:
-                raise RecordsMissingError(f"{why}, even after re-reading the topic from the start")
-            self._log.error("no progress even re-reading from the start; reconnecting", why=why)
-            self._reconnect()
-            return
+            raise RecordsMissingError(f"{why}, even after re-reading the topic from the start")
         self._rewound_at = head
         self._log.warning("re-reading assigned partitions from the start", why=why)
         self._consumer.seek_to_beginning(*self._consumer.assignment())
@@ -209,9 +205,12 @@ class ProjectionRunner:
             return
         if time.monotonic() - self._stalled[1] >= self._options.stall_timeout:
             self._stalled = None
-            self._rewind(
-                f"the chain head has stood at {head} with records waiting", fatal_if_repeated=False
-            )
+            why = f"the chain head has stood at {head} with records waiting"
+            if self._rewound_at == head:
+                self._log.error("no progress even re-reading from the start; reconnecting", why=why)
+                self._reconnect()
+            else:
+                self._rewind(why)
 
 
 def _decode(
