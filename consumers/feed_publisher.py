@@ -4,16 +4,24 @@ Whenever the read models change (NOTIFY on PostgreSQL, polling on SQLite),
 it renders the feeds and replaces each file that differs, atomically: the
 new bytes go to a temporary file in the same folder, which is then renamed
 over the old one, so a reader sees the old file or the new, never half.
+
+A publish that fails (the read-model database lost, the disk full or the
+folder not writable) leaves the old files in place and is tried again with
+a growing delay until it succeeds, whether or not anything changes
+meanwhile: the feed is never left behind after the fault ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from pathlib import Path
 
 import structlog
 
+from consumers.part_health import PartHealth
+from consumers.resilience import TRANSIENT, Backoff, describe
 from consumers.wakeups import Wakeup
 from infra.feeds import DOCUMENTS, document
 from projections import sql
@@ -29,12 +37,15 @@ class FeedPublisher:
     """Renders the feeds from the read models into a folder."""
 
     def __init__(
-        self, store: ReadModelStore, directory: Path, base_url: str, wakeup: Wakeup
-    ) -> None:
+        self, store: ReadModelStore, directory: Path, base_url: str, wakeup: Wakeup,
+        health: PartHealth | None = None,
+    ) -> None:  # fmt: skip
         self._store = store
         self._directory = directory
         self._base_url = base_url.rstrip("/")
         self._wakeup = wakeup
+        self._health = health
+        self._backoff = Backoff()
 
     def publish(self) -> list[str]:
         """Write every feed file whose content changed; return their names."""
@@ -60,20 +71,50 @@ class FeedPublisher:
 
     def run(self, stop: threading.Event) -> None:
         """Publish now and after every change, until ``stop`` is set."""
-        self.publish()
+        pending = True
         while not stop.is_set():
-            if self._wakeup.wait(0.5):
-                self.publish()
+            if pending:
+                pending = not self._publish_or_wait(stop)
+            elif self._wakeup.wait(0.5):
+                pending = True
+            else:
+                self._beat("running")
         self._wakeup.close()
+
+    def _publish_or_wait(self, stop: threading.Event) -> bool:
+        """Publish; on a transient fault log it, wait, and return False (still pending)."""
+        try:
+            self.publish()
+        except TRANSIENT as error:
+            delay = self._backoff.next_delay()
+            log.warning(
+                "feeds not published; will retry", error=describe(error),
+                attempt=self._backoff.failures, retry_in_seconds=round(delay, 2),
+            )  # fmt: skip
+            self._beat("waiting", describe(error))
+            stop.wait(delay)
+            return False
+        self._backoff.reset()
+        self._beat("running")
+        return True
+
+    def _beat(self, state: str, detail: str = "") -> None:
+        if self._health is not None:
+            self._health.beat(state, detail)
 
     def _write(self, name: str, content: bytes) -> bool:
         target = self._directory / name
         if target.exists() and target.read_bytes() == content:
             return False
         temporary = self._directory / f".{name}.{os.getpid()}.tmp"
-        with temporary.open("wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.replace(target)
+        try:
+            with temporary.open("wb") as handle:
+                handle.write(content)
+                handle.flush()
+                os.fsync(handle.fileno())
+            temporary.replace(target)
+        except OSError:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            raise
         return True

@@ -7,13 +7,19 @@ database, so on every partition assignment the runner seeks to where its
 own writes say it got to; Kafka's committed offsets are only a courtesy for
 monitoring tools.
 
-Two faults stop the runner loudly instead of being recorded: an audit entry
-whose chain hash does not recompute, and a record that contradicts one
-already in the trail. A record the read models are not ready for (a gap in
-a partner's versions), or an audit trail waiting too long for a sequence,
-means the consumer skipped records (a broker that lost its history comes
-back with different offsets): the runner re-reads its partitions from the
-start, and only if that does not help does it stop.
+Transient faults (the read-model database or the broker lost, see
+``consumers.resilience``) never stop the runner: the batch in hand is given
+back (the consumer seeks to its first record), the runner backs off and
+tries again, so nothing is skipped and a batch applied twice is recognised
+by sequence. Two faults stop the runner loudly instead of being recorded:
+an audit entry whose chain hash does not recompute, and a record that
+contradicts one already in the trail. A record the read models are not
+ready for (a gap in a partner's versions), or a chain head that stands
+still while records wait, means the consumer skipped records (a broker
+that lost its history comes back with different offsets): the runner
+re-reads its partitions from the start; if the head still stands still, it
+replaces its consumer (a new group member resuming from the saved offsets)
+and goes on watching.
 """
 
 from __future__ import annotations
@@ -27,8 +33,9 @@ from typing import Any
 import structlog
 from kafka import ConsumerRebalanceListener
 
-from consumers.broker import BrokerUnavailableError
 from consumers.dead_letters import DeadLetters
+from consumers.part_health import PartHealth
+from consumers.resilience import TRANSIENT, Backoff, describe
 from consumers.runner_metrics import RunnerMetrics
 from projections.current_partners import ProjectionError
 from projections.store import Applied, ModelsRebuiltError, ReadModelStore
@@ -76,10 +83,13 @@ class ProjectionRunner:
         dead_letters: DeadLetters,
         options: RunnerOptions,
         metrics: RunnerMetrics,
+        health: PartHealth | None = None,
     ) -> None:
         self._store = store
         self._new_consumer = new_consumer
         self._consumer = new_consumer()
+        self._health = health
+        self._backoff = Backoff()
         self._dead_letters = dead_letters
         self._options = options
         self.metrics = metrics
@@ -91,17 +101,38 @@ class ProjectionRunner:
 
     def run(self, stop: threading.Event) -> None:
         """Consume until ``stop`` is set; a fatal fault is logged and raised."""
-        self._generation = self._store.generation()
-        self._subscribe()
         try:
             while not stop.is_set():
-                self.step()
+                self._step_or_wait(stop)
         except Exception as error:
-            self._log.error("projection stopped", error=str(error))
+            self._log.error("projection stopped", error=describe(error))
             raise
         finally:
             self._consumer.close()
             self._dead_letters.close()
+
+    def _step_or_wait(self, stop: threading.Event) -> None:
+        """One step; a transient fault is logged and waited out with a growing delay."""
+        try:
+            if self._generation == 0:
+                self._generation = self._store.generation()
+                self._subscribe()
+            self.step()
+        except TRANSIENT as error:
+            delay = self._backoff.next_delay()
+            self._log.warning(
+                "projection waiting out a fault", error=describe(error),
+                attempt=self._backoff.failures, retry_in_seconds=round(delay, 2),
+            )  # fmt: skip
+            self._beat("waiting", describe(error))
+            stop.wait(delay)
+            return
+        self._backoff.reset()
+        self._beat("running")
+
+    def _beat(self, state: str, detail: str = "") -> None:
+        if self._health is not None:
+            self._health.beat(state, detail)
 
     def step(self) -> Applied | None:
         """Poll once and apply what arrived."""
@@ -128,10 +159,9 @@ class ProjectionRunner:
             if refused:
                 self._dead_letters.send(refused)
             applied = self._store.apply(events, offsets, self._generation)
-        except BrokerUnavailableError as error:
-            self._log.warning("dead-letter topic unavailable; will retry", error=str(error))
+        except TRANSIENT:
             self._seek_back(polled)
-            return None
+            raise
         except ModelsRebuiltError:
             self._generation = self._store.generation()
             self._log.info("read models were rebuilt; resuming from their offsets")
@@ -149,9 +179,9 @@ class ProjectionRunner:
         return applied
 
     def _seek_back(self, polled: Mapping[Any, Sequence[Any]]) -> None:
+        """Give the batch back: the next poll starts again at its first record."""
         for tp, records in polled.items():
             self._consumer.seek(tp, records[0].offset)
-        time.sleep(1.0)
 
     def _rewind(self, why: str) -> None:
         head = self._store.chain_head().sequence

@@ -28,12 +28,14 @@ from psycopg_pool import PoolTimeout
 
 from consumers.broker import BrokerUnavailableError
 from consumers.checkpointer import Checkpointer
+from consumers.part_health import PartHealth
 from consumers.partner_states import PartnerStates
 from consumers.relay_positions import (
     START,
     LeadershipLostError,
     RelayPositions,
 )
+from consumers.resilience import Backoff, describe
 from consumers.wakeups import Wakeup
 from projections.current_partners import PartnerRow
 from registry.application import PartnerRegistry
@@ -93,6 +95,7 @@ class Relay:
         kafka: Outbound,
         options: RelayOptions,
         checkpointer: Checkpointer | None = None,
+        health: PartHealth | None = None,
     ) -> None:
         self._registry = registry
         self._positions = positions
@@ -100,6 +103,7 @@ class Relay:
         self._kafka = kafka
         self._options = options
         self._checkpointer = checkpointer
+        self._health = health
         self._states = PartnerStates(registry)
         self._position = START
         self._log = log.bind(topic=options.events_topic)
@@ -112,19 +116,21 @@ class Relay:
         standby may take over meanwhile and nothing is published twice
         beyond the batch in flight.
         """
-        delay = self._options.standby_poll
+        backoff = Backoff(self._options.standby_poll, self._options.max_backoff)
         while not stop.is_set():
             try:
                 self._lead_or_stand_by(stop)
-                delay = self._options.standby_poll
+                backoff.reset()
             except LeadershipLostError as error:
                 self._log.warning("relay lost the lead", error=str(error))
             except STORE_UNAVAILABLE as error:
+                delay = backoff.next_delay()
                 self._log.warning(
-                    "event store unavailable; retrying", error=str(error), retry_in_seconds=delay
-                )
+                    "event store unavailable; retrying", error=describe(error),
+                    attempt=backoff.failures, retry_in_seconds=round(delay, 2),
+                )  # fmt: skip
+                self._beat("waiting", f"event store unavailable: {describe(error)}")
                 stop.wait(delay)
-                delay = min(delay * 2, self._options.max_backoff)
             self._positions.close()
             self._states.clear()
         self.close()
@@ -135,10 +141,15 @@ class Relay:
             if not standing_by:
                 self._log.info("relay standing by: another relay is publishing")
                 standing_by = True
+            self._beat("standing by")
             if stop.wait(self._options.standby_poll):
                 return
         self._log.info("relay leading")
         self._lead(stop)
+
+    def _beat(self, state: str, detail: str = "") -> None:
+        if self._health is not None:
+            self._health.beat(state, detail)
 
     def close(self) -> None:
         """Give up the lead and release every connection."""
@@ -164,6 +175,7 @@ class Relay:
         self._retrying(stop, self._verify_broker)
         last_look = time.monotonic()
         while not stop.is_set():
+            self._beat("leading")
             if self._retrying(stop, self.publish_batch):
                 self._wakeup.activity()
                 self._retrying(stop, self._checkpoint_if_due)
@@ -182,17 +194,18 @@ class Relay:
 
     def _retrying(self, stop: threading.Event, action: Callable[[], Any]) -> Any:
         """Run ``action``; while the broker is unreachable, back off and retry."""
-        delay, attempt = 0.5, 1
+        backoff = Backoff(0.5, self._options.max_backoff)
         while not stop.is_set():
             try:
                 return action()
             except BrokerUnavailableError as error:
+                delay = backoff.next_delay()
                 self._log.warning(
-                    "broker unavailable; retrying", error=str(error), attempt=attempt,
-                    retry_in_seconds=delay,
+                    "broker unavailable; retrying", error=describe(error),
+                    attempt=backoff.failures, retry_in_seconds=round(delay, 2),
                 )  # fmt: skip
+                self._beat("waiting", f"broker unavailable: {describe(error)}")
                 stop.wait(delay)
-                delay, attempt = min(delay * 2, self._options.max_backoff), attempt + 1
                 self._kafka.reconnect()
                 self._states.clear()
                 self._verify_broker_quietly()

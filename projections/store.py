@@ -88,6 +88,11 @@ class ReadModelStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @property
+    def database(self) -> Database:
+        """The read-model database, for tables kept beside the models (part health)."""
+        return self._db
+
     def transaction(self) -> AbstractContextManager[Tx]:
         """A transaction on the read-model database."""
         return self._db.transaction()

@@ -21,6 +21,7 @@ from consumers.broker import (
 from consumers.checkpointer import Checkpointer
 from consumers.dead_letters import DeadLetters
 from consumers.feed_publisher import FeedPublisher
+from consumers.part_health import PartHealth
 from consumers.projection_runner import ProjectionRunner, RunnerOptions
 from consumers.relay import Relay, RelayOptions
 from consumers.relay_positions import RelayPositions
@@ -83,7 +84,9 @@ def _reconnect_promptly(registry: PartnerRegistry) -> None:
         pool.reconnect_timeout = RECONNECT_SECONDS
 
 
-def build_relay(settings: Settings, registry: PartnerRegistry) -> Relay:
+def build_relay(
+    settings: Settings, registry: PartnerRegistry, health: PartHealth | None = None
+) -> Relay:
     """The relay for the configured store and Kafka cluster."""
     settings.require_kafka()
     topics = declared_topics(settings.kafka_topic_prefix)
@@ -91,8 +94,17 @@ def build_relay(settings: Settings, registry: PartnerRegistry) -> Relay:
     outbound = KafkaOutbound(settings, list(topics.values()), options.events_topic)
     return Relay(
         registry, _relay_positions(settings, options.events_topic), _wakeup(settings, registry),
-        outbound, options, build_checkpointer(settings),
+        outbound, options, build_checkpointer(settings), health,
     )  # fmt: skip
+
+
+def build_health(settings: Settings, part: str) -> PartHealth:
+    """The beats of this process, as one instance of ``part`` (connects on first beat)."""
+    return PartHealth(open_database(settings.read_models_url, _small_pool(settings)), part)
+
+
+def _small_pool(settings: Settings) -> Settings:
+    return settings.model_copy(update={"database_pool_min": 0, "database_pool_max": 1})
 
 
 def relay_options(settings: Settings) -> RelayOptions:
@@ -146,7 +158,9 @@ def build_read_models(settings: Settings) -> ReadModelStore:
     return store
 
 
-def build_projection_runner(settings: Settings, store: ReadModelStore) -> ProjectionRunner:
+def build_projection_runner(
+    settings: Settings, store: ReadModelStore, health: PartHealth | None = None
+) -> ProjectionRunner:
     """A runner in the configured consumer group, topics created if missing."""
     topics = declared_topics(settings.kafka_topic_prefix)
     settings.require_kafka()
@@ -165,13 +179,15 @@ def build_projection_runner(settings: Settings, store: ReadModelStore) -> Projec
             settings, settings.projection_group, group_instance_id=settings.projection_instance_id
         )
 
-    return ProjectionRunner(store, new_consumer, dead_letters, options, RunnerMetrics())
+    return ProjectionRunner(store, new_consumer, dead_letters, options, RunnerMetrics(), health)
 
 
-def build_feed_publisher(settings: Settings, store: ReadModelStore) -> FeedPublisher:
+def build_feed_publisher(
+    settings: Settings, store: ReadModelStore, health: PartHealth | None = None
+) -> FeedPublisher:
     """The feed publisher, woken by the read models' NOTIFY or by polling."""
     url = settings.read_models_url
     wakeup: Wakeup = (
         ListenNotify(url, CHANGES_CHANNEL) if is_postgres(url) else PollingBackoff(0.1, 1.0)
     )
-    return FeedPublisher(store, Path(settings.feed_dir), settings.public_base_url, wakeup)
+    return FeedPublisher(store, Path(settings.feed_dir), settings.public_base_url, wakeup, health)

@@ -55,8 +55,12 @@ class Settings(BaseSettings):
     feed_dir: str = "var/feeds"
     public_base_url: str = "http://localhost:8000"
     api_max_body_bytes: int = Field(default=65_536, ge=1_024)
+    api_max_header_bytes: int = Field(default=16_384, ge=1_024)
     signing_key_file: str = "var/keys/checkpoint-signing.pem"
     checkpoint_interval_seconds: float = Field(default=300.0, gt=0)
+    ready_max_lag_events: int = Field(default=100, ge=0)
+    ready_max_age_seconds: float = Field(default=30.0, gt=0)
+    part_silence_seconds: float = Field(default=15.0, gt=0)
 
     @field_validator("database_url", "read_model_database_url")
     @classmethod

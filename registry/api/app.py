@@ -53,6 +53,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        opened.readiness.start()
         yield
         opened.close()
 
@@ -67,7 +68,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     problems.install(app)
     for module in (routes_writes, routes_reads, routes_feeds, routes_ops, routes_pages):
         app.include_router(module.router)
-    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.api_max_body_bytes,
+        max_header_bytes=settings.api_max_header_bytes,
+    )
     app.add_middleware(Observe, metrics=opened.metrics)
     return app
 

@@ -13,21 +13,39 @@ from registry.api.deps import ServicesDep
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """The process is up and answering."""
+@router.get("/livez")
+def livez() -> dict[str, str]:
+    """The process is up and answering (restart it if not); says nothing of the data."""
     return {"status": "ok"}
+
+
+@router.get("/healthz", include_in_schema=False)
+def healthz() -> dict[str, str]:
+    """The former name of /livez, kept for existing probes."""
+    return livez()
 
 
 @router.get(
     "/readyz",
-    responses={503: {"description": "A dependency is unavailable (details in the body)."}},
+    responses={503: {"description": "Not serving current data; the reasons are in the body."}},
 )
 def readyz(services: ServicesDep) -> JSONResponse:
-    """The databases and the broker answer; how far the relay and read models lag."""
+    """Whether this instance serves current data, from the last check (at most a second old).
+
+    Not ready while a database is unreachable, the read models or the feed
+    trail the event store by more than READY_MAX_LAG_EVENTS or
+    READY_MAX_AGE_SECONDS, or a part of the pipeline is silent or waiting
+    out a fault.
+    """
     ready, checks = services.readiness.report()
-    body: dict[str, Any] = {"status": "ready" if ready else "not ready", "checks": checks}
-    return JSONResponse(body, status_code=200 if ready else 503)
+    reasons = checks.pop("reasons")
+    body: dict[str, Any] = {
+        "status": "ready" if ready else "not ready", "reasons": reasons, "checks": checks,
+    }  # fmt: skip
+    return JSONResponse(body, status_code=200 if ready else 503, headers=_NO_STORE)
+
+
+_NO_STORE = {"Cache-Control": "no-store"}
 
 
 @router.get("/metrics", response_class=Response)

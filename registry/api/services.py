@@ -41,7 +41,8 @@ class Services:
         token_store.setup()
         checkpoints = CheckpointStore(store_db)
         checkpoints.setup()
-        readiness = Readiness(settings, registry, store_db, read_models)
+        feeds = FeedFiles(Path(settings.feed_dir))
+        readiness = Readiness(settings, registry, store_db, read_models, feeds)
         return cls(
             settings=settings,
             registry=registry,
@@ -49,13 +50,14 @@ class Services:
             store_db=store_db,
             tokens=RecentTokens(token_store),
             checkpoints=checkpoints,
-            feeds=FeedFiles(Path(settings.feed_dir)),
+            feeds=feeds,
             readiness=readiness,
             metrics=ApiMetrics(readiness),
         )
 
     def close(self) -> None:
         """Release every connection."""
+        self.readiness.stop()
         self.registry.close()
         self.read_models.close()
         self.store_db.close()

@@ -20,6 +20,7 @@ from rich.progress import (
 
 from consumers.broker import new_reader
 from consumers.rebuild import TopicHistory, store_history, topic_history
+from consumers.resilience import keep_trying
 from infra.topics import EVENTS, declared_topics
 from projections.audit_trail import ChainHead
 from projections.store import ReadModelStore
@@ -27,7 +28,7 @@ from registry.application import PartnerRegistry
 from registry.bootstrap import build_feed_publisher, build_projection_runner, build_read_models
 from registry.cli.app import app, open_registry
 from registry.cli.output import emit_json
-from registry.cli.services import stop_on_signals
+from registry.cli.services import long_running
 from registry.cli.writes import AsJson
 from registry.config import Settings
 
@@ -58,11 +59,22 @@ def project(
     ] = None,
 ) -> None:
     """Apply the events topic to the read models (in a consumer group) until stopped."""
-    with read_models(ctx) as store:
-        runner = build_projection_runner(ctx.obj, store)
-        if metrics_port is not None:
-            runner.metrics.serve(metrics_port)
-        runner.run(stop_on_signals())
+    settings: Settings = ctx.obj
+    with long_running(settings, "project") as (stop, health):
+        store = keep_trying(stop, lambda: build_read_models(settings), "projection start-up")
+        if store is None:
+            return
+        try:
+            runner = keep_trying(
+                stop, lambda: build_projection_runner(settings, store, health), "projection"
+            )
+            if runner is None:
+                return
+            if metrics_port is not None:
+                runner.metrics.serve(metrics_port)
+            runner.run(stop)
+        finally:
+            store.close()
 
 
 @app.command()
@@ -127,13 +139,20 @@ def publish_feed(
     once: Annotated[bool, typer.Option("--once", help="Publish now, then exit.")] = False,
 ) -> None:
     """Write the current-partners feeds (JSON, CSV, Atom) whenever the register changes."""
-    with read_models(ctx) as store:
-        publisher = build_feed_publisher(ctx.obj, store)
-        if once:
-            written = publisher.publish()
-            typer.echo(f"Published {len(written)} changed files to {ctx.obj.feed_dir}.")
+    settings: Settings = ctx.obj
+    if once:
+        with read_models(ctx) as store:
+            written = build_feed_publisher(settings, store).publish()
+        typer.echo(f"Published {len(written)} changed files to {settings.feed_dir}.")
+        return
+    with long_running(settings, "publish-feed") as (stop, health):
+        opened = keep_trying(stop, lambda: build_read_models(settings), "feed publisher start-up")
+        if opened is None:
             return
-        publisher.run(stop_on_signals())
+        try:
+            build_feed_publisher(settings, opened, health).run(stop)
+        finally:
+            opened.close()
 
 
 @app.command("projection-status")

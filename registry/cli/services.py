@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -11,9 +13,11 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from consumers.part_health import PartHealth
+from consumers.resilience import keep_trying
 from infra.local.stack import LocalStack
 from registry.api.app import create_app
-from registry.bootstrap import build_relay
+from registry.bootstrap import build_health, build_registry, build_relay
 from registry.cli.app import app, open_registry
 from registry.config import Settings
 
@@ -30,6 +34,22 @@ def stop_on_signals() -> threading.Event:
     return stop
 
 
+@contextmanager
+def long_running(settings: Settings, part: str) -> Iterator[tuple[threading.Event, PartHealth]]:
+    """The stop signal and health beats of a part that runs until stopped.
+
+    The start is counted once the read-model database answers (waited for,
+    as every transient fault is).
+    """
+    stop = stop_on_signals()
+    health = build_health(settings, part)
+    try:
+        keep_trying(stop, health.started, f"{part} start-up")
+        yield stop, health
+    finally:
+        health.close()
+
+
 @app.command()
 def relay(
     ctx: typer.Context,
@@ -39,16 +59,25 @@ def relay(
 ) -> None:
     """Publish every stored event to Kafka in order; runs until stopped."""
     settings: Settings = ctx.obj
-    with open_registry(ctx) as registry:
-        publisher = build_relay(settings, registry)
-        if once:
+    if once:
+        with open_registry(ctx) as registry:
+            publisher = build_relay(settings, registry)
             try:
                 count = publisher.drain()
             finally:
                 publisher.close()
-            typer.echo(f"Published {count} events.")
+        typer.echo(f"Published {count} events.")
+        return
+    with long_running(settings, "relay") as (stop, health):
+        store = keep_trying(stop, lambda: build_registry(settings), "relay start-up")
+        if store is None:
             return
-        publisher.run(stop_on_signals())
+        try:
+            leader = keep_trying(stop, lambda: build_relay(settings, store, health), "relay")
+            if leader is not None:
+                leader.run(stop)
+        finally:
+            store.close()
 
 
 @app.command()

@@ -129,22 +129,27 @@ def test_feeds_answer_conditional_requests_with_304(
 def test_health_readiness_metrics_and_the_openapi_document(stack: Stack) -> None:
     with stack.client() as client:
         health = client.get("/healthz")
+        live = client.get("/livez")
         ready = client.get("/readyz")
         metrics = client.get("/metrics").text
         openapi = client.get("/openapi.json").json()
         docs = client.get("/docs")
 
-    assert health.json() == {"status": "ok"}
+    assert health.json() == live.json() == {"status": "ok"}
     assert ready.status_code == 200
+    assert ready.json()["reasons"] == []
     assert ready.json()["checks"]["broker"] == "ok"
-    assert ready.json()["checks"]["projection_lag"] >= 0
+    assert ready.json()["checks"]["views"]["read_models_behind_events"] >= 0
+    assert set(ready.json()["checks"]["parts"]) == {"relay", "project", "publish-feed"}
     assert (
         'partner_registry_http_requests_total{method="GET",route="/healthz",status="200"}'
         in metrics
     )
     assert "partner_registry_events_recorded_total" in metrics
-    assert "partner_registry_relay_backlog_events" in metrics
-    assert "partner_registry_projection_lag_events" in metrics
+    for gauge in ("projection_lag_events", "projection_lag_seconds", "feed_lag_events",
+                  "feed_lag_seconds", "newest_applied_event_age_seconds", "ready"):  # fmt: skip
+        assert f"partner_registry_{gauge} " in metrics
+    assert 'partner_registry_part_starts_total{part="project"}' in metrics
     assert "/partners/{partner_id}/termination" in openapi["paths"]
     assert openapi["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert docs.status_code == 200

@@ -8,8 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from infra.local.broker import free_port
-from tests.kafka_helpers import CLI
+from infra.local.broker import LocalBroker, free_port
+from tests.conftest import open_registry
+from tests.histories import more_events
+from tests.kafka_helpers import (
+    CLI,
+    ServiceProcess,
+    relay_settings,
+    running_relay,
+    service_env,
+    wait_for,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -37,10 +46,10 @@ def test_a_corrupted_signing_key_stops_the_relay_with_a_clear_message(
     assert "not really a key" not in result.stderr + result.stdout
 
 
-@pytest.mark.parametrize(
-    "command", [["relay", "--once"], ["project"], ["publish-feed", "--once"], ["seed"]]
-)
-def test_an_unreachable_database_at_start_up_is_refused_clearly(command: list[str]) -> None:
+@pytest.mark.parametrize("command", [["relay", "--once"], ["publish-feed", "--once"], ["seed"]])
+def test_a_one_off_command_with_an_unreachable_database_is_refused_clearly(
+    command: list[str],
+) -> None:
     result = run(
         *command, DATABASE_URL=f"postgresql://reg:s3cret@127.0.0.1:{free_port()}/registry",
         KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{free_port()}",
@@ -51,10 +60,40 @@ def test_an_unreachable_database_at_start_up_is_refused_clearly(command: list[st
     assert "s3cret" not in result.stderr + result.stdout
 
 
-def test_an_unreachable_broker_stops_the_projection_runner_clearly(postgres_url: str) -> None:
-    result = run(
-        "project", DATABASE_URL=postgres_url, KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{free_port()}"
-    )
+@pytest.mark.parametrize("part", ["relay", "project", "publish-feed"])
+def test_a_long_running_part_waits_for_an_unreachable_database_and_says_so(
+    part: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "part.log"
+    process = ServiceProcess(
+        [part], log, {"DATABASE_URL": f"postgresql://reg:s3cret@127.0.0.1:{free_port()}/registry",
+                      "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"},
+    )  # fmt: skip
 
-    assert result.returncode == 5
-    assert "Kafka cannot be reached" in result.stderr
+    wait_for(lambda: process.logged(f"{part} start-up: waiting out a fault"), timeout=30)
+    still_running = process.process.poll() is None
+    status = process.stop()
+
+    assert still_running
+    assert status == 0
+    assert "s3cret" not in log.read_text()
+    assert "Traceback" not in log.read_text()
+
+
+def test_a_projection_runner_started_before_its_broker_begins_when_the_broker_comes(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    writer = open_registry(postgres_url)
+    more_events(writer, 3)
+    writer.close()
+    settings = relay_settings(postgres_url, f"127.0.0.1:{free_port()}")
+    port = int(settings.require_kafka().rsplit(":", 1)[1])
+    runner = ServiceProcess(["project"], tmp_path / "project.log", service_env(settings))
+    wait_for(lambda: runner.logged("projection: waiting out a fault"), timeout=30)
+
+    with LocalBroker(port=port), running_relay(settings):
+        wait_for(lambda: runner.logged("applied"), timeout=60)
+        alive = runner.process.poll() is None
+
+    assert alive
+    assert runner.stop() == 0
