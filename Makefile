@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed
 .PHONY: install run test lint bench soak
 
 $(STAMP): pyproject.toml
+	infra/local/ensure-icu
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)

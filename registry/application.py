@@ -143,8 +143,31 @@ class PartnerRegistry(Application[UUID]):
 
     def find_by_name(self, name: str) -> PartnerDetails | None:
         """The latest partnership of the platform with this name, in any spelling."""
-        claim = self._claim(ClaimKind.NAME, name)
+        claim = self._claim(ClaimKind.NAME, name) or self._claim(ClaimKind.LOOKALIKE_NAME, name)
         return None if claim is None else self.get(claim.partner_id)
+
+    def claim_lookalike_names(self) -> int:
+        """Give live partnerships registered before the look-alike rule their claim.
+
+        Safe to run again; returns how many claims were added. Two live
+        look-alikes recorded before the rule keep their partnerships (nothing
+        is rewritten); the later one is logged.
+        """
+        added = 0
+        for partner_id in self._registered_ids():
+            partner = self._partner(partner_id)
+            held = self._claim(ClaimKind.LOOKALIKE_NAME, partner.name)
+            if partner.status is Status.TERMINATED or held is not None:
+                if held is not None and held.partner_id != partner.id:
+                    log.warning("look-alike live partners", partner_id=str(partner.id),
+                                held_by=str(held.partner_id))  # fmt: skip
+                continue
+            claim = PlatformClaim(
+                kind=ClaimKind.LOOKALIKE_NAME.value, identifier=partner.name, partner_id=partner.id
+            )
+            self.save(claim)
+            added += 1
+        return added
 
     def _registered_ids(self) -> Iterator[UUID]:
         start: int | None = None
@@ -170,8 +193,8 @@ class PartnerRegistry(Application[UUID]):
         if holder.status is not Status.TERMINATED:
             raise DuplicatePartnerError(
                 f"{holder.name} is already a partner ({holder.status.value}, id "
-                f"{holder.id}) with the same {kind.value.replace('_', ' ')} as "
-                f"{identifier!r}; a platform can hold only one live partnership."
+                f"{holder.id}) with {kind.described} {identifier!r}; a platform can hold "
+                "only one live partnership."
             )
         claim.transfer(partner_id)
         return claim
@@ -232,7 +255,7 @@ class PartnerRegistry(Application[UUID]):
 
 def _identifiers(partner: Partner) -> list[tuple[ClaimKind, str]]:
     """What identifies the platform: its name, and its registration number if given."""
-    found = [(ClaimKind.NAME, partner.name)]
+    found = [(ClaimKind.NAME, partner.name), (ClaimKind.LOOKALIKE_NAME, partner.name)]
     if partner.registration_number is not None:
         found.append((ClaimKind.REGISTRATION_NUMBER, partner.registration_number))
     return found

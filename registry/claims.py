@@ -14,7 +14,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from registry.text import identity_key
+from registry.text import identity_key, lookalike_key
 
 _NAMESPACE = UUID("6f1c1f3e-3b8e-5a43-9d5c-1f2b1e7a9c44")
 
@@ -24,11 +24,26 @@ class ClaimKind(StrEnum):
 
     NAME = "name"
     REGISTRATION_NUMBER = "registration_number"
+    LOOKALIKE_NAME = "lookalike_name"
+
+    @property
+    def described(self) -> str:
+        """How a refusal names what the two platforms share."""
+        if self is ClaimKind.LOOKALIKE_NAME:
+            return "a name that looks the same as"
+        return f"the same {self.value.replace('_', ' ')} as"
 
 
 def claim_id(kind: ClaimKind, identifier: str) -> UUID:
-    """The id every spelling of one identifier maps to."""
-    return uuid5(_NAMESPACE, f"{kind.value}:{identity_key(identifier)}")
+    """The id every spelling of one identifier maps to.
+
+    Look-alike names have claims of their own (added when that rule came),
+    so the claims of names recorded before keep their ids.
+    """
+    key = (
+        lookalike_key(identifier) if kind is ClaimKind.LOOKALIKE_NAME else identity_key(identifier)
+    )
+    return uuid5(_NAMESPACE, f"{kind.value}:{key}")
 
 
 class PlatformClaim(Aggregate):

@@ -14,7 +14,7 @@ from registry.exceptions import (
     InvalidCommandError,
     NotAPlatformError,
 )
-from registry.text import MAX_NAME_LENGTH, optional_text, require_text
+from registry.text import optional_identifier, optional_text, require_identifier
 
 
 @dataclass(frozen=True)
@@ -66,12 +66,10 @@ def checked_platform(details: PlatformDetails) -> PlatformDetails:
 def _cleaned(details: PlatformDetails) -> PlatformDetails:
     return replace(
         details,
-        name=require_text("platform name", details.name, MAX_NAME_LENGTH),
-        legal_name=optional_text("legal name", details.legal_name, MAX_NAME_LENGTH),
-        registration_number=optional_text(
-            "registration number", details.registration_number, MAX_NAME_LENGTH
-        ),
-        website=optional_text("website", details.website, MAX_NAME_LENGTH),
+        name=require_identifier("platform name", details.name),
+        legal_name=optional_identifier("legal name", details.legal_name),
+        registration_number=optional_identifier("registration number", details.registration_number),
+        website=optional_identifier("website", details.website),
         commission_terms=optional_text("commission terms", details.commission_terms),
         exemption_basis=optional_text("exemption basis", details.exemption_basis),
     )

@@ -94,4 +94,5 @@ def seed(registry: PartnerRegistry) -> SeedReport:
             report.already_present.append(name)
         else:
             report.registered.append(name)
+    registry.claim_lookalike_names()
     return report

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
+from typing import Any
+
+import icu
 
 from registry.exceptions import InvalidCommandError
 
@@ -19,6 +23,9 @@ _WHITESPACE = re.compile(r"\s+")
 # line breaks (XML forbids them), lone surrogates (not encodable as UTF-8)
 # and the two non-characters U+FFFE and U+FFFF.
 _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# Embeddings, overrides and isolates reorder the text around them on screen:
+# a reason or a name could read differently from what was recorded.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def require_text(field: str, value: str, max_length: int = MAX_TEXT_LENGTH) -> str:
@@ -36,7 +43,41 @@ def require_text(field: str, value: str, max_length: int = MAX_TEXT_LENGTH) -> s
             "control characters (other than tab and line breaks) and lone surrogates "
             "cannot go into the public record."
         )
+    if found := _BIDI_CONTROLS.search(stripped):
+        raise InvalidCommandError(
+            f"The {field} contains {_named(found.group())} at position {found.start() + 1}: "
+            "bidirectional controls make text display differently from what is recorded."
+        )
     return stripped
+
+
+def require_identifier(field: str, value: str) -> str:
+    """Like require_text for a name or number, also refusing invisible characters.
+
+    Format characters (zero-width spaces and joiners, soft hyphens, direction
+    marks) are invisible: two names that look identical on the page could
+    otherwise be recorded as two platforms.
+    """
+    stripped = require_text(field, value, MAX_NAME_LENGTH)
+    for place, character in enumerate(stripped, start=1):
+        if unicodedata.category(character) == "Cf":
+            raise InvalidCommandError(
+                f"The {field} contains {_named(character)} at position {place}: "
+                "invisible characters are not allowed in names and numbers."
+            )
+    return stripped
+
+
+def optional_identifier(field: str, value: str | None) -> str | None:
+    """Like require_identifier, but an absent or blank value is recorded as None."""
+    if value is None or not value.strip():
+        return None
+    return require_identifier(field, value)
+
+
+def _named(character: str) -> str:
+    name = unicodedata.name(character, "")
+    return f"U+{ord(character):04X} {name}".rstrip()
 
 
 def writable(value: str) -> str:
@@ -64,3 +105,18 @@ def identity_key(value: str) -> str:
     """
     folded = unicodedata.normalize("NFKC", value).casefold()
     return _WHITESPACE.sub("", folded)
+
+
+def lookalike_key(value: str) -> str:
+    """The form under which two names that look alike on screen are the same.
+
+    The Unicode confusable skeleton (Unicode TS #39, computed by ICU from the
+    Unicode confusables data) of the identity key: a Cyrillic "\u0430" and a
+    Latin "a", or "rn" and "m", give the same skeleton.
+    """
+    return str(_spoof_checker().getSkeleton(0, identity_key(value)))
+
+
+@cache
+def _spoof_checker() -> Any:
+    return icu.SpoofChecker()

@@ -1,4 +1,4 @@
-"""Request-level concerns: a cap on body size, and a log line and metrics per request."""
+"""Request-level concerns: caps on header and body size, and a log line and metrics per request."""
 
 from __future__ import annotations
 
@@ -17,21 +17,27 @@ log = structlog.get_logger(__name__)
 
 
 class BodyLimit:
-    """Refuse request bodies over ``max_bytes`` with 413, declared length or not.
+    """Refuse headers over ``max_header_bytes`` (431) and bodies over ``max_bytes`` (413).
 
     The body is read here first (it is small by definition) and handed on
     whole, so a streamed body that grows too large is refused before any
     route sees it.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_header_bytes: int) -> None:
         self._app = app
         self._max = max_bytes
+        self._max_headers = max_header_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the declared length, then count what actually arrives."""
         if scope["type"] != "http":
             await self._app(scope, receive, send)
+            return
+        header_bytes = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+        if header_bytes > self._max_headers:
+            detail = f"The request headers are larger than {self._max_headers} bytes."
+            await _problem(scope, send, 431, "headers-too-large", detail)
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self._max):
@@ -56,21 +62,26 @@ class BodyLimit:
             if bad_length
             else (413, "body-too-large", f"The request body is larger than {self._max} bytes.")
         )
-        body = json.dumps(
-            {
-                "type": f"urn:partner-registry:problem:{slug}",
-                "title": slug.replace("-", " ").capitalize(),
-                "status": status,
-                "detail": detail,
-                "instance": scope.get("path"),
-            }
-        ).encode()
-        headers = [
-            (b"content-type", b"application/problem+json"),
-            (b"content-length", str(len(body)).encode()),
-        ]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await _problem(scope, send, status, slug, detail)
+
+
+async def _problem(scope: Scope, send: Send, status: int, slug: str, detail: str) -> None:
+    """Answer with a problem document before any route runs."""
+    body = json.dumps(
+        {
+            "type": f"urn:partner-registry:problem:{slug}",
+            "title": slug.replace("-", " ").capitalize(),
+            "status": status,
+            "detail": detail,
+            "instance": scope.get("path"),
+        }
+    ).encode()
+    headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 Handler = Callable[[Request], Awaitable[Response]]

@@ -1,25 +1,39 @@
 """Request and response bodies of the HTTP API, separate from the domain's types.
 
 Requests are validated here (types, lengths, no unknown fields) before any
-command exists; the domain then applies the register's rules. The actor is
-never part of a request: it comes from the bearer token.
+command exists, strictly: a boolean must be true or false (never "yes" or
+1) and a date a "YYYY-MM-DD" string (never a number read as Unix time);
+the domain then applies the register's rules. The actor is never part of a
+request: it comes from the bearer token.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from registry.criteria import Criterion, LegalForm, Verdict
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 Reason = Annotated[str, Field(min_length=1, max_length=4000, description="Why (recorded).")]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_text(value: object) -> object:
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    msg = "a date must be a string YYYY-MM-DD"
+    raise ValueError(msg)
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
 EffectiveDate = Annotated[
-    date | None,
+    IsoDate | None,
     Field(description="When the decision took effect (default: today, Asia/Jakarta)."),
 ]
 
@@ -35,9 +49,11 @@ class RegisterIn(Request):
 
     name: Name
     legal_form: LegalForm
-    national_coverage: bool = Field(description="Declared: serves the whole country.")
-    technology_ready: bool = Field(description="Declared: runs systems supporting the programme.")
-    open_marketplace: bool = Field(description="Declared: sells many providers' training.")
+    national_coverage: StrictBool = Field(description="Declared: serves the whole country.")
+    technology_ready: StrictBool = Field(
+        description="Declared: runs systems supporting the programme."
+    )
+    open_marketplace: StrictBool = Field(description="Declared: sells many providers' training.")
     legal_name: Name | None = None
     registration_number: Name | None = None
     website: Name | None = None
@@ -60,7 +76,7 @@ class ObligationIn(Request):
     """One obligation of the agreement, checked."""
 
     obligation: Text
-    met: bool
+    met: StrictBool
     finding: Text
 
 
@@ -80,7 +96,7 @@ class WarningIn(Request):
 
     criterion: Criterion | None = None
     obligation: Text | None = None
-    deadline: date
+    deadline: IsoDate
     reason: Reason
     effective_date: EffectiveDate = None
 

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from registry.application import PartnerRegistry
+from registry.claims import ClaimKind, PlatformClaim
 from registry.commands import (
     EvaluatePartner,
     RegisterPartner,
@@ -14,7 +15,7 @@ from registry.commands import (
     WarnPartner,
 )
 from registry.criteria import Criterion, LegalForm
-from registry.domain import Status
+from registry.domain import Partner, Status
 from registry.exceptions import (
     DuplicatePartnerError,
     IncompleteEvaluationError,
@@ -219,3 +220,44 @@ def test_exempted_government_site_is_stored_with_its_basis(
 
     assert partner.legal_form == "government_body"
     assert partner.exemption_basis == "Ministry site"
+
+
+@pytest.mark.parametrize(
+    "lookalike",
+    [
+        "Platf\u043erm Nusantara",  # a Cyrillic o
+        "P1atform Nusantara",  # the digit one for an l
+        "Platforrn Nusantara",  # r and n for an m
+        "\uff30latform \uff2eusantara",  # full-width letters
+    ],
+)
+def test_a_name_that_looks_the_same_is_refused_as_a_second_live_partnership(
+    registry: PartnerRegistry, lookalike: str
+) -> None:
+    register(registry, name="Platform Nusantara")
+    before = registry.recorder.max_notification_id()
+
+    with pytest.raises(DuplicatePartnerError, match="Platform Nusantara is already a partner"):
+        register(registry, name=lookalike)
+
+    assert registry.recorder.max_notification_id() == before
+    found = registry.find_by_name(lookalike)
+    assert found is not None
+    assert found.name == "Platform Nusantara"
+
+
+def test_live_partners_recorded_before_the_lookalike_rule_get_their_claim(
+    registry: PartnerRegistry,
+) -> None:
+    partner = Partner.register(platform(name="Platform Lama"), decision(), today=registry.today())
+    name_only = PlatformClaim(
+        kind=ClaimKind.NAME.value, identifier="Platform Lama", partner_id=partner.id
+    )
+    registry.save(partner, name_only)
+
+    added = registry.claim_lookalike_names()
+    again = registry.claim_lookalike_names()
+
+    assert (added, again) == (1, 0)
+    with pytest.raises(DuplicatePartnerError, match="looks the same"):
+        register(registry, name="P1atform Lama")
