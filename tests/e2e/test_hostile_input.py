@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -62,3 +63,60 @@ def test_injection_shaped_names_are_stored_and_shown_verbatim_and_escaped(
     assert "<img src=x" not in page
     assert "&lt;img" in page or "<img" not in name
     assert still_there == 200
+
+
+@pytest.mark.parametrize(
+    ("spelling", "status"),
+    [
+        ("{name}\u200b", 422),  # a zero-width space
+        ("{soft}", 422),  # a soft hyphen inside
+        ("\u202e{name}", 422),  # a right-to-left override
+        ("{cyrillic}", 409),  # a Cyrillic a for a Latin a
+        ("{upper}", 409),
+    ],
+)
+def test_a_second_live_partnership_cannot_hide_behind_invisible_or_lookalike_letters(
+    stack: Stack, spelling: str, status: int
+) -> None:
+    name = f"Platform Samudra {uuid.uuid4().hex[:6]}"
+    variant = spelling.format(
+        name=name, soft=name.replace("Samudra", "Sam\u00adudra"),
+        cyrillic=name.replace("a", "\u0430", 1), upper=name.upper(),
+    )  # fmt: skip
+    with stack.client(stack.officer) as writer:
+        first = writer.post("/partners", json=registration(name=name))
+
+        second = writer.post("/partners", json=registration(name=variant))
+
+    assert first.status_code == 201
+    assert second.status_code == status
+    assert second.headers["content-type"] == "application/problem+json"
+    assert "U+" in second.json()["detail"] or "already a partner" in second.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "loose",
+    [
+        {"national_coverage": "yes"},
+        {"open_marketplace": 1},
+        {"technology_ready": "true"},
+        {"effective_date": 0},
+        {"effective_date": "2026-1-2"},
+    ],
+)
+def test_json_values_must_have_their_own_type(stack: Stack, loose: dict[str, object]) -> None:
+    with stack.client(stack.officer) as writer:
+        refused = writer.post("/partners", json=registration(**loose))
+
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["location"][-1] == next(iter(loose))
+
+
+def test_an_oversized_request_header_is_refused_with_431(stack: Stack) -> None:
+    with stack.client() as client:
+        refused = client.get("/partners", headers={"X-Padding": "x" * 200_000})
+        fine = client.get("/partners", headers={"X-Padding": "x" * 1_000})
+
+    assert refused.status_code == 431
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert fine.status_code == 200

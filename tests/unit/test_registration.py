@@ -157,3 +157,32 @@ def test_blank_optional_details_are_recorded_as_absent() -> None:
     assert partner.registration_number is None
     assert partner.website is None
     assert partner.legal_name == "PT X"
+
+
+@pytest.mark.parametrize(
+    ("name", "named"),
+    [
+        ("Platform\u200b X", "U+200B ZERO WIDTH SPACE"),
+        ("Plat\u00adform X", "U+00AD SOFT HYPHEN"),
+        ("Platform \u202eX", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("Platform\u2066 X", "U+2066 LEFT-TO-RIGHT ISOLATE"),
+        ("\ufeffPlatform X", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+        ("Platform\u200d X", "U+200D ZERO WIDTH JOINER"),
+    ],
+)
+def test_a_name_with_an_invisible_or_direction_character_is_refused_naming_it(
+    name: str, named: str
+) -> None:
+    with pytest.raises(InvalidCommandError, match=re.escape(named)):
+        Partner.register(platform(name=name), decision(), today=TODAY)
+
+
+def test_a_reason_with_a_right_to_left_override_is_refused() -> None:
+    with pytest.raises(InvalidCommandError, match="U\\+202E RIGHT-TO-LEFT OVERRIDE"):
+        Partner.register(platform(), decision(reason="approved \u202edesoppo"), today=TODAY)
+
+
+def test_names_in_any_script_are_still_welcome() -> None:
+    partner = Partner.register(platform(name="Belajar 学习 Σ Ümlaut"), decision(), today=TODAY)
+
+    assert partner.name == "Belajar 学习 Σ Ümlaut"
