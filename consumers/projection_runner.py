@@ -70,7 +70,7 @@ class _SeekToSaved(ConsumerRebalanceListener):  # type: ignore[misc]
 
     def on_partitions_assigned(self, assigned: Any) -> None:
         """Seek each new partition to its saved offset."""
-        self._runner.resume_from_saved(assigned)
+        self._runner.assigned(list(assigned))
 
 
 class ProjectionRunner:
@@ -90,6 +90,7 @@ class ProjectionRunner:
         self._consumer = new_consumer()
         self._health = health
         self._backoff = Backoff()
+        self._resume_pending: list[Any] | None = None
         self._dead_letters = dead_letters
         self._options = options
         self.metrics = metrics
@@ -136,12 +137,29 @@ class ProjectionRunner:
 
     def step(self) -> Applied | None:
         """Poll once and apply what arrived."""
+        if self._resume_pending is not None:
+            self.resume_from_saved(self._resume_pending)
+            self._resume_pending = None
         polled = self._consumer.poll(timeout_ms=500, max_records=self._options.max_records)
         if time.monotonic() >= self._next_report:
             self._report()
         if not polled:
             return None
         return self._handle(polled)
+
+    def assigned(self, partitions: list[Any]) -> None:
+        """Resume new partitions from the saved offsets, or as soon as they can be read.
+
+        Until then the consumer reads from Kafka's committed offsets, which
+        are never ahead of the saved ones (they are committed after the read
+        models), so what it reads meanwhile is applied or recognised as seen.
+        """
+        try:
+            self.resume_from_saved(partitions)
+        except TRANSIENT as error:
+            self._resume_pending = partitions
+            self._log.warning("saved offsets unreadable; seeking before the next poll",
+                              error=describe(error))  # fmt: skip
 
     def resume_from_saved(self, partitions: Sequence[Any]) -> None:
         """Seek partitions to the offsets saved with the read models (or the start)."""

@@ -112,11 +112,11 @@ class Readiness:
 
     def _views_reasons(self, views: Views) -> list[str]:
         limits, found = self._settings, []
-        for name, behind in (("read models", views.projection), ("feed", views.feed)):
+        for name, behind in (("read models are", views.projection), ("feed is", views.feed)):
             if behind.events > limits.ready_max_lag_events:
-                found.append(f"the {name} are {behind.events} events behind the event store")
+                found.append(f"the {name} {behind.events} events behind the event store")
             elif behind.seconds > limits.ready_max_age_seconds:
-                found.append(f"the {name} are {behind.seconds:.0f} s behind the event store")
+                found.append(f"the {name} {behind.seconds:.0f} s behind the event store")
         return found
 
     def _parts_reasons(self, parts: dict[str, list[PartState]], now: float) -> list[str]:
