@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kafka import TopicPartition
 
-from registry.messages import MalformedMessageError, PublishedEvent, decode_checkpoint, decode_event
-from registry.signing import Checkpoint
+from registry.messages import (
+    MalformedMessageError,
+    PublishedEvent,
+    decode_announcement,
+    decode_checkpoint,
+    decode_event,
+    is_announcement,
+)
+from registry.signing import Checkpoint, KeyAnnouncement
 
 ReaderFactory = Callable[..., Any]
 # What one consumer may hold in memory at once: a bounded read, however long the topic.
@@ -87,19 +94,29 @@ def merged_events(new_reader: ReaderFactory, topic: str) -> Iterator[Located]:
         yield located
 
 
-def read_checkpoints(
-    new_reader: ReaderFactory, topic: str
-) -> tuple[list[Checkpoint], list[Unreadable]]:
-    """Every checkpoint on the checkpoints topic, and the records that were not one."""
-    found: list[Checkpoint] = []
-    bad: list[Unreadable] = []
+@dataclass
+class Signatures:
+    """What the checkpoints topic holds: checkpoints, key announcements, unreadable records."""
+
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    announcements: list[KeyAnnouncement] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)
+
+
+def read_checkpoints(new_reader: ReaderFactory, topic: str) -> Signatures:
+    """Every checkpoint and key announcement on the checkpoints topic, and what was neither."""
+    found = Signatures()
     for partition in partitions_of(new_reader, topic):
         for record in partition_records(new_reader, topic, partition):
             try:
-                found.append(decode_checkpoint(record.value))
+                if is_announcement(record.headers):
+                    found.announcements.append(decode_announcement(record.value))
+                else:
+                    found.checkpoints.append(decode_checkpoint(record.value))
             except MalformedMessageError as error:
-                bad.append(Unreadable(f"{topic}[{partition}]@{record.offset}", str(error)))
-    return found, bad
+                where = f"{topic}[{partition}]@{record.offset}"
+                found.unreadable.append(Unreadable(where, str(error)))
+    return found
 
 
 def _decoded(records: Iterator[Any], partition: int) -> Iterator[tuple[int, int, int, Located]]:

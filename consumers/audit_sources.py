@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from consumers.audit_reader import Located, Unreadable
 from registry.chain import canonical_json
 from registry.messages import PublishedEvent
-from registry.signing import Checkpoint, load_public_key
+from registry.signing import Checkpoint, KeyAnnouncement, load_public_key
 
 PAGE = 1000
 
@@ -69,6 +69,11 @@ def from_http(client: httpx.Client) -> Iterator[Entry]:
 def http_checkpoints(client: httpx.Client) -> list[Checkpoint]:
     """The checkpoints the API publishes."""
     return [Checkpoint(**c) for c in _get(client, "/audit-trail/checkpoints", {})]
+
+
+def http_announcements(client: httpx.Client) -> list[KeyAnnouncement]:
+    """The key announcements the API publishes."""
+    return [KeyAnnouncement(**a) for a in _get(client, "/audit-trail/key-announcements", {})]
 
 
 def http_public_key(client: httpx.Client) -> Ed25519PublicKey:

@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from consumers.audit_sources import Entry
-from registry.signing import Checkpoint, is_genuine
+from registry.keyring import Keyring
+from registry.signing import Checkpoint
 
 STORE = "event store"
 MAX_LISTED = 50
@@ -46,11 +45,11 @@ class VerifyReport:
 def verify(
     sources: Mapping[str, Iterator[Entry]],
     checkpoints: Sequence[Checkpoint],
-    public_key: Ed25519PublicKey,
+    keyring: Keyring,
 ) -> VerifyReport:
     """Walk every source in sequence order and compare them to the store."""
     report = VerifyReport(compared=dict.fromkeys(sources, 0), lag=dict.fromkeys(sources, 0))
-    pending = _genuine(checkpoints, public_key, report)
+    pending = _genuine(checkpoints, keyring, report)
     heads = {name: next(it, None) for name, it in sources.items()}
     while any(heads.values()):
         sequence = min(h.sequence for h in heads.values() if h is not None)
@@ -69,11 +68,11 @@ def verify(
 
 
 def _genuine(
-    checkpoints: Sequence[Checkpoint], key: Ed25519PublicKey, report: VerifyReport
+    checkpoints: Sequence[Checkpoint], keyring: Keyring, report: VerifyReport
 ) -> list[Checkpoint]:
     genuine = []
     for checkpoint in checkpoints:
-        if is_genuine(checkpoint, key):
+        if keyring.verifies(checkpoint):
             genuine.append(checkpoint)
         else:
             report.disagree(f"checkpoint at sequence {checkpoint.sequence} has a bad signature")

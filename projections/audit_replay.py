@@ -16,12 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from projections.current_partners import PartnerRow, ProjectionError, apply, change
 from registry.chain import GENESIS, canonical_json, chain_hash_of_canonical
+from registry.keyring import Keyring
 from registry.messages import PublishedEvent
-from registry.signing import Checkpoint, is_genuine
+from registry.signing import Checkpoint
 
 MAX_LISTED = 50
 
@@ -83,7 +82,7 @@ class Replay:
     def __init__(
         self,
         checkpoints: Sequence[Checkpoint],
-        public_key: Ed25519PublicKey | None,
+        keyring: Keyring | None,
         as_of: date | None = None,
         *,
         allow_resent: bool = False,
@@ -91,7 +90,7 @@ class Replay:
         self._allow_resent = allow_resent
         self._counts: Counter[str] = Counter()
         self._findings: list[Finding] = []
-        self._pending = self._genuine(checkpoints, public_key)
+        self._pending = self._genuine(checkpoints, keyring)
         self._verified = 0
         self._expected = 1
         self._claimed = GENESIS
@@ -158,20 +157,27 @@ class Replay:
         )  # fmt: skip
 
     def _genuine(
-        self, checkpoints: Sequence[Checkpoint], key: Ed25519PublicKey | None
+        self, checkpoints: Sequence[Checkpoint], keyring: Keyring | None
     ) -> list[Checkpoint]:
-        if checkpoints and key is None:
+        if checkpoints and keyring is None:
             self._note("unverified_checkpoints", None, "no public key to verify checkpoints with")
             return []
+        for announcement in keyring.unfollowed if keyring else []:
+            self._note(
+                "unannounced_key", None,
+                f"key {announcement.new_key_id} was announced at {announcement.announced_at} "
+                f"by key {announcement.key_id}, which is not the pinned key or one it announced",
+            )  # fmt: skip
         genuine = []
         for checkpoint in checkpoints:
-            if key is not None and is_genuine(checkpoint, key):
+            if keyring is not None and keyring.verifies(checkpoint):
                 genuine.append(checkpoint)
             else:
                 self._note(
                     "bad_signature", checkpoint.sequence,
-                    f"the checkpoint signed at {checkpoint.signed_at} does not verify "
-                    f"with the pinned key",
+                    f"the checkpoint signed at {checkpoint.signed_at} by key "
+                    f"{checkpoint.key_id} does not verify with the pinned key or a key it "
+                    "announced",
                 )  # fmt: skip
         return sorted(genuine, key=lambda c: c.sequence)
 

@@ -36,7 +36,7 @@ from registry.chain import GENESIS
 from registry.checkpoint_store import CheckpointStore
 from registry.clock import today_in
 from registry.config import Settings, is_postgres, persistence_env, sqlite_path
-from registry.signing import load_or_create_key
+from registry.signing import load_key, load_or_create_key
 from registry.sqldb import Database
 from registry.sqldb_postgres import RECONNECT_SECONDS, PostgresDatabase
 from registry.sqldb_sqlite import SqliteDatabase
@@ -120,8 +120,10 @@ def relay_options(settings: Settings) -> RelayOptions:
 
 
 def build_checkpointer(settings: Settings) -> Checkpointer:
-    """The signer, with its key loaded (or created on first start)."""
-    key = load_or_create_key(Path(settings.signing_key_file))
+    """The signer, with its key loaded (created on first start only in development)."""
+    path = Path(settings.signing_key_file)
+    production = settings.registry_environment == "production"
+    key = load_key(path) if production else load_or_create_key(path)
     store = CheckpointStore(open_database(settings.database_url.get_secret_value(), settings))
     store.setup()
     topic = declared_topics(settings.kafka_topic_prefix)[CHECKPOINTS].name

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from registry.signing import Checkpoint
+from registry.signing import Checkpoint, KeyAnnouncement
 from registry.sqldb import Database
 
 _CREATE = [
@@ -18,7 +18,11 @@ _CREATE = [
         signature TEXT NOT NULL, PRIMARY KEY (sequence, signed_at))""",
     """CREATE TABLE IF NOT EXISTS signing_keys (
         key_id TEXT PRIMARY KEY, public_key TEXT NOT NULL, first_used TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS key_announcements (
+        new_key_id TEXT PRIMARY KEY, new_public_key TEXT NOT NULL, announced_at TEXT NOT NULL,
+        source TEXT NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL)""",
 ]
+_ANNOUNCED = "new_key_id, new_public_key, announced_at, source, key_id, signature"
 _COLUMNS = "sequence, position, chain_hash, signed_at, source, key_id, signature"
 
 
@@ -66,6 +70,23 @@ class CheckpointStore:
             Checkpoint(int(q), int(p), str(h), str(t), str(s), str(k), str(g))
             for q, p, h, t, s, k, g in rows
         ]
+
+    def announce(self, announcement: KeyAnnouncement) -> None:
+        """Keep a key announcement (once per new key)."""
+        with self._db.transaction() as tx:
+            tx.execute(
+                f"INSERT INTO key_announcements ({_ANNOUNCED}) VALUES (?, ?, ?, ?, ?, ?) "  # noqa: S608
+                "ON CONFLICT (new_key_id) DO NOTHING",
+                tuple(announcement.to_json().values()),
+            )
+
+    def announcements(self) -> list[KeyAnnouncement]:
+        """Every key announcement, oldest first."""
+        with self._db.transaction() as tx:
+            rows = tx.execute(
+                f"SELECT {_ANNOUNCED} FROM key_announcements ORDER BY announced_at"  # noqa: S608
+            )
+        return [KeyAnnouncement(*(str(v) for v in row)) for row in rows]
 
     def public_keys(self) -> list[tuple[str, str, str]]:
         """Every public key that has signed: (key id, PEM, first used)."""

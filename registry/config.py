@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     public_base_url: str = "http://localhost:8000"
     api_max_body_bytes: int = Field(default=65_536, ge=1_024)
     api_max_header_bytes: int = Field(default=16_384, ge=1_024)
+    registry_environment: Literal["development", "production"] = "development"
     signing_key_file: str = "var/keys/checkpoint-signing.pem"
     checkpoint_interval_seconds: float = Field(default=300.0, gt=0)
     ready_max_lag_events: int = Field(default=100, ge=0)

@@ -23,7 +23,7 @@ import orjson
 
 from infra.schemas import load_schema
 from registry.chain import canonical_json
-from registry.signing import Checkpoint
+from registry.signing import Checkpoint, KeyAnnouncement
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -255,3 +255,41 @@ def decode_checkpoint(value: bytes | None) -> Checkpoint:
 @cache
 def _checkpoint_validator() -> jsonschema_rs.Validator:
     return jsonschema_rs.validator_for(load_schema("checkpoint.v1"), validate_formats=True)
+
+
+KEY_ANNOUNCED_TYPE = "prakerja.partner.key-announced"
+
+
+def encode_announcement(announcement: KeyAnnouncement) -> Message:
+    """The Kafka record of a key announcement (on the checkpoints topic)."""
+    attributes = {
+        "specversion": SPEC_VERSION,
+        "id": f"key:{announcement.new_key_id}",
+        "source": announcement.source,
+        "type": KEY_ANNOUNCED_TYPE,
+        "time": announcement.announced_at,
+        "subject": announcement.new_key_id,
+        "schemaversion": str(SCHEMA_VERSION),
+    }
+    return _message(announcement.new_key_id, _compact(announcement.to_json()), attributes)
+
+
+def decode_announcement(value: bytes | None) -> KeyAnnouncement:
+    """A key announcement from its record's value (the signature is checked by the caller)."""
+    record = _json_object(value)
+    error = next(iter(_announcement_validator().iter_errors(record)), None)
+    if error is not None:
+        raise MalformedMessageError("schema_violation", _describe(error))
+    return KeyAnnouncement(**record)
+
+
+def is_announcement(headers: Sequence[tuple[str, bytes | None]] | None) -> bool:
+    """Whether a checkpoints-topic record is a key announcement (by its ce_type)."""
+    return any(
+        name == "ce_type" and value == KEY_ANNOUNCED_TYPE.encode() for name, value in headers or ()
+    )
+
+
+@cache
+def _announcement_validator() -> jsonschema_rs.Validator:
+    return jsonschema_rs.validator_for(load_schema("key-announcement.v1"), validate_formats=True)

@@ -25,7 +25,7 @@ from registry.chain import canonical_json
 
 
 class SigningKeyError(RuntimeError):
-    """The signing key file cannot be read as an Ed25519 private key."""
+    """The signing key is missing, unreadable, or not one the public record announced."""
 
 
 @dataclass(frozen=True)
@@ -51,20 +51,70 @@ class Checkpoint:
         return asdict(self)
 
 
-def load_or_create_key(path: Path) -> Ed25519PrivateKey:
-    """The key in ``path``; a new one is written there (mode 0600) if the file is missing."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+@dataclass(frozen=True)
+class KeyAnnouncement:
+    """The key in use saying, signed, which key will sign after it.
+
+    Published before the new key signs anything, so a verifier that pinned
+    the first key follows every rotation without trusting anything else.
+    """
+
+    new_key_id: str
+    new_public_key: str
+    announced_at: str
+    source: str
+    key_id: str
+    signature: str
+
+    def signed_part(self) -> bytes:
+        """The canonical bytes the signature covers (everything but the signature)."""
+        fields = asdict(self)
+        del fields["signature"]
+        return canonical_json(fields)
+
+    def to_json(self) -> dict[str, Any]:
+        """The announcement as a JSON object."""
+        return asdict(self)
+
+
+def create_key(path: Path) -> Ed25519PrivateKey:
+    """A new key written to ``path`` (mode 0600); an existing file is never replaced."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(pem)
-        return key
+    except FileExistsError:
+        msg = f"the signing key file {path} already exists; it is never replaced"
+        raise SigningKeyError(msg) from None
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(pem)
+    return key
+
+
+def load_or_create_key(path: Path) -> Ed25519PrivateKey:
+    """The key in ``path``; a new one is written there if the file is missing (development)."""
+    if not path.exists():
+        try:
+            return create_key(path)
+        except SigningKeyError:
+            pass  # another process created it first: use theirs
+    return load_key(path)
+
+
+def load_key(path: Path) -> Ed25519PrivateKey:
+    """The key in ``path``, or a clear refusal when it is missing or not an Ed25519 key."""
+    if not path.exists():
+        msg = (
+            f"no signing key at {path}: create one with `partner-registry keys create` and "
+            "give every relay the same file (SIGNING_KEY_FILE, e.g. a secret in "
+            "/run/secrets)"
+        )
+        raise SigningKeyError(msg)
     try:
         loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError) as error:
@@ -124,3 +174,29 @@ def is_genuine(checkpoint: Checkpoint, key: Ed25519PublicKey) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+def announce(
+    current: Ed25519PrivateKey, new: Ed25519PublicKey, *, announced_at: str, source: str
+) -> KeyAnnouncement:
+    """The current key's signed announcement of the key that will sign after it."""
+    unsigned = KeyAnnouncement(
+        new_key_id=key_id(new), new_public_key=public_pem(new), announced_at=announced_at,
+        source=source, key_id=key_id(current.public_key()), signature="",
+    )  # fmt: skip
+    signature = base64.b64encode(current.sign(unsigned.signed_part())).decode("ascii")
+    return KeyAnnouncement(**{**asdict(unsigned), "signature": signature})
+
+
+def announcement_is_genuine(announcement: KeyAnnouncement, key: Ed25519PublicKey) -> bool:
+    """Whether ``key`` signed the announcement, unaltered, of the key it names."""
+    if announcement.key_id != key_id(key):
+        return False
+    try:
+        announced = load_public_key(announcement.new_public_key)
+        key.verify(
+            base64.b64decode(announcement.signature, validate=True), announcement.signed_part()
+        )
+    except (InvalidSignature, ValueError, SigningKeyError):
+        return False
+    return key_id(announced) == announcement.new_key_id

@@ -19,6 +19,7 @@ from registry.api.schemas import (
     AuditPage,
     ChainHeadOut,
     CheckpointOut,
+    KeyAnnouncementOut,
     PartnerOut,
     PartnerPage,
     Problem,
@@ -109,6 +110,14 @@ def public_keys(services: ServicesDep) -> list[PublicKeyOut]:
     return [
         PublicKeyOut.model_validate({"key_id": k, "public_key": pem, "first_used": first})
         for k, pem, first in services.checkpoints.public_keys()
+    ]
+
+
+@router.get("/audit-trail/key-announcements")
+def key_announcements(services: ServicesDep) -> list[KeyAnnouncementOut]:
+    """Each signing key's announcement by the key before it: follow them from a pinned key."""
+    return [
+        KeyAnnouncementOut.model_validate(a.to_json()) for a in services.checkpoints.announcements()
     ]
 
 

@@ -245,3 +245,14 @@ class PublicKeyOut(BaseModel):
     key_id: str
     public_key: str = Field(description="PEM (SubjectPublicKeyInfo), Ed25519.")
     first_used: datetime
+
+
+class KeyAnnouncementOut(BaseModel):
+    """The key in use (``key_id``) announcing, signed, the key that signs after it."""
+
+    new_key_id: str
+    new_public_key: str
+    announced_at: str
+    source: str
+    key_id: str
+    signature: str

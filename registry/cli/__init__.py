@@ -22,7 +22,7 @@ from consumers.relay_positions import LeadershipLostError
 from infra.local.stack import StackError
 from projections.audit_trail import ChainBrokenError
 from projections.store import ConflictingRecordError
-from registry.cli import audit, read_side, reads, services, tokens, writes
+from registry.cli import audit, keys, read_side, reads, services, tokens, writes
 from registry.cli.app import app
 from registry.config import ConfigurationError, Settings
 from registry.exceptions import (
@@ -33,7 +33,7 @@ from registry.exceptions import (
 )
 from registry.signing import SigningKeyError
 
-__all__ = ["app", "audit", "main", "read_side", "reads", "services", "tokens", "writes"]
+__all__ = ["app", "audit", "keys", "main", "read_side", "reads", "services", "tokens", "writes"]
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2

@@ -17,7 +17,14 @@ from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColum
 
 from consumers.audit_export import export as export_trail
 from consumers.audit_reader import Unreadable, merged_events, read_checkpoints
-from consumers.audit_sources import Entry, from_events, from_http, from_topic, http_checkpoints
+from consumers.audit_sources import (
+    Entry,
+    from_events,
+    from_http,
+    from_topic,
+    http_announcements,
+    http_checkpoints,
+)
 from consumers.audit_verify import STORE
 from consumers.audit_verify import verify as verify_sources
 from consumers.broker import new_producer, new_reader, send_and_wait
@@ -32,8 +39,9 @@ from registry.cli.audit_output import show_replay, show_verify
 from registry.cli.output import emit_json
 from registry.cli.writes import AsJson
 from registry.config import Settings
+from registry.keyring import Keyring
 from registry.public_record import RecordPosition
-from registry.signing import load_or_create_key, load_public_key
+from registry.signing import load_key, load_public_key
 
 audit = typer.Typer(
     help="Check the public record as an outside auditor would.", no_args_is_help=True
@@ -72,14 +80,15 @@ def replay(
     settings.require_kafka()
     topics = declared_topics(settings.kafka_topic_prefix)
     reader = partial(new_reader, settings)
-    checkpoints, bad = read_checkpoints(reader, topics[CHECKPOINTS].name)
+    signed = read_checkpoints(reader, topics[CHECKPOINTS].name)
+    pinned = _public_key(settings, public_key)
     run = Replay(
-        checkpoints,
-        _public_key(settings, public_key),
+        signed.checkpoints,
+        None if pinned is None else Keyring(pinned, signed.announcements),
         as_of.date() if as_of else None,
         allow_resent=allow_resent,
     )
-    for unreadable in bad:
+    for unreadable in signed.unreadable:
         run.unreadable(unreadable.where, unreadable.reason)
     with _spinner("Replaying the events topic") as advance:
         for located in merged_events(reader, topics[EVENTS].name):
@@ -119,7 +128,8 @@ def verify(
         key = _public_key(settings, public_key)
         if key is None:
             raise typer.BadParameter("no public key: pass --public-key", param_hint="--public-key")
-        report = verify_sources(sources, http_checkpoints(client), key)
+        keyring = Keyring(key, http_announcements(client))
+        report = verify_sources(sources, http_checkpoints(client), keyring)
     for problem in problems:
         report.disagree(problem)
     show_verify(report, as_json)
@@ -213,7 +223,7 @@ def _public_key(settings: Settings, given: Path | None) -> Ed25519PublicKey | No
     if given is not None:
         return load_public_key(given.read_bytes())
     own = Path(settings.signing_key_file)
-    return load_or_create_key(own).public_key() if own.exists() else None
+    return load_key(own).public_key() if own.exists() else None
 
 
 @contextmanager

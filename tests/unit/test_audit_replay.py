@@ -10,8 +10,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from projections.audit_replay import Replay, ReplayReport
 from registry.criteria import Criterion
+from registry.keyring import Keyring
 from registry.messages import PublishedEvent
-from registry.signing import Checkpoint, sign
+from registry.signing import Checkpoint, announce, key_id, public_pem, sign
 from tests import histories
 from tests.builders import NEXT_MONTH, TODAY, YESTERDAY, decision, findings, records_of, registered
 
@@ -31,18 +32,22 @@ def history() -> list[PublishedEvent]:
     return chained([alpha[0], *beta, *alpha[1:]])
 
 
-def checkpoint_at(events: list[PublishedEvent], sequence: int) -> Checkpoint:
+def checkpoint_at(
+    events: list[PublishedEvent], sequence: int, key: Ed25519PrivateKey | None = None,
+    signed_at: str = "2026-11-28T00:00:00+00:00",
+) -> Checkpoint:  # fmt: skip
     event = events[sequence - 1]
     return sign(
-        KEY, sequence=sequence, position=event.position, chain_hash=event.chain_hash,
-        signed_at="2026-11-28T00:00:00+00:00", source="urn:test",
+        key or KEY, sequence=sequence, position=event.position, chain_hash=event.chain_hash,
+        signed_at=signed_at, source="urn:test",
     )  # fmt: skip
 
 
 def replay(
     events: list[PublishedEvent], checkpoints: tuple[Checkpoint, ...] = (), **options: Any
 ) -> ReplayReport:
-    run = Replay(list(checkpoints), KEY.public_key(), **options)
+    keyring = options.pop("keyring", Keyring(KEY.public_key()))
+    run = Replay(list(checkpoints), keyring, **options)
     for number, event in enumerate(events):
         run.event(event, f"offset {number}")
     return run.finish()
@@ -161,3 +166,63 @@ def test_the_register_as_of_a_date_lists_the_events_that_put_each_partner_there(
     ]
     assert [m.event_type for m in report.standings[0].events] == ["Registered", "Evaluated"]
     assert earlier.standings == []
+
+
+def test_checkpoints_signed_by_an_announced_key_verify_with_the_first_key_pinned() -> None:
+    events = history()
+    new_key = Ed25519PrivateKey.generate()
+    announced = announce(
+        KEY, new_key.public_key(), announced_at="2026-11-28T01:00:00+00:00", source="urn:test"
+    )
+    later = checkpoint_at(events, 5, new_key, signed_at="2026-11-28T02:00:00+00:00")
+
+    report = replay(
+        events, (checkpoint_at(events, 3), later), keyring=Keyring(KEY.public_key(), [announced])
+    )
+
+    assert report.whole
+    assert report.checkpoints_verified == 2
+
+
+def test_a_key_nobody_trusted_announced_proves_nothing() -> None:
+    events = history()
+    stranger, forged = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    announced = announce(
+        stranger, forged.public_key(), announced_at="2026-11-28T01:00:00+00:00", source="urn:x"
+    )
+    claimed = checkpoint_at(events, 5, forged, signed_at="2026-11-28T02:00:00+00:00")
+
+    report = replay(events, (claimed,), keyring=Keyring(KEY.public_key(), [announced]))
+
+    assert not report.whole
+    assert {"bad_signature", "unannounced_key"} <= kinds(report)
+
+
+def test_a_checkpoint_signed_before_its_key_was_announced_is_refused() -> None:
+    events = history()
+    new_key = Ed25519PrivateKey.generate()
+    announced = announce(
+        KEY, new_key.public_key(), announced_at="2026-11-28T05:00:00+00:00", source="urn:test"
+    )
+    early = checkpoint_at(events, 5, new_key, signed_at="2026-11-28T02:00:00+00:00")
+
+    report = replay(events, (early,), keyring=Keyring(KEY.public_key(), [announced]))
+
+    assert "bad_signature" in kinds(report)
+
+
+def test_an_altered_announcement_is_not_followed() -> None:
+    new_key, other = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    genuine = announce(
+        KEY, new_key.public_key(), announced_at="2026-11-28T01:00:00+00:00", source="urn:test"
+    )
+    swapped = dataclasses.replace(
+        genuine,
+        new_public_key=public_pem(other.public_key()),
+        new_key_id=key_id(other.public_key()),
+    )
+
+    keyring = Keyring(KEY.public_key(), [swapped])
+
+    assert keyring.key_ids == [key_id(KEY.public_key())]
+    assert keyring.unfollowed == [swapped]
