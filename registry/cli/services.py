@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import signal
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -13,11 +16,11 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from consumers.part_health import PartHealth
+from consumers.part_health import PartHealth, instances
 from consumers.resilience import keep_trying
 from infra.local.stack import LocalStack
 from registry.api.app import create_app
-from registry.bootstrap import build_health, build_registry, build_relay
+from registry.bootstrap import build_health, build_registry, build_relay, open_database
 from registry.cli.app import app, open_registry
 from registry.config import Settings
 
@@ -78,6 +81,33 @@ def relay(
                 leader.run(stop)
         finally:
             store.close()
+
+
+class PartName(StrEnum):
+    """The long-running parts that report their health."""
+
+    RELAY = "relay"
+    PROJECT = "project"
+    PUBLISH_FEED = "publish-feed"
+
+
+@app.command()
+def alive(ctx: typer.Context, part: PartName) -> None:
+    """Exit 0 if PART on this host reported within PART_SILENCE_SECONDS (a health check)."""
+    settings: Settings = ctx.obj
+    db = open_database(settings.read_models_url, settings)
+    try:
+        states = instances(db).get(part.value, [])
+    finally:
+        db.close()
+    here = f"{socket.gethostname()}:"
+    ours = [s for s in states if s.instance.startswith(here)]
+    silent = min((time.time() - s.beat_at for s in ours), default=None)
+    if silent is None or silent > settings.part_silence_seconds:
+        since = "never" if silent is None else f"{silent:.0f} s ago"
+        typer.echo(f"{part.value} on {here[:-1]} last reported {since}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{part.value} on {here[:-1]}: {ours[0].state}")
 
 
 @app.command()
