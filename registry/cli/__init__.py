@@ -1,15 +1,18 @@
 """The ``partner-registry`` command: refusals become messages and exit codes.
 
 Exit codes: 0 done; 1 refused by a rule of the register; 2 bad arguments or
-settings; 3 no such partner; 4 conflict (changed meanwhile, or another relay
-leads); 5 database or Kafka unreachable; 6 the public record failed
-verification (altered or missing records).
+settings (a missing or unannounced signing key among them); 3 no such
+partner; 4 conflict (changed meanwhile, or another relay leads); 5 database
+or Kafka unreachable (one-off commands only: long-running parts wait); 6 the
+public record failed verification (altered or missing records); 70 an
+unexpected failure (logged with its traceback, never printed raw).
 """
 
 from __future__ import annotations
 
 import sys
 
+import structlog
 import typer
 from eventsourcing.persistence import OperationalError, PersistenceError
 from psycopg import OperationalError as PsycopgOperationalError
@@ -19,6 +22,7 @@ from pydantic import ValidationError
 from consumers.broker import BrokerUnavailableError
 from consumers.projection_runner import RecordsMissingError
 from consumers.relay_positions import LeadershipLostError
+from consumers.resilience import describe
 from infra.local.stack import StackError
 from projections.audit_trail import ChainBrokenError
 from projections.store import ConflictingRecordError
@@ -35,12 +39,15 @@ from registry.signing import SigningKeyError
 
 __all__ = ["app", "audit", "keys", "main", "read_side", "reads", "services", "tokens", "writes"]
 
+log = structlog.get_logger(__name__)
+
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_NOT_FOUND = 3
 EXIT_CONFLICT = 4
 EXIT_UNAVAILABLE = 5
 EXIT_TAMPERED = 6
+EXIT_SOFTWARE = 70
 
 _DATABASE_DOWN = (
     OperationalError,
@@ -78,6 +85,9 @@ def main() -> None:
     except _DATABASE_DOWN as error:
         where = Settings().redacted_database_url()
         _fail(f"the event store at {where} cannot be reached: {error}", EXIT_UNAVAILABLE)
+    except Exception as error:
+        log.exception("unexpected failure")
+        _fail(f"unexpected failure ({describe(error)}); the log has the details", EXIT_SOFTWARE)
 
 
 def _exit_code(error: RegistryError) -> int:
