@@ -35,7 +35,12 @@ class BrokerUnavailableError(RuntimeError):
 
 
 def client_config(settings: Settings) -> dict[str, Any]:
-    """Connection and security options shared by every client."""
+    """Connection and security options shared by every client.
+
+    No client may create a topic by asking for it: a consumer that did so on
+    a broker restarted empty made a topic of the wrong shape, and the relay,
+    seeing it exist, took the broker for one that kept its history.
+    """
     config: dict[str, Any] = {
         "bootstrap_servers": settings.require_kafka().split(","),
         "client_id": "partner-registry",
@@ -77,6 +82,7 @@ def new_reader(settings: Settings, **options: Any) -> Any:
     """A consumer outside any group, positioned by the caller."""
     return KafkaConsumer(
         **client_config(settings),
+        allow_auto_create_topics=False,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         **(_fetching(settings) | options),
@@ -87,6 +93,7 @@ def new_group_consumer(settings: Settings, group: str, **options: Any) -> Any:
     """A consumer in a group, tuned to join quickly (seconds, not the default tens)."""
     return KafkaConsumer(
         **client_config(settings),
+        allow_auto_create_topics=False,
         group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",

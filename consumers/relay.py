@@ -193,12 +193,22 @@ class Relay:
                 return
 
     def _retrying(self, stop: threading.Event, action: Callable[[], Any]) -> Any:
-        """Run ``action``; while the broker is unreachable, back off and retry."""
+        """Run ``action``; while the broker is unreachable, back off and retry.
+
+        After a failure nothing is published until the broker has been seen
+        to hold the history (it may have come back empty): publishing first
+        would put later events on a topic that lacks the earlier ones.
+        """
         backoff = Backoff(0.5, self._options.max_backoff)
+        verified = True
         while not stop.is_set():
             try:
+                if not verified:
+                    self._verify_broker()
+                    verified = True
                 return action()
             except BrokerUnavailableError as error:
+                verified = False
                 delay = backoff.next_delay()
                 self._log.warning(
                     "broker unavailable; retrying", error=describe(error),
@@ -208,14 +218,7 @@ class Relay:
                 stop.wait(delay)
                 self._kafka.reconnect()
                 self._states.clear()
-                self._verify_broker_quietly()
         return None
-
-    def _verify_broker_quietly(self) -> None:
-        try:
-            self._verify_broker()
-        except BrokerUnavailableError:
-            return
 
     def _verify_broker(self) -> None:
         """Create missing topics; republish from the start if the history is gone."""
