@@ -28,8 +28,23 @@ class SigningKeyError(RuntimeError):
     """The signing key is missing, unreadable, or not one the public record announced."""
 
 
+class _Signed:
+    """A statement signed over the canonical JSON of every field but ``signature``."""
+
+    def signed_part(self) -> bytes:
+        """The canonical bytes the signature covers (everything but the signature)."""
+        fields = self.to_json()
+        del fields["signature"]
+        return canonical_json(fields)
+
+    def to_json(self) -> dict[str, Any]:
+        """The statement as a JSON object."""
+        fields: dict[str, Any] = asdict(self)  # type: ignore[call-overload]
+        return fields
+
+
 @dataclass(frozen=True)
-class Checkpoint:
+class Checkpoint(_Signed):
     """A signed statement of the public record's head."""
 
     sequence: int
@@ -40,19 +55,9 @@ class Checkpoint:
     key_id: str
     signature: str
 
-    def signed_part(self) -> bytes:
-        """The canonical bytes the signature covers (everything but the signature)."""
-        fields = asdict(self)
-        del fields["signature"]
-        return canonical_json(fields)
-
-    def to_json(self) -> dict[str, Any]:
-        """The checkpoint as a JSON object."""
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class KeyAnnouncement:
+class KeyAnnouncement(_Signed):
     """The key in use saying, signed, which key will sign after it.
 
     Published before the new key signs anything, so a verifier that pinned
@@ -65,16 +70,6 @@ class KeyAnnouncement:
     source: str
     key_id: str
     signature: str
-
-    def signed_part(self) -> bytes:
-        """The canonical bytes the signature covers (everything but the signature)."""
-        fields = asdict(self)
-        del fields["signature"]
-        return canonical_json(fields)
-
-    def to_json(self) -> dict[str, Any]:
-        """The announcement as a JSON object."""
-        return asdict(self)
 
 
 def create_key(path: Path) -> Ed25519PrivateKey:
