@@ -41,7 +41,9 @@ from tests.fault.stack_checks import (
 )
 from tests.kafka_helpers import wait_for
 
-pytestmark = [pytest.mark.postgres, pytest.mark.chaos]
+# It harms only its own stack (its own broker, disk and connections), so it
+# runs beside the other tests rather than alone like the chaos test.
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("outages")]
 
 BROKER_OUTAGE_SECONDS = float(os.environ.get("OUTAGE_BROKER_SECONDS", "120"))
 APPLICATION = "outage-stack"

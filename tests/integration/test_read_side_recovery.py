@@ -128,21 +128,24 @@ def test_the_runner_waits_out_a_broker_that_dies_under_load_and_comes_back(
     more_events(pg_writer, 200)
     runner = ServiceProcess(["project"], tmp_path / "project.log", service_env(settings))
     try:
-        with running_relay(settings), steady_writes(postgres_url):
-            wait_for(partial(runner.logged, "applied"), timeout=60)
-            broker.stop()
-            wait_for(partial(runner.logged, "projection waiting out a fault"), timeout=60)
-            time.sleep(3)
-            broker.start()
-            time.sleep(2)
-        total = len(stored_records(pg_writer))
-        wait_for(lambda: chain_head(settings) == total, timeout=120)
+        with running_relay(settings):
+            with steady_writes(postgres_url):
+                wait_for(partial(runner.logged, "applied"), timeout=60)
+                broker.stop()
+                wait_for(partial(runner.logged, "projection waiting out a fault"), timeout=60)
+                time.sleep(3)
+                broker.start()
+                time.sleep(2)
+            total = len(stored_records(pg_writer))
+            wait_for(lambda: chain_head(settings) == total, timeout=120)
         alive = runner.process.poll() is None
     finally:
         broker.stop()
+        if runner.process.poll() is None:
+            runner.stop()
 
     assert alive, runner.log_path.read_text()[-3000:]
-    assert runner.stop() == 0
+    assert runner.process.returncode == 0
     assert "Traceback" not in runner.log_path.read_text()
 
 
