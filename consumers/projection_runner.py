@@ -15,11 +15,10 @@ by sequence. Two faults stop the runner loudly instead of being recorded:
 an audit entry whose chain hash does not recompute, and a record that
 contradicts one already in the trail. A record the read models are not
 ready for (a gap in a partner's versions), or a chain head that stands
-still while records wait, means the consumer skipped records (a broker
-that lost its history comes back with different offsets): the runner
-re-reads its partitions from the start; if the head still stands still, it
-replaces its consumer (a new group member resuming from the saved offsets)
-and goes on watching.
+still while records wait, means the consumer skipped records or stopped
+fetching; what the runner does then is decided by the small state machine
+in ``consumers.runner_recovery`` (re-read from the start, replace the
+consumer, or give up).
 """
 
 from __future__ import annotations
@@ -37,6 +36,7 @@ from consumers.dead_letters import DeadLetters
 from consumers.part_health import PartHealth
 from consumers.resilience import TRANSIENT, Backoff, describe
 from consumers.runner_metrics import RunnerMetrics
+from consumers.runner_recovery import Action, Recovery
 from projections.current_partners import ProjectionError
 from projections.store import Applied, ModelsRebuiltError, ReadModelStore
 from registry.messages import MalformedMessageError, PublishedEvent, decode_event
@@ -95,8 +95,7 @@ class ProjectionRunner:
         self._options = options
         self.metrics = metrics
         self._generation = 0
-        self._rewound_at: int | None = None
-        self._stalled: tuple[int, float] | None = None
+        self._recovery = Recovery(options.stall_timeout)
         self._next_report = 0.0
         self._log = log.bind(topic=options.topic, group=options.group)
 
@@ -202,10 +201,12 @@ class ProjectionRunner:
             self._consumer.seek(tp, records[0].offset)
 
     def _rewind(self, why: str) -> None:
-        head = self._store.chain_head().sequence
-        if self._rewound_at == head:
+        """A gap: re-read from the start, or give up if that was tried at this head."""
+        if self._recovery.gap(self._store.chain_head().sequence) is Action.GIVE_UP:
             raise RecordsMissingError(f"{why}, even after re-reading the topic from the start")
-        self._rewound_at = head
+        self._reread(why)
+
+    def _reread(self, why: str) -> None:
         self._log.warning("re-reading assigned partitions from the start", why=why)
         self._consumer.seek_to_beginning(*self._consumer.assignment())
 
@@ -238,27 +239,15 @@ class ProjectionRunner:
         self._watch_chain(head.sequence, behind=any(lag.values()))
 
     def _watch_chain(self, head: int, *, behind: bool) -> None:
-        """Re-read from the start if the chain head stands still while work waits.
-
-        Work waits when entries wait for a missing sequence, or when the
-        partitions hold records not yet read. The second also catches a
-        consumer that stopped fetching; if re-reading does not move the head
-        either, the consumer is replaced.
-        """
-        if not behind and not self._store.entries("WHERE sequence > ? LIMIT 1", (head,)):
-            self._stalled = None
-            return
-        if self._stalled is None or self._stalled[0] != head:
-            self._stalled = (head, time.monotonic())
-            return
-        if time.monotonic() - self._stalled[1] >= self._options.stall_timeout:
-            self._stalled = None
-            why = f"the chain head has stood at {head} with records waiting"
-            if self._rewound_at == head:
-                self._log.error("no progress even re-reading from the start; reconnecting", why=why)
-                self._reconnect()
-            else:
-                self._rewind(why)
+        """Tell the recovery state machine where the head stands; act on its answer."""
+        waiting = behind or bool(self._store.entries("WHERE sequence > ? LIMIT 1", (head,)))
+        action = self._recovery.watch(head, work_waiting=waiting, now=time.monotonic())
+        why = f"the chain head has stood at {head} with records waiting"
+        if action is Action.REREAD:
+            self._reread(why)
+        elif action is Action.RECONNECT:
+            self._log.error("no progress even re-reading from the start; reconnecting", why=why)
+            self._reconnect()
 
 
 def _decode(

@@ -1,0 +1,67 @@
+"""When the projection runner re-reads its partitions, replaces its consumer, or gives up.
+
+A pure state machine (the clock is passed in), so each transition is tested
+on its own. Two signals arrive from the runner:
+
+- a **gap**: a partner's events do not follow on (the read models lack the
+  version before). The consumer skipped records, as after a broker that lost
+  its history came back with different offsets: re-read the partitions from
+  the start. The same gap again at the same chain head means the records
+  are not on the topic at all: give up (the runner exits with status 6, and
+  its supervisor starts it again later, by which time a relay may have
+  republished them).
+- a **stall**: the chain head has not moved for ``stall_timeout`` seconds
+  while work waits (entries wait for a missing sequence, or the partitions
+  hold records not yet read). First re-read from the start; if the head
+  still stands at the same place a whole period later, the consumer itself
+  is stuck (kafka-python's group consumer was seen never to fetch again
+  after the broker was replaced by an empty one): replace it with a new
+  group member resuming from the saved offsets, and go on watching, doing
+  so again each period for as long as the head stands still.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """What the runner must do now."""
+
+    NOTHING = "nothing"
+    REREAD = "re-read from the start"
+    RECONNECT = "replace the consumer"
+    GIVE_UP = "give up"
+
+
+@dataclass
+class Recovery:
+    """The runner's memory of stalls and re-reads; see the module docstring."""
+
+    stall_timeout: float
+    _reread_at: int | None = None
+    _stalled: tuple[int, float] | None = None
+
+    def gap(self, head: int) -> Action:
+        """A partner's events did not follow on, with the chain at ``head``."""
+        if self._reread_at == head:
+            return Action.GIVE_UP
+        self._reread_at = head
+        return Action.REREAD
+
+    def watch(self, head: int, *, work_waiting: bool, now: float) -> Action:
+        """The chain head at ``now``, and whether anything waits to be applied."""
+        if not work_waiting:
+            self._stalled = None
+            return Action.NOTHING
+        if self._stalled is None or self._stalled[0] != head:
+            self._stalled = (head, now)
+            return Action.NOTHING
+        if now - self._stalled[1] < self.stall_timeout:
+            return Action.NOTHING
+        self._stalled = None
+        if self._reread_at == head:
+            return Action.RECONNECT
+        self._reread_at = head
+        return Action.REREAD
