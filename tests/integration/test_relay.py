@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections import defaultdict
 from typing import Any
 from uuid import UUID
@@ -146,8 +147,12 @@ def test_a_lost_notification_is_covered_by_the_safety_poll(
     reader = TopicReader(broker.bootstrap_servers, "partner-events")
     with running_relay(relay_settings(postgres_url, broker.bootstrap_servers)):
         writer.register(RegisterPartner(platform(), decision()))
-
         reader.poll_until(lambda rs: len(rs) == 1, timeout=10)
+        time.sleep(1.5)  # the relay is idle now, listening where nobody notifies
+
+        writer.register(RegisterPartner(platform(), decision()))
+
+        reader.poll_until(lambda rs: len(rs) == 2, timeout=10)
     writer.close()
 
 
