@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -121,8 +122,13 @@ def secrets_in_logs(folder: Path, known: Iterable[str] = ()) -> list[str]:
     return found
 
 
+_fault_reports: list[str] = []
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Look for secrets in what each test phase printed and logged."""
+    """Look for secrets in what each test phase printed and logged; keep fault reports."""
+    if report.when == "call":
+        _fault_reports.extend(str(v) for k, v in report.user_properties if k == "fault report")
     for section, content in report.sections:
         for line in content.splitlines():
             if _SECRET.search(line):
@@ -141,3 +147,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _leaks:
         print("\nSECRETS FOUND IN TEST OUTPUT OR LOGS:\n" + "\n".join(_leaks[:20]))
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print what the fault tests measured (recorded as "fault report"), even when they pass."""
+    if _fault_reports:
+        terminalreporter.write_sep("-", "fault reports")
+        for text in _fault_reports:
+            terminalreporter.write_line(text)

@@ -117,7 +117,7 @@ def timed(name: str, gaps: list[Gap], fault: Callable[[], None]) -> None:
 
 
 def test_outages_of_the_database_broker_and_disk_are_healed_without_a_restart(
-    chaos_env: dict[str, str], postgres_database: str, tmp_path: Path
+    chaos_env: dict[str, str], tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
     port, probe, ledger, stop = free_port(), Probe(), Ledger(), threading.Event()
     gaps: list[Gap] = []
@@ -162,7 +162,7 @@ def test_outages_of_the_database_broker_and_disk_are_healed_without_a_restart(
             stop.set()
             up.send_signal(signal.SIGINT)
             up.wait(60)
-    _report(gaps, probe, ledger, counts)
+    record_property("fault report", _report(gaps, probe, ledger, counts))
     assert parts_after == parts_before, (parts_before, parts_after)
     assert counts["lost"] == counts["duplicated"] == 0
     assert not ledger.unanswered(), ledger.unanswered()[:5]
@@ -198,21 +198,25 @@ def _read_only(feeds: Path, seconds: float) -> None:
     subprocess.run(["mount", "-o", "remount,rw", str(feeds)], check=True)
 
 
-def _report(gaps: list[Gap], probe: Probe, ledger: Ledger, counts: dict[str, int]) -> None:
-    print()
+def _report(gaps: list[Gap], probe: Probe, ledger: Ledger, counts: dict[str, int]) -> str:
+    """The gaps' readiness timings and the ledger, printed and returned."""
+    lines = []
     for gap in gaps:
         reasons = probe.not_ready_between(gap.began, gap.ended + 2)
-        first_not_ready = next(
+        first = next(
             (t - gap.began for t, s, _ in probe.answers if t >= gap.began and s != 200), None
         )
-        print(
-            f"{gap.name}: {gap.ended - gap.began:.0f} s; not ready after "
-            f"{first_not_ready if first_not_ready is None else round(first_not_ready, 1)} s "
-            f"({reasons[0] if reasons else 'never'}); ready again "
+        lines.append(
+            f"outages: {gap.name}: {gap.ended - gap.began:.0f} s; not ready after "
+            f"{'never' if first is None else f'{first:.1f} s'} "
+            f"({reasons[0][:120] if reasons else 'no reason'}); ready again "
             f"{probe.ready_again_after(gap.ended):.1f} s after it ended"
         )
-    print(
-        f"accepted={len(ledger.accepted())} refused={len(ledger.refused())} "
+    lines.append(
+        f"outages: accepted={len(ledger.accepted())} refused={len(ledger.refused())} "
         f"unanswered={len(ledger.unanswered())} lost={counts['lost']} "
         f"duplicated={counts['duplicated']}"
     )
+    text = "\n".join(lines)
+    print(f"\n{text}")
+    return text
