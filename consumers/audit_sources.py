@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from consumers.audit_reader import Located, Unreadable
 from registry.chain import canonical_json
 from registry.messages import PublishedEvent
-from registry.signing import Checkpoint, KeyAnnouncement, load_public_key
+from registry.signing import Checkpoint, KeyAnnouncement
 
 PAGE = 1000
 
@@ -74,15 +73,6 @@ def http_checkpoints(client: httpx.Client) -> list[Checkpoint]:
 def http_announcements(client: httpx.Client) -> list[KeyAnnouncement]:
     """The key announcements the API publishes."""
     return [KeyAnnouncement(**a) for a in _get(client, "/audit-trail/key-announcements", {})]
-
-
-def http_public_key(client: httpx.Client) -> Ed25519PublicKey:
-    """The registry's current public key, as the API publishes it."""
-    keys = _get(client, "/audit-trail/public-keys", {})
-    if not keys:
-        msg = "the registry publishes no public key yet"
-        raise ValueError(msg)
-    return load_public_key(keys[-1]["public_key"])
 
 
 def _get(client: httpx.Client, path: str, params: dict[str, Any]) -> Any:

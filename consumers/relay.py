@@ -14,17 +14,13 @@ the relay republishes everything from the start.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import psycopg
 import structlog
-from eventsourcing.persistence import PersistenceError
-from psycopg_pool import PoolTimeout
 
 from consumers.broker import BrokerUnavailableError
 from consumers.checkpointer import Checkpointer
@@ -41,15 +37,9 @@ from projections.current_partners import PartnerRow
 from registry.application import PartnerRegistry
 from registry.messages import Message, PublishedEvent, encode_event, encode_state
 from registry.public_record import read_after
+from registry.sqldb import DATABASE_UNAVAILABLE
 
 log = structlog.get_logger(__name__)
-
-STORE_UNAVAILABLE = (
-    PersistenceError,
-    psycopg.OperationalError,
-    sqlite3.OperationalError,
-    PoolTimeout,
-)
 
 
 class Outbound(Protocol):
@@ -123,7 +113,7 @@ class Relay:
                 backoff.reset()
             except LeadershipLostError as error:
                 self._log.warning("relay lost the lead", error=str(error))
-            except STORE_UNAVAILABLE as error:
+            except DATABASE_UNAVAILABLE as error:
                 delay = backoff.next_delay()
                 self._log.warning(
                     "event store unavailable; retrying", error=describe(error),

@@ -15,30 +15,23 @@ each success, so the delay is a small object the loop resets.
 from __future__ import annotations
 
 import random
-import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-import psycopg
 import structlog
-from eventsourcing.persistence import PersistenceError
 from kafka.errors import KafkaError
-from psycopg_pool import PoolTimeout
 
 from consumers.broker import BrokerUnavailableError
+from registry.sqldb import DATABASE_UNAVAILABLE
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 # OSError covers the disk (no space, permission refused) and sockets.
 TRANSIENT: tuple[type[BaseException], ...] = (
-    PersistenceError,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-    sqlite3.OperationalError,
-    PoolTimeout,
+    *DATABASE_UNAVAILABLE,
     KafkaError,
     BrokerUnavailableError,
     OSError,

@@ -9,12 +9,26 @@ advisory locks, NOTIFY).
 
 from __future__ import annotations
 
+import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-Rows = Sequence[Sequence[Any]]
+import psycopg
+from eventsourcing.persistence import PersistenceError
+from psycopg_pool import PoolTimeout
+
+# Every way a database says it cannot be reached (or is busy), whether through
+# the event-store library, psycopg and its pool, or SQLite: one list, used by
+# the API (503), the CLI (exit 5) and the long-running parts (wait and retry).
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    PersistenceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+    PoolTimeout,
+)
 
 
 class Tx(ABC):

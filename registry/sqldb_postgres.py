@@ -18,9 +18,6 @@ from registry.sqldb import Database, Tx
 RECONNECT_SECONDS = 10.0
 
 
-Rows = Sequence[Sequence[Any]]
-
-
 class _PostgresTx(Tx):
     def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
         self._cursor = cursor

@@ -12,12 +12,9 @@ import json
 from typing import Any
 
 import structlog
-from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from psycopg import OperationalError as PsycopgOperationalError
-from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException
 
 from registry.exceptions import (
@@ -28,6 +25,7 @@ from registry.exceptions import (
     RegistryError,
     StaleVersionError,
 )
+from registry.sqldb import DATABASE_UNAVAILABLE
 
 log = structlog.get_logger(__name__)
 
@@ -39,7 +37,6 @@ _BY_ERROR: list[tuple[type[RegistryError], int, str]] = [
     (DuplicatePartnerError, 409, "duplicate-partner"),
     (PartnerTerminatedError, 409, "partner-terminated"),
 ]
-_STORE_DOWN = (PersistenceError, PsycopgOperationalError, PoolTimeout)
 
 
 class ProblemError(Exception):
@@ -74,7 +71,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RegistryError, _registry_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
-    for error in _STORE_DOWN:
+    for error in DATABASE_UNAVAILABLE:
         app.add_exception_handler(error, _store_down)
     app.add_exception_handler(Exception, _unexpected)
 

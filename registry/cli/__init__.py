@@ -14,9 +14,6 @@ import sys
 
 import structlog
 import typer
-from eventsourcing.persistence import OperationalError, PersistenceError
-from psycopg import OperationalError as PsycopgOperationalError
-from psycopg_pool import PoolTimeout
 from pydantic import ValidationError
 
 from consumers.broker import BrokerUnavailableError
@@ -36,6 +33,7 @@ from registry.exceptions import (
     StaleVersionError,
 )
 from registry.signing import SigningKeyError
+from registry.sqldb import DATABASE_UNAVAILABLE
 
 __all__ = ["app", "audit", "keys", "main", "read_side", "reads", "services", "tokens", "writes"]
 
@@ -48,13 +46,6 @@ EXIT_CONFLICT = 4
 EXIT_UNAVAILABLE = 5
 EXIT_TAMPERED = 6
 EXIT_SOFTWARE = 70
-
-_DATABASE_DOWN = (
-    OperationalError,
-    PersistenceError,
-    PsycopgOperationalError,
-    PoolTimeout,
-)
 
 
 def main() -> None:
@@ -82,7 +73,7 @@ def main() -> None:
         _fail(f"Kafka cannot be reached: {error}", EXIT_UNAVAILABLE)
     except LeadershipLostError as error:
         _fail(f"not publishing: {error}", EXIT_CONFLICT)
-    except _DATABASE_DOWN as error:
+    except DATABASE_UNAVAILABLE as error:
         where = Settings().redacted_database_url()
         _fail(f"the event store at {where} cannot be reached: {error}", EXIT_UNAVAILABLE)
     except Exception as error:
