@@ -23,7 +23,7 @@ from consumers.resilience import describe
 from infra.local.stack import StackError
 from projections.audit_trail import ChainBrokenError
 from projections.store import ConflictingRecordError
-from registry.cli import audit, keys, read_side, reads, services, tokens, writes
+from registry.cli import audit, keys, processes, read_models, reads, tokens, writes
 from registry.cli.app import app
 from registry.config import ConfigurationError, Settings
 from registry.exceptions import (
@@ -35,7 +35,7 @@ from registry.exceptions import (
 from registry.signing import SigningKeyError
 from registry.sqldb import DATABASE_UNAVAILABLE
 
-__all__ = ["app", "audit", "keys", "main", "read_side", "reads", "services", "tokens", "writes"]
+__all__ = ["app", "audit", "keys", "main", "processes", "read_models", "reads", "tokens", "writes"]
 
 log = structlog.get_logger(__name__)
 

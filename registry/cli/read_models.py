@@ -1,4 +1,4 @@
-"""Commands of the read side: project, rebuild, publish-feed, projection-status, check-trail."""
+"""Commands that run the read models: project, rebuild, publish-feed, status, check-trail."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from registry.application import PartnerRegistry
 from registry.bootstrap import build_feed_publisher, build_projection_runner, build_read_models
 from registry.cli.app import app, open_registry
 from registry.cli.output import emit_json
-from registry.cli.services import long_running
+from registry.cli.processes import long_running
 from registry.cli.writes import AsJson
 from registry.config import Settings
 

@@ -1,4 +1,4 @@
-"""Long-running processes: the relay, the HTTP server, and the whole local stack."""
+"""Long-running processes (relay, HTTP server, the whole local stack) and their health."""
 
 from __future__ import annotations
 
