@@ -24,7 +24,6 @@ from consumers.part_health import PartHealth
 from consumers.resilience import TRANSIENT, Backoff, describe
 from consumers.wakeups import Wakeup
 from infra.feeds import DOCUMENTS, document
-from projections import sql
 from projections.feeds import render_atom, render_csv, render_json
 from projections.store import ReadModelStore
 
@@ -57,9 +56,9 @@ class FeedPublisher:
 
     def render(self) -> dict[str, bytes]:
         """Every feed file's content, from the read models as they are now."""
-        rows = self._store.partners("ORDER BY partner_id")
+        rows = self._store.partners()
         head = self._store.chain_head()
-        recent = self._store.entries(sql.verified_before_latest(), (RECENT_CHANGES,))[::-1]
+        recent = self._store.recent_verified(RECENT_CHANGES)
         names = {row.partner_id: row.name for row in rows}
         rendered = {
             "current-partners.json": render_json(rows, head),

@@ -240,7 +240,7 @@ class ProjectionRunner:
 
     def _watch_chain(self, head: int, *, behind: bool) -> None:
         """Tell the recovery state machine where the head stands; act on its answer."""
-        waiting = behind or bool(self._store.entries("WHERE sequence > ? LIMIT 1", (head,)))
+        waiting = behind or self._store.has_entries_after(head)
         action = self._recovery.watch(head, work_waiting=waiting, now=time.monotonic())
         why = f"the chain head has stood at {head} with records waiting"
         if action is Action.REREAD:

@@ -182,23 +182,41 @@ class ReadModelStore:
             rows = tx.execute(sql.select_partners(LIVE, "WHERE partner_id = ?"), (partner_id,))
         return _partner_row(rows[0]) if rows else None
 
-    def partners(self, where: str = "", params: Sequence[Any] = ()) -> list[PartnerRow]:
-        """Partner rows; ``where`` is a fixed clause with ``?`` placeholders."""
-        with self.transaction() as tx:
-            return [_partner_row(r) for r in tx.execute(sql.select_partners(LIVE, where), params)]
+    def partners(self) -> list[PartnerRow]:
+        """Every partner row, by partner id."""
+        return self._partners("ORDER BY partner_id")
 
-    def entries(self, where: str = "", params: Sequence[Any] = ()) -> list[AuditEntry]:
-        """Audit entries; ``where`` is a fixed clause with ``?`` placeholders."""
-        with self.transaction() as tx:
-            return [_entry(r) for r in tx.execute(sql.select_entries(LIVE, where), params)]
+    def entry_at(self, sequence: int) -> AuditEntry | None:
+        """The stored entry with this sequence, verified or still waiting."""
+        found = self._entries("WHERE sequence = ?", (sequence,))
+        return found[0] if found else None
+
+    def has_entries_after(self, sequence: int) -> bool:
+        """Whether any entry, verified or waiting, comes after this sequence."""
+        return bool(self._entries("WHERE sequence > ? LIMIT 1", (sequence,)))
+
+    def entries_of_version(self, partner_id: str, version: int) -> list[AuditEntry]:
+        """Every stored entry of one partner's version (one, unless something went wrong)."""
+        return self._entries("WHERE partner_id = ? AND version = ?", (partner_id, version))
+
+    def all_entries(self) -> Iterator[AuditEntry]:
+        """Every stored entry, verified or waiting, in sequence order, a page at a time."""
+        after = 0
+        while page := self._entries("WHERE sequence > ? ORDER BY sequence LIMIT ?", (after, _PAGE)):
+            yield from page
+            after = page[-1].sequence
+
+    def recent_verified(self, limit: int) -> list[AuditEntry]:
+        """The latest verified entries, oldest first."""
+        return self._entries(sql.verified_before_latest(), (limit,))[::-1]
 
     def verified_entries(self, after: int, limit: int) -> list[AuditEntry]:
         """Entries of the verified trail after a sequence number, in order."""
-        return self.entries(sql.verified_after(LIVE), (after, limit))
+        return self._entries(sql.verified_after(LIVE), (after, limit))
 
     def in_effect_by(self, day: date) -> list[AuditEntry]:
         """Verified entries effective on or before ``day``, in order."""
-        return self.entries(sql.verified_in_effect_by(), (day.isoformat(),))
+        return self._entries(sql.verified_in_effect_by(), (day.isoformat(),))
 
     def register_on(self, day: date) -> list[PartnerRow]:
         """The register as it stood at the end of ``day``."""
@@ -206,11 +224,11 @@ class ReadModelStore:
 
     def partner_entries(self, partner_id: str) -> list[AuditEntry]:
         """One partner's verified entries, in order."""
-        return self.entries(sql.verified_of_partner(), (partner_id,))
+        return self._entries(sql.verified_of_partner(), (partner_id,))
 
     def verify(self) -> ChainHead:
         """Recompute the whole stored trail's chain; raise ChainBrokenError if altered."""
-        return verify_trail(self._all_entries())
+        return verify_trail(self.all_entries())
 
     def rebuild(
         self,
@@ -334,11 +352,13 @@ class ReadModelStore:
             [(topic, partition, offset, now) for (topic, partition), offset in offsets.items()],
         )
 
-    def _all_entries(self) -> Iterator[AuditEntry]:
-        after = 0
-        while page := self.entries("WHERE sequence > ? ORDER BY sequence LIMIT ?", (after, _PAGE)):
-            yield from page
-            after = page[-1].sequence
+    def _partners(self, where: str, params: Sequence[Any] = ()) -> list[PartnerRow]:
+        with self.transaction() as tx:
+            return [_partner_row(r) for r in tx.execute(sql.select_partners(LIVE, where), params)]
+
+    def _entries(self, where: str, params: Sequence[Any] = ()) -> list[AuditEntry]:
+        with self.transaction() as tx:
+            return [_entry(r) for r in tx.execute(sql.select_entries(LIVE, where), params)]
 
 
 def _now() -> str:

@@ -65,8 +65,8 @@ def measure(
 ) -> Views:
     """Measure both views against the store at ``now`` (seconds since the epoch)."""
     head = read_models.chain_head().sequence
-    applied = read_models.entries("WHERE sequence = ?", (head,))
-    position = applied[0].position if applied else 0
+    applied = read_models.entry_at(head)
+    position = applied.position if applied else 0
     pending = registry.recorder.select_notifications(
         position, LAG_CAP, topics=PARTNER_EVENT_TOPICS, inclusive_of_start=False
     )
@@ -75,7 +75,7 @@ def measure(
     feed_head = feed.sequence()
     return Views(
         chain_head=head,
-        newest_applied_age=_age(_recorded(applied[0].recorded_at), now) if applied else None,
+        newest_applied_age=_age(_recorded(applied.recorded_at), now) if applied else None,
         projection=projection,
         feed_head=feed_head,
         feed=_feed_behind(read_models, head, feed_head or 0, projection, now),
@@ -88,8 +88,8 @@ def _feed_behind(
     """The feed trails the store by what the read models lack plus what it lacks of them."""
     if feed_head >= head:
         return projection
-    first = read_models.entries("WHERE sequence = ?", (feed_head + 1,))
-    seconds = _age(_recorded(first[0].recorded_at), now) if first else 0.0
+    first = read_models.entry_at(feed_head + 1)
+    seconds = _age(_recorded(first.recorded_at), now) if first else 0.0
     return Behind(projection.events + head - feed_head, max(seconds, projection.seconds))
 
 

@@ -154,9 +154,7 @@ def _check_accepted(
         recorded = [
             e for e in history if e.version == outcome.version and e.reason == outcome.reason
         ]
-        entries = store.entries(
-            "WHERE partner_id = ? AND version = ?", (outcome.partner_id, outcome.version)
-        )
+        entries = store.entries_of_version(outcome.partner_id, outcome.version or 0)
         row = store.partner(outcome.partner_id)
         fine = len(recorded) == 1 and len(entries) == 1 and entries[0].reason == outcome.reason
         fine = fine and row is not None and row.version == len(history)

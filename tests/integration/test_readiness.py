@@ -132,7 +132,11 @@ def test_readiness_answers_within_a_second_while_the_broker_is_unreachable(
             answers = list(pool.map(timed, range(60)))
         metrics = client.get("/metrics")
 
-    slowest = max(seconds for seconds, _ in answers)
-    assert slowest < 1.0, slowest
+    # Waiting on the unreachable broker would take seconds per call (it did:
+    # 10 s); answered from the snapshot it takes milliseconds. The bounds
+    # leave room for a test machine busy with other tests.
+    times = sorted(seconds for seconds, _ in answers)
+    assert times[len(times) // 2] < 0.2, times
+    assert times[-1] < 2.0, times
     assert {status for _, status in answers} <= {200, 503}
     assert metrics.status_code == 200
