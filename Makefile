@@ -24,6 +24,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Branch coverage of the code run in the test processes (the parts the tests
 # start as processes are not measured): a floor for all of it, and a higher
