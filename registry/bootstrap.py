@@ -17,8 +17,9 @@ from consumers.broker import (
     ensure_declared_topics,
     new_group_consumer,
     new_producer,
+    send_and_wait,
 )
-from consumers.checkpointer import Checkpointer
+from consumers.checkpointer import Checkpointer, Send
 from consumers.dead_letters import DeadLetters
 from consumers.feed_publisher import FeedPublisher
 from consumers.part_health import PartHealth
@@ -130,6 +131,18 @@ def build_checkpointer(settings: Settings) -> Checkpointer:
     return Checkpointer(
         key, store, topic, settings.cloudevents_source, settings.checkpoint_interval_seconds
     )
+
+
+@contextmanager
+def open_signer(settings: Settings) -> Iterator[tuple[Checkpointer, Send]]:
+    """The signer and a way to publish what it signs, for commands run once."""
+    signer = build_checkpointer(settings)
+    producer = new_producer(settings)
+    try:
+        yield signer, lambda messages: send_and_wait(producer, messages)
+    finally:
+        producer.close()
+        signer.close()
 
 
 def _relay_positions(settings: Settings, name: str) -> RelayPositions:

@@ -27,12 +27,12 @@ from consumers.audit_sources import (
 )
 from consumers.audit_verify import STORE
 from consumers.audit_verify import verify as verify_sources
-from consumers.broker import new_producer, new_reader, send_and_wait
+from consumers.broker import new_reader
 from consumers.rebuild import store_history
 from infra.topics import CHECKPOINTS, EVENTS, declared_topics
 from projections.audit_replay import Replay
 from projections.store import ReadModelStore
-from registry.bootstrap import build_checkpointer, build_read_models, open_database
+from registry.bootstrap import build_read_models, open_database, open_signer
 from registry.checkpoint_store import CheckpointStore
 from registry.cli.app import app, open_registry
 from registry.cli.audit_output import show_replay, show_verify
@@ -167,13 +167,8 @@ def checkpoint(ctx: typer.Context, as_json: AsJson = False) -> None:
     settings: Settings = ctx.obj
     settings.require_kafka()
     head = _published_head(settings)
-    signer = build_checkpointer(settings)
-    producer = new_producer(settings)
-    try:
-        signed = signer.sign(head, lambda messages: send_and_wait(producer, messages))
-    finally:
-        producer.close()
-        signer.close()
+    with open_signer(settings) as (signer, send):
+        signed = signer.sign(head, send)
     if as_json:
         emit_json(signed.to_json())
         return

@@ -14,9 +14,9 @@ from typing import Annotated
 
 import typer
 
-from consumers.broker import ensure_declared_topics, new_producer, send_and_wait
+from consumers.broker import ensure_declared_topics
 from infra.topics import declared_topics
-from registry.bootstrap import build_checkpointer
+from registry.bootstrap import open_signer
 from registry.cli.app import app
 from registry.cli.output import emit_json
 from registry.cli.writes import AsJson
@@ -60,13 +60,8 @@ def announce(
     settings.require_kafka()
     new = load_key(new_key_file).public_key()
     ensure_declared_topics(settings, list(declared_topics(settings.kafka_topic_prefix).values()))
-    signer = build_checkpointer(settings)
-    producer = new_producer(settings)
-    try:
-        announced = signer.announce(new, lambda messages: send_and_wait(producer, messages))
-    finally:
-        producer.close()
-        signer.close()
+    with open_signer(settings) as (signer, send):
+        announced = signer.announce(new, send)
     if as_json:
         emit_json(announced.to_json())
         return
