@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench soak
+.PHONY: install run test lint bench soak mutate
 
 $(STAMP): pyproject.toml
 	infra/local/ensure-icu
@@ -55,3 +55,9 @@ bench: install
 soak: install
 	infra/local/ensure-postgres
 	CHAOS_SECONDS=600 $(BIN)/pytest -m chaos -n 0 -s
+
+# Mutation testing of the domain and the current-partners fold (about a minute).
+mutate: install
+	rm -rf mutants
+	$(BIN)/mutmut run
+	$(BIN)/mutmut results

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from projections.current_partners import PartnerRow, ProjectionError, apply
-from registry.criteria import Criterion, Verdict
+from registry.criteria import Criterion, LegalForm, Verdict
 from tests.builders import NEXT_MONTH, TODAY, YESTERDAY, decision, findings, records_of, registered
 
 
@@ -21,12 +21,41 @@ def fold(records: list[dict[str, Any]]) -> PartnerRow:
 
 def test_registered_partner_is_an_active_row() -> None:
     partner = registered(name="Pintaria")
+    records = records_of(partner)
+
+    row = fold(records)
+
+    assert (row.name, row.status, row.version, row.position) == ("Pintaria", "active", 1, 1)
+    assert row.partner_id == str(partner.id)
+    assert row.registered_on == YESTERDAY.isoformat()
+    assert row.latest_outcome is None
+    assert row.updated_at == records[0]["recorded_at"]
+
+
+def test_an_exempted_government_site_keeps_its_legal_form_and_basis() -> None:
+    partner = registered(
+        name="Kemnaker.go.id", legal_form=LegalForm.GOVERNMENT_BODY,
+        exemption_basis="Run by the Ministry of Manpower itself",
+    )  # fmt: skip
 
     row = fold(records_of(partner))
 
-    assert (row.name, row.status, row.version, row.position) == ("Pintaria", "active", 1, 1)
-    assert row.registered_on == YESTERDAY.isoformat()
-    assert row.latest_outcome is None
+    assert (row.legal_form, row.exemption_basis) == (
+        "government_body",
+        "Run by the Ministry of Manpower itself",
+    )
+
+
+def test_the_row_as_json_lists_open_warnings_as_objects() -> None:
+    partner = registered()
+    partner.warn(
+        decision(reason="Late"), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY
+    )
+
+    plain = fold(records_of(partner)).to_json()
+
+    assert plain["open_warnings"][0]["criterion"] == "technology"
+    assert plain["open_warnings"][0]["deadline"] == NEXT_MONTH.isoformat()
 
 
 def test_warning_opens_and_compliant_evaluation_closes_it() -> None:

@@ -186,3 +186,29 @@ def test_names_in_any_script_are_still_welcome() -> None:
     partner = Partner.register(platform(name="Belajar 学习 Σ Ümlaut"), decision(), today=TODAY)
 
     assert partner.name == "Belajar 学习 Σ Ümlaut"
+
+
+def test_the_declared_identifiers_and_terms_are_recorded_as_given() -> None:
+    details = platform(
+        legal_name="PT Contoh Belajar Indonesia", registration_number="AHU-0012345",
+        website="https://contoh.example", commission_terms="10% per sale",
+    )  # fmt: skip
+
+    partner = Partner.register(details, decision(), today=TODAY)
+
+    (event,) = partner.collect_events()
+    assert isinstance(event, Partner.Registered)
+    recorded = (event.legal_name, event.registration_number, event.website, event.commission_terms)
+    assert recorded == (
+        "PT Contoh Belajar Indonesia",
+        "AHU-0012345",
+        "https://contoh.example",
+        "10% per sale",
+    )
+    assert partner.registration_number == "AHU-0012345"
+    assert partner.website == "https://contoh.example"
+
+
+def test_an_actor_name_longer_than_a_name_may_be_is_refused() -> None:
+    with pytest.raises(InvalidCommandError, match="actor is 201 characters long; the limit is 200"):
+        Partner.register(platform(), decision(actor="a" * 201), today=TODAY)

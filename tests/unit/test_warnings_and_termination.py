@@ -115,12 +115,14 @@ LATER_COMMANDS: dict[str, Command] = {
 }
 
 
-@pytest.mark.parametrize("command", LATER_COMMANDS.values(), ids=LATER_COMMANDS.keys())
-def test_terminated_partner_refuses_every_later_command(command: Command) -> None:
+@pytest.mark.parametrize(("what", "command"), LATER_COMMANDS.items(), ids=LATER_COMMANDS.keys())
+def test_terminated_partner_refuses_every_later_command_naming_it(
+    what: str, command: Command
+) -> None:
     partner = registered()
     partner.terminate(decision(reason="Fraud"), today=TODAY)
 
-    with pytest.raises(PartnerTerminatedError, match="termination is final"):
+    with pytest.raises(PartnerTerminatedError, match=f"final, so an? {what} cannot be recorded"):
         command(partner)
 
     assert partner.version == 2
