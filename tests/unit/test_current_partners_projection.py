@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from projections.current_partners import PartnerRow, ProjectionError, apply
+from projections.current_partners import PartnerRow, ProjectionError, apply, change
 from registry.criteria import Criterion, LegalForm, Verdict
 from tests.builders import NEXT_MONTH, TODAY, YESTERDAY, decision, findings, records_of, registered
 
@@ -107,3 +107,22 @@ def test_an_event_that_does_not_follow_the_row_is_refused() -> None:
         apply(None, terminated_record, 2)
     with pytest.raises(ProjectionError, match="registered twice"):
         apply(apply(None, registered_record, 1), registered_record, 1)
+
+
+def test_a_past_register_refuses_an_event_of_a_partner_it_never_saw_registered() -> None:
+    partner = registered()
+    partner.terminate(decision(), today=TODAY)
+    _, terminated_record = records_of(partner)
+
+    with pytest.raises(ProjectionError, match=f"partner {partner.id} was never registered"):
+        change(None, terminated_record, 2)
+
+
+def test_an_event_of_an_unknown_type_is_refused_naming_the_type() -> None:
+    partner = registered()
+    partner.terminate(decision(), today=TODAY)
+    registered_record, terminated_record = records_of(partner)
+    row = apply(None, registered_record, 1)
+
+    with pytest.raises(ProjectionError, match="unknown event type 'Suspended'"):
+        apply(row, terminated_record | {"type": "Suspended"}, 2)
