@@ -91,6 +91,7 @@ class ProjectionRunner:
         self._health = health
         self._backoff = Backoff()
         self._resume_pending: list[Any] | None = None
+        self._from_start = False
         self._dead_letters = dead_letters
         self._options = options
         self.metrics = metrics
@@ -161,8 +162,13 @@ class ProjectionRunner:
                               error=describe(error))  # fmt: skip
 
     def resume_from_saved(self, partitions: Sequence[Any]) -> None:
-        """Seek partitions to the offsets saved with the read models (or the start)."""
-        saved = self._store.offsets(self._options.topic)
+        """Seek partitions to the offsets saved with the read models (or the start).
+
+        A replaced consumer reads its partitions from the start instead: the
+        saved offsets may belong to a topic the broker has since lost.
+        """
+        saved = {} if self._from_start else self._store.offsets(self._options.topic)
+        self._from_start = False
         for tp in partitions:
             if tp.partition in saved:
                 self._consumer.seek(tp, saved[tp.partition])
@@ -214,13 +220,18 @@ class ProjectionRunner:
         self._consumer.subscribe([self._options.topic], listener=_SeekToSaved(self))
 
     def _reconnect(self) -> None:
-        """A new consumer, joining the group afresh and resuming from the saved offsets.
+        """A new consumer, joining the group afresh and reading from the start.
 
         After the broker was replaced by an empty one, kafka-python's
-        consumer sometimes never fetched again, even after a seek.
+        consumer sometimes never fetched again, even after a seek; and a
+        broker that creates topics when asked (Tansu does, whatever the
+        client says) can have given the events topic another partition
+        count, so that the saved offsets point past records never read.
+        What is read again is recognised by sequence and applied once.
         """
         self._consumer.close(autocommit=False)
         self._consumer = self._new_consumer()
+        self._from_start = True
         self._subscribe()
 
     def _report(self) -> None:

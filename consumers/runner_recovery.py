@@ -15,9 +15,10 @@ on its own. Two signals arrive from the runner:
   hold records not yet read). First re-read from the start; if the head
   still stands at the same place a whole period later, the consumer itself
   is stuck (kafka-python's group consumer was seen never to fetch again
-  after the broker was replaced by an empty one): replace it with a new
-  group member resuming from the saved offsets, and go on watching, doing
-  so again each period for as long as the head stands still.
+  after the broker was replaced by an empty one) or its saved offsets
+  belong to a topic the broker lost: replace it with a new group member
+  that reads from the start, and go on watching, doing so again each
+  period for as long as the head stands still.
 """
 
 from __future__ import annotations
