@@ -70,20 +70,23 @@ def test_runner_killed_at_random_moments_applies_every_event_exactly_once(
     chance = random.Random(4)
     kills = 0
 
-    with running_relay(settings), steady_writes(postgres_url):
-        for round_number in range(5):
-            runner = projector(
-                settings,
-                tmp_path / f"project-{round_number}.log",
-                PROJECTION_INSTANCE_ID="runner-1",
-            )
-            wait_for(partial(runner.logged, "partitions assigned"))
-            time.sleep(chance.uniform(0.2, 1.0))
-            runner.kill()
-            kills += 1
-    with running_projection(settings) as store:
-        wait_for(lambda: store.chain_head().sequence == len(stored_records(pg_writer)), timeout=60)
-        final = dump(store)
+    with running_relay(settings):
+        with steady_writes(postgres_url):
+            for round_number in range(5):
+                runner = projector(
+                    settings,
+                    tmp_path / f"project-{round_number}.log",
+                    PROJECTION_INSTANCE_ID="runner-1",
+                )
+                wait_for(partial(runner.logged, "partitions assigned"))
+                time.sleep(chance.uniform(0.2, 1.0))
+                runner.kill()
+                kills += 1
+        # The relay keeps running: the last writes must reach the topic too.
+        with running_projection(settings) as store:
+            total = len(stored_records(pg_writer))
+            wait_for(lambda: store.chain_head().sequence == total, timeout=60)
+            final = dump(store)
 
     assert kills == 5
     assert final == expected_dump(pg_writer, tmp_path)
