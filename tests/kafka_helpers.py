@@ -222,5 +222,6 @@ def service_env(settings: Settings, **extra: str) -> dict[str, str]:
         "RELAY_SAFETY_POLL_SECONDS": str(settings.relay_safety_poll_seconds),
         "PROJECTION_STALL_SECONDS": str(settings.projection_stall_seconds),
         "KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix,
+        "DATABASE_POOL_MAX": "4",
         **extra,
     }

@@ -86,6 +86,8 @@ def running_stack(postgres_database: str, folder: Path) -> Iterator[Stack]:
         "RELAY_SAFETY_POLL_SECONDS": "1",
         "PROJECTION_STALL_SECONDS": "2",
         "LOG_FORMAT": "json",
+        # Small pools: several stacks share the test server's 100 connections.
+        "DATABASE_POOL_MAX": "4",
     }
     cli(env, "seed")
     tokens = {

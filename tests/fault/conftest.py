@@ -23,4 +23,6 @@ def chaos_env(postgres_database: str, tmp_path: Path) -> dict[str, str]:
         "PROJECTION_STALL_SECONDS": "3",
         "CHECKPOINT_INTERVAL_SECONDS": "5",
         "LOG_FORMAT": "json",
+        # Small pools: several stacks share the test server's 100 connections.
+        "DATABASE_POOL_MAX": "4",
     }
