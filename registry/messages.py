@@ -231,16 +231,21 @@ CHECKPOINT_TYPE = "prakerja.partner.checkpoint"
 
 def encode_checkpoint(checkpoint: Checkpoint) -> Message:
     """The Kafka record of a signed checkpoint (keyed by its sequence)."""
+    return _statement(
+        checkpoint, CHECKPOINT_TYPE, f"checkpoint:{checkpoint.sequence}:{checkpoint.signed_at}",
+        subject=str(checkpoint.sequence), time=checkpoint.signed_at,
+    )  # fmt: skip
+
+
+def _statement(
+    signed: Checkpoint | KeyAnnouncement, kind: str, identifier: str, *, subject: str, time: str
+) -> Message:
+    """A signed statement as a CloudEvents record keyed by its subject."""
     attributes = {
-        "specversion": SPEC_VERSION,
-        "id": f"checkpoint:{checkpoint.sequence}:{checkpoint.signed_at}",
-        "source": checkpoint.source,
-        "type": CHECKPOINT_TYPE,
-        "time": checkpoint.signed_at,
-        "subject": str(checkpoint.sequence),
-        "schemaversion": str(SCHEMA_VERSION),
-    }
-    return _message(str(checkpoint.sequence), _compact(checkpoint.to_json()), attributes)
+        "specversion": SPEC_VERSION, "id": identifier, "source": signed.source, "type": kind,
+        "time": time, "subject": subject, "schemaversion": str(SCHEMA_VERSION),
+    }  # fmt: skip
+    return _message(subject, _compact(signed.to_json()), attributes)
 
 
 def decode_checkpoint(value: bytes | None) -> Checkpoint:
@@ -262,16 +267,10 @@ KEY_ANNOUNCED_TYPE = "prakerja.partner.key-announced"
 
 def encode_announcement(announcement: KeyAnnouncement) -> Message:
     """The Kafka record of a key announcement (on the checkpoints topic)."""
-    attributes = {
-        "specversion": SPEC_VERSION,
-        "id": f"key:{announcement.new_key_id}",
-        "source": announcement.source,
-        "type": KEY_ANNOUNCED_TYPE,
-        "time": announcement.announced_at,
-        "subject": announcement.new_key_id,
-        "schemaversion": str(SCHEMA_VERSION),
-    }
-    return _message(announcement.new_key_id, _compact(announcement.to_json()), attributes)
+    return _statement(
+        announcement, KEY_ANNOUNCED_TYPE, f"key:{announcement.new_key_id}",
+        subject=announcement.new_key_id, time=announcement.announced_at,
+    )  # fmt: skip
 
 
 def decode_announcement(value: bytes | None) -> KeyAnnouncement:

@@ -20,13 +20,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 
 from infra.local.broker import LocalBroker, free_port
@@ -40,6 +38,7 @@ from tests.fault.stack_checks import (
     send_commands,
 )
 from tests.kafka_helpers import wait_for
+from tests.os_faults import remount, small_disk, terminate_connections
 
 # It harms only its own stack (its own broker, disk and connections), so it
 # runs beside the other tests rather than alone like the chaos test.
@@ -89,27 +88,6 @@ class Gap:
     ended: float
 
 
-@contextmanager
-def small_disk(folder: Path) -> Iterator[Path]:
-    folder.mkdir(parents=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(folder)], check=True)
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-def terminate_stack_connections(database_url: str) -> int:
-    with psycopg.connect(database_url, autocommit=True) as admin:
-        return len(
-            admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name = %s",
-                (APPLICATION,),
-            ).fetchall()
-        )
-
-
 def timed(name: str, gaps: list[Gap], fault: Callable[[], None]) -> None:
     began = time.monotonic()
     fault()
@@ -122,7 +100,7 @@ def test_outages_of_the_database_broker_and_disk_are_healed_without_a_restart(
     port, probe, ledger, stop = free_port(), Probe(), Ledger(), threading.Event()
     gaps: list[Gap] = []
     url = f"http://127.0.0.1:{port}"
-    with LocalBroker(port=free_port()) as broker, small_disk(tmp_path / "feeds") as feeds:
+    with LocalBroker(port=free_port()) as broker, small_disk(tmp_path / "feeds", "16m") as feeds:
         env = chaos_env | {
             "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers, "FEED_DIR": str(feeds),
             "PGAPPNAME": APPLICATION, "READY_MAX_AGE_SECONDS": "5",
@@ -181,7 +159,7 @@ def _terminate_for(seconds: int, env: dict[str, str]) -> None:
     url = env["DATABASE_URL"].split("?")[0]
     killed = 0
     for _ in range(seconds):
-        killed += terminate_stack_connections(url)
+        killed += terminate_connections(url, APPLICATION)
         time.sleep(1)
     assert killed >= seconds
 
@@ -193,9 +171,9 @@ def _broker_down(broker: LocalBroker) -> None:
 
 
 def _read_only(feeds: Path, seconds: float) -> None:
-    subprocess.run(["mount", "-o", "remount,ro", str(feeds)], check=True)
+    remount(feeds, "ro")
     time.sleep(seconds)
-    subprocess.run(["mount", "-o", "remount,rw", str(feeds)], check=True)
+    remount(feeds, "rw")
 
 
 def _report(gaps: list[Gap], probe: Probe, ledger: Ledger, counts: dict[str, int]) -> str:

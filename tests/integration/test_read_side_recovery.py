@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -11,7 +10,6 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from infra.local.broker import LocalBroker
@@ -29,6 +27,7 @@ from tests.kafka_helpers import (
     steady_writes,
     wait_for,
 )
+from tests.os_faults import remount, small_disk, terminate_connections
 from tests.read_model_helpers import dump, expected_dump
 
 pytestmark = pytest.mark.postgres
@@ -56,16 +55,6 @@ def feed_head(folder: Path) -> int:
         )
     except (FileNotFoundError, json.JSONDecodeError):
         return -1
-
-
-def terminate_connections(database_url: str, application: str) -> int:
-    """pg_terminate_backend on every connection the named application holds."""
-    with psycopg.connect(database_url, autocommit=True) as admin:
-        rows = admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
-            (application,),
-        ).fetchall()
-    return len(rows)
 
 
 @contextmanager
@@ -147,25 +136,6 @@ def test_the_runner_waits_out_a_broker_that_dies_under_load_and_comes_back(
     assert alive, runner.log_path.read_text()[-3000:]
     assert runner.process.returncode == 0
     assert "Traceback" not in runner.log_path.read_text()
-
-
-@contextmanager
-def small_disk(folder: Path, size: str = "256k") -> Iterator[Path]:
-    """A tmpfs of its own at ``folder``, so it can be filled and made read-only."""
-    folder.mkdir(parents=True)
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert mounted.returncode == 0, f"this test needs root to mount a tmpfs: {mounted.stderr}"
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-def remount(folder: Path, mode: str) -> None:
-    subprocess.run(["mount", "-o", f"remount,{mode}", str(folder)], check=True)
 
 
 def test_the_feed_publisher_waits_out_a_full_disk_and_a_read_only_folder(
