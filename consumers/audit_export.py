@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO
 
 from consumers.audit_sources import Entry
-from registry.signing import Checkpoint
+from registry.record.signing import Checkpoint
 
 CSV_COLUMNS = ("sequence", "position", "chain_hash", "event")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from kafka import TopicPartition
 
-from registry.messages import (
+from registry.record.messages import (
     MalformedMessageError,
     PublishedEvent,
     decode_announcement,
@@ -23,7 +23,7 @@ from registry.messages import (
     decode_event,
     is_announcement,
 )
-from registry.signing import Checkpoint, KeyAnnouncement
+from registry.record.signing import Checkpoint, KeyAnnouncement
 
 ReaderFactory = Callable[..., Any]
 # What one consumer may hold in memory at once: a bounded read, however long the topic.

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 
 from consumers.audit_reader import Located, Unreadable
-from registry.chain import canonical_json
-from registry.messages import PublishedEvent
-from registry.signing import Checkpoint, KeyAnnouncement
+from registry.record.chain import canonical_json
+from registry.record.messages import PublishedEvent
+from registry.record.signing import Checkpoint, KeyAnnouncement
 
 PAGE = 1000
 

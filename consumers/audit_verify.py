@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from consumers.audit_sources import Entry
-from registry.keyring import Keyring
-from registry.signing import Checkpoint
+from registry.record.keyring import Keyring
+from registry.record.signing import Checkpoint
 
 STORE = "event store"
 MAX_LISTED = 50

@@ -19,7 +19,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from infra.topics import TopicSpec
 from registry.config import Settings
-from registry.messages import Message
+from registry.record.messages import Message
 
 log = structlog.get_logger(__name__)
 

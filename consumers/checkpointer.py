@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from registry.checkpoint_store import CheckpointStore
-from registry.messages import Message, encode_announcement, encode_checkpoint
-from registry.public_record import RecordPosition
-from registry.signing import (
+from registry.adapters.checkpoint_store import CheckpointStore
+from registry.record.messages import Message, encode_announcement, encode_checkpoint
+from registry.record.public_record import RecordPosition
+from registry.record.signing import (
     Checkpoint,
     KeyAnnouncement,
     SigningKeyError,

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from consumers.broker import send_and_wait
-from registry.messages import MalformedMessageError, Message
+from registry.record.messages import MalformedMessageError, Message
 
 
 def dead_letter(record: Any, error: MalformedMessageError, consumer: str) -> Message:

@@ -25,7 +25,7 @@ from consumers.resilience import TRANSIENT, Backoff, describe
 from consumers.wakeups import Wakeup
 from infra.feeds import DOCUMENTS, document
 from projections.feeds import render_atom, render_csv, render_json
-from projections.store import ReadModelStore
+from projections.storage.queries import ReadModelQueries
 
 log = structlog.get_logger(__name__)
 
@@ -36,7 +36,7 @@ class FeedPublisher:
     """Renders the feeds from the read models into a folder."""
 
     def __init__(
-        self, store: ReadModelStore, directory: Path, base_url: str, wakeup: Wakeup,
+        self, store: ReadModelQueries, directory: Path, base_url: str, wakeup: Wakeup,
         health: PartHealth | None = None,
     ) -> None:  # fmt: skip
         self._store = store

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from registry.sqldb import Database
+from registry.adapters.sqldb import Database
 
 log = structlog.get_logger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from projections.current_partners import PartnerRow, apply
-from registry.application import PartnerRegistry
+from registry.service.application import PartnerRegistry
 
 
 class PartnerStates:

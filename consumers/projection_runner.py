@@ -38,8 +38,9 @@ from consumers.resilience import TRANSIENT, Backoff, describe
 from consumers.runner_metrics import RunnerMetrics
 from consumers.runner_recovery import Action, Recovery
 from projections.current_partners import ProjectionError
-from projections.store import Applied, ModelsRebuiltError, ReadModelStore
-from registry.messages import MalformedMessageError, PublishedEvent, decode_event
+from projections.storage.store import ReadModelStore
+from projections.storage.writer import Applied, ModelsRebuiltError
+from registry.record.messages import MalformedMessageError, PublishedEvent, decode_event
 
 log = structlog.get_logger(__name__)
 

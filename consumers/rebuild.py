@@ -16,9 +16,9 @@ from typing import Any
 import structlog
 from kafka import TopicPartition
 
-from registry.application import PartnerRegistry
-from registry.messages import MalformedMessageError, PublishedEvent, decode_event
-from registry.public_record import START, read_after
+from registry.record.messages import MalformedMessageError, PublishedEvent, decode_event
+from registry.record.public_record import START, read_after
+from registry.service.application import PartnerRegistry
 
 log = structlog.get_logger(__name__)
 

@@ -34,10 +34,10 @@ from consumers.relay_positions import (
 from consumers.resilience import Backoff, describe
 from consumers.wakeups import Wakeup
 from projections.current_partners import PartnerRow
-from registry.application import PartnerRegistry
-from registry.messages import Message, PublishedEvent, encode_event, encode_state
-from registry.public_record import read_after
-from registry.sqldb import DATABASE_UNAVAILABLE
+from registry.adapters.sqldb import DATABASE_UNAVAILABLE
+from registry.record.messages import Message, PublishedEvent, encode_event, encode_state
+from registry.record.public_record import read_after
+from registry.service.application import PartnerRegistry
 
 log = structlog.get_logger(__name__)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from registry.public_record import START, RecordPosition
+from registry.record.public_record import START, RecordPosition
 
 __all__ = ["START", "LeadershipLostError", "RecordPosition", "RelayPositions"]
 

@@ -24,7 +24,7 @@ import structlog
 from kafka.errors import KafkaError
 
 from consumers.broker import BrokerUnavailableError
-from registry.sqldb import DATABASE_UNAVAILABLE
+from registry.adapters.sqldb import DATABASE_UNAVAILABLE
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
-from projections.store import Applied
+from projections.storage.writer import Applied
 
 
 class RunnerMetrics:

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from projections.current_partners import PartnerRow, ProjectionError, apply, change
-from registry.chain import GENESIS, canonical_json, chain_hash_of_canonical
-from registry.keyring import Keyring
-from registry.messages import PublishedEvent
-from registry.signing import Checkpoint
+from registry.record.chain import GENESIS, canonical_json, chain_hash_of_canonical
+from registry.record.keyring import Keyring
+from registry.record.messages import PublishedEvent
+from registry.record.signing import Checkpoint
 
 MAX_LISTED = 50
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from registry.chain import GENESIS, canonical_json, chain_hash_of_canonical
-from registry.messages import PublishedEvent
+from registry.record.chain import GENESIS, canonical_json, chain_hash_of_canonical
+from registry.record.messages import PublishedEvent
 
 
 @dataclass(frozen=True)

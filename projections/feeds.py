@@ -17,7 +17,7 @@ from feedgen.feed import FeedGenerator
 
 from projections.audit_trail import AuditEntry, ChainHead
 from projections.current_partners import PartnerRow
-from registry.text import writable
+from registry.domain.text import writable
 
 CURRENT = ("active", "warned")
 CSV_COLUMNS = (

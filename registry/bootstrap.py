@@ -31,16 +31,17 @@ from consumers.relay_positions_sqlite import SqliteRelayPositions
 from consumers.runner_metrics import RunnerMetrics
 from consumers.wakeups import ListenNotify, PollingBackoff, Wakeup
 from infra.topics import CHECKPOINTS, DEAD_LETTER, EVENTS, STATE, declared_topics
-from projections.store import CHANGES_CHANNEL, ReadModelStore
-from registry.application import PartnerRegistry
-from registry.chain import GENESIS
-from registry.checkpoint_store import CheckpointStore
-from registry.clock import today_in
+from projections.storage.store import ReadModelStore
+from projections.storage.writer import CHANGES_CHANNEL
+from registry.adapters.checkpoint_store import CheckpointStore
+from registry.adapters.sqldb import Database
+from registry.adapters.sqldb_postgres import RECONNECT_SECONDS, PostgresDatabase
+from registry.adapters.sqldb_sqlite import SqliteDatabase
 from registry.config import Settings, is_postgres, persistence_env, sqlite_path
-from registry.signing import load_key, load_or_create_key
-from registry.sqldb import Database
-from registry.sqldb_postgres import RECONNECT_SECONDS, PostgresDatabase
-from registry.sqldb_sqlite import SqliteDatabase
+from registry.record.chain import GENESIS
+from registry.record.signing import load_key, load_or_create_key
+from registry.service.application import PartnerRegistry
+from registry.service.clock import today_in
 
 
 def build_registry(settings: Settings) -> PartnerRegistry:

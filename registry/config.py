@@ -17,7 +17,7 @@ from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from registry.clock import DEFAULT_TIMEZONE
+from registry.service.clock import DEFAULT_TIMEZONE
 
 DEFAULT_DATABASE_URL = "sqlite:///var/registry.sqlite3"
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")

@@ -6,17 +6,17 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from registry.criteria import (
+from registry.domain.criteria import (
     Criterion,
     CriterionFinding,
     LegalForm,
     ObligationCheck,
     Verdict,
 )
-from registry.decisions import Decision
-from registry.domain import Partner
-from registry.platforms import PlatformDetails
-from registry.records import record_of
+from registry.domain.decisions import Decision
+from registry.domain.partner import Partner
+from registry.domain.platforms import PlatformDetails
+from registry.service.records import record_of
 
 TODAY = date(2026, 6, 15)
 YESTERDAY = TODAY - timedelta(days=1)

@@ -19,10 +19,10 @@ import pytest
 from psycopg import sql
 from pydantic import SecretStr
 
-from projections.store import ReadModelStore
-from registry.application import PartnerRegistry
+from projections.storage.store import ReadModelStore
 from registry.bootstrap import build_read_models
 from registry.config import Settings, persistence_env
+from registry.service.application import PartnerRegistry
 from tests.builders import TODAY
 
 ADMIN_URL = os.environ.get(

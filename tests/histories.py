@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from registry.application import PartnerRegistry
-from registry.chain import GENESIS, chain_hash
-from registry.commands import EvaluatePartner, RegisterPartner, TerminatePartner, WarnPartner
-from registry.criteria import Criterion, Verdict
-from registry.messages import PublishedEvent
-from registry.public_record import START, read_after
+from registry.domain.commands import EvaluatePartner, RegisterPartner, TerminatePartner, WarnPartner
+from registry.domain.criteria import Criterion, Verdict
+from registry.record.chain import GENESIS, chain_hash
+from registry.record.messages import PublishedEvent
+from registry.record.public_record import START, read_after
+from registry.service.application import PartnerRegistry
 from tests.builders import NEXT_MONTH, decision, findings, obligation, platform
 
 

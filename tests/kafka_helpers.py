@@ -17,10 +17,10 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from pydantic import SecretStr
 
 from consumers.relay import Relay
-from projections.store import ReadModelStore
+from projections.storage.store import ReadModelStore
 from registry.bootstrap import build_projection_runner, build_read_models, build_relay
 from registry.config import Settings
-from registry.messages import PublishedEvent, decode_event
+from registry.record.messages import PublishedEvent, decode_event
 from tests.conftest import open_registry
 from tests.histories import more_events
 

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 from consumers.rebuild import store_history
-from projections.sql import LIVE, select_chain, select_entries, select_partners
-from projections.store import ReadModelStore
-from registry.application import PartnerRegistry
-from registry.sqldb_sqlite import SqliteDatabase
+from projections.storage.schema import LIVE, select_chain, select_entries, select_partners
+from projections.storage.store import ReadModelStore
+from registry.adapters.sqldb_sqlite import SqliteDatabase
+from registry.service.application import PartnerRegistry
 
 
 def dump(store: ReadModelStore) -> bytes:

@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from registry.adapters.tokens import Actor, Permission
 from registry.api.problems import ProblemError
 from registry.api.services import Services
-from registry.tokens import Actor, Permission
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `partner-registry token create`.")
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')

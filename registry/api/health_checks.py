@@ -15,10 +15,10 @@ from datetime import datetime
 import orjson
 from eventsourcing.persistence import StoredEvent
 
-from projections.store import ReadModelStore
+from projections.storage.queries import ReadModelQueries
 from registry.api.feed_files import FeedFiles
-from registry.application import PartnerRegistry
-from registry.public_record import PARTNER_EVENT_TOPICS
+from registry.record.public_record import PARTNER_EVENT_TOPICS
+from registry.service.application import PartnerRegistry
 
 LAG_CAP = 1000
 
@@ -61,7 +61,7 @@ class FeedHead:
 
 
 def measure(
-    registry: PartnerRegistry, read_models: ReadModelStore, feed: FeedHead, now: float
+    registry: PartnerRegistry, read_models: ReadModelQueries, feed: FeedHead, now: float
 ) -> Views:
     """Measure both views against the store at ``now`` (seconds since the epoch)."""
     head = read_models.chain_head().sequence
@@ -83,7 +83,7 @@ def measure(
 
 
 def _feed_behind(
-    read_models: ReadModelStore, head: int, feed_head: int, projection: Behind, now: float
+    read_models: ReadModelQueries, head: int, feed_head: int, projection: Behind, now: float
 ) -> Behind:
     """The feed trails the store by what the read models lack plus what it lacks of them."""
     if feed_head >= head:

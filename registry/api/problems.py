@@ -17,7 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from registry.exceptions import (
+from registry.adapters.sqldb import DATABASE_UNAVAILABLE
+from registry.domain.exceptions import (
     ConcurrencyConflictError,
     DuplicatePartnerError,
     PartnerNotFoundError,
@@ -25,7 +26,6 @@ from registry.exceptions import (
     RegistryError,
     StaleVersionError,
 )
-from registry.sqldb import DATABASE_UNAVAILABLE
 
 log = structlog.get_logger(__name__)
 

@@ -21,12 +21,12 @@ import structlog
 from consumers.broker import new_admin
 from consumers.part_health import RUNNING, PartState, instances
 from consumers.resilience import describe
-from projections.store import ReadModelStore
+from projections.storage.queries import ReadModelQueries
+from registry.adapters.sqldb import Database
 from registry.api.feed_files import FeedFiles
 from registry.api.health_checks import FeedHead, Views, measure
-from registry.application import PartnerRegistry
 from registry.config import Settings
-from registry.sqldb import Database
+from registry.service.application import PartnerRegistry
 
 log = structlog.get_logger(__name__)
 
@@ -52,7 +52,7 @@ class Readiness:
 
     def __init__(
         self, settings: Settings, registry: PartnerRegistry, store_db: Database,
-        read_models: ReadModelStore, feeds: FeedFiles, clock: Callable[[], float] = time.time,
+        read_models: ReadModelQueries, feeds: FeedFiles, clock: Callable[[], float] = time.time,
     ) -> None:  # fmt: skip
         self._settings = settings
         self._registry = registry

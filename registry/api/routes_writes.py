@@ -8,6 +8,7 @@ from uuid import UUID
 import structlog
 from fastapi import APIRouter, Response
 
+from registry.adapters.tokens import Actor
 from registry.api.deps import (
     Evaluator,
     ExpectedVersion,
@@ -26,12 +27,10 @@ from registry.api.schemas import (
     WarningIn,
 )
 from registry.api.services import Services
-from registry.application import Recorded
-from registry.commands import EvaluatePartner, RegisterPartner, TerminatePartner, WarnPartner
-from registry.criteria import CriterionFinding, ObligationCheck
-from registry.decisions import Decision
-from registry.platforms import PlatformDetails
-from registry.tokens import Actor
+from registry.domain.commands import EvaluatePartner, RegisterPartner, TerminatePartner, WarnPartner
+from registry.domain.criteria import CriterionFinding, ObligationCheck
+from registry.domain.decisions import Decision
+from registry.service.application import Recorded
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/partners", tags=["record decisions"])
@@ -58,20 +57,8 @@ def register_partner(
     body: RegisterIn, actor: Registrar, services: ServicesDep, response: Response
 ) -> RecordedOut:
     """Register a platform as a partner."""
-    platform = PlatformDetails(
-        name=body.name,
-        legal_form=body.legal_form,
-        national_coverage=body.national_coverage,
-        technology_ready=body.technology_ready,
-        open_marketplace=body.open_marketplace,
-        legal_name=body.legal_name,
-        registration_number=body.registration_number,
-        website=body.website,
-        commission_terms=body.commission_terms,
-        exemption_basis=body.exemption_basis,
-    )
     decision = _decision(services, actor, body.reason, body.effective_date)
-    recorded = services.registry.register(RegisterPartner(platform, decision))
+    recorded = services.registry.register(RegisterPartner(body.platform(), decision))
     return _answer(services, recorded, response)
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from types import NoneType
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, get_args, get_type_hints
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, create_model
 
-from registry.criteria import Criterion, LegalForm, Verdict
+from registry.domain.criteria import Criterion, LegalForm, Verdict
+from registry.domain.platforms import PLATFORM_FIELDS, PlatformDetails
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
@@ -44,25 +46,43 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class RegisterIn(Request):
+def _platform_fields() -> dict[str, Any]:
+    """The request fields of a platform's declaration, from its one definition."""
+    hints = get_type_hints(PlatformDetails)
+    declared: dict[str, Any] = {}
+    for fact in PLATFORM_FIELDS:
+        optional = fact.default is None
+        kind = (
+            next(t for t in get_args(hints[fact.name]) if t is not NoneType)
+            if optional
+            else hints[fact.name]
+        )
+        if kind is str:
+            kind = Annotated[str, Field(min_length=1, max_length=fact.metadata["max_length"])]
+        elif kind is bool:
+            kind = StrictBool
+        declared[fact.name] = (
+            Optional[kind] if optional else kind,  # noqa: UP045 - built at run time
+            Field(default=None if optional else ..., description=fact.metadata["help"]),
+        )
+    return declared
+
+
+if TYPE_CHECKING:
+    PlatformIn = Request
+else:
+    PlatformIn = create_model("PlatformIn", __base__=Request, **_platform_fields())
+
+
+class RegisterIn(PlatformIn):
     """A platform applying to become a partner, with its declarations."""
 
-    name: Name
-    legal_form: LegalForm
-    national_coverage: StrictBool = Field(description="Declared: serves the whole country.")
-    technology_ready: StrictBool = Field(
-        description="Declared: runs systems supporting the programme."
-    )
-    open_marketplace: StrictBool = Field(description="Declared: sells many providers' training.")
-    legal_name: Name | None = None
-    registration_number: Name | None = None
-    website: Name | None = None
-    commission_terms: Text | None = None
-    exemption_basis: Text | None = Field(
-        default=None, description="Required for a legal form outside the three allowed."
-    )
     reason: Reason
     effective_date: EffectiveDate = None
+
+    def platform(self) -> PlatformDetails:
+        """The declaration the body carries."""
+        return PlatformDetails(**{fact.name: getattr(self, fact.name) for fact in PLATFORM_FIELDS})
 
 
 class FindingIn(Request):

@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from projections.store import ReadModelStore
+from projections.storage.queries import ReadModelQueries
+from registry.adapters.checkpoint_store import CheckpointStore
+from registry.adapters.sqldb import Database
+from registry.adapters.tokens import RecentTokens, TokenStore
 from registry.api.feed_files import FeedFiles
 from registry.api.metrics import ApiMetrics
 from registry.api.readiness import Readiness
-from registry.application import PartnerRegistry
 from registry.bootstrap import build_read_models, build_registry, open_database
-from registry.checkpoint_store import CheckpointStore
 from registry.config import Settings
-from registry.sqldb import Database
-from registry.tokens import RecentTokens, TokenStore
+from registry.service.application import PartnerRegistry
 
 
 @dataclass
@@ -23,7 +23,7 @@ class Services:
 
     settings: Settings
     registry: PartnerRegistry
-    read_models: ReadModelStore
+    read_models: ReadModelQueries
     store_db: Database
     tokens: RecentTokens
     checkpoints: CheckpointStore

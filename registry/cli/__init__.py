@@ -22,18 +22,18 @@ from consumers.relay_positions import LeadershipLostError
 from consumers.resilience import describe
 from infra.local.stack import StackError
 from projections.audit_trail import ChainBrokenError
-from projections.store import ConflictingRecordError
+from projections.storage.writer import ConflictingRecordError
+from registry.adapters.sqldb import DATABASE_UNAVAILABLE
 from registry.cli import audit, keys, processes, read_models, reads, tokens, writes
 from registry.cli.app import app
 from registry.config import ConfigurationError, Settings
-from registry.exceptions import (
+from registry.domain.exceptions import (
     ConcurrencyConflictError,
     PartnerNotFoundError,
     RegistryError,
     StaleVersionError,
 )
-from registry.signing import SigningKeyError
-from registry.sqldb import DATABASE_UNAVAILABLE
+from registry.record.signing import SigningKeyError
 
 __all__ = ["app", "audit", "keys", "main", "processes", "read_models", "reads", "tokens", "writes"]
 

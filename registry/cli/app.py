@@ -8,10 +8,10 @@ from contextlib import contextmanager
 
 import typer
 
-from registry.application import PartnerRegistry
 from registry.bootstrap import build_registry
 from registry.config import Settings
 from registry.logs import configure_logging
+from registry.service.application import PartnerRegistry
 
 app = typer.Typer(
     name="partner-registry",

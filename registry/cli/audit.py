@@ -31,17 +31,17 @@ from consumers.broker import new_reader
 from consumers.rebuild import store_history
 from infra.topics import CHECKPOINTS, EVENTS, declared_topics
 from projections.audit_replay import Replay
-from projections.store import ReadModelStore
+from projections.storage.queries import ReadModelQueries
+from registry.adapters.checkpoint_store import CheckpointStore
 from registry.bootstrap import build_read_models, open_database, open_signer
-from registry.checkpoint_store import CheckpointStore
 from registry.cli.app import app, open_registry
 from registry.cli.audit_output import show_replay, show_verify
 from registry.cli.output import emit_json
 from registry.cli.writes import AsJson
 from registry.config import Settings
-from registry.keyring import Keyring
-from registry.public_record import RecordPosition
-from registry.signing import load_key, load_public_key
+from registry.record.keyring import Keyring
+from registry.record.public_record import RecordPosition
+from registry.record.signing import load_key, load_public_key
 
 audit = typer.Typer(
     help="Check the public record as an outside auditor would.", no_args_is_help=True
@@ -189,7 +189,7 @@ def _export_local(settings: Settings, out: Path, advance: Callable[[], None]) ->
         checkpoints.close()
 
 
-def _local_entries(store: ReadModelStore) -> Iterator[Entry]:
+def _local_entries(store: ReadModelQueries) -> Iterator[Entry]:
     """The verified trail of the local read models, page by page."""
     after = 0
     while page := store.verified_entries(after, 1000):

@@ -13,7 +13,7 @@ from rich.text import Text
 from consumers.audit_verify import VerifyReport
 from projections.audit_replay import ReplayReport
 from registry.cli.output import emit_json
-from registry.criteria import LegalForm
+from registry.domain.criteria import LegalForm
 
 
 def show_replay(report: ReplayReport, as_json: bool) -> None:

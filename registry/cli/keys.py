@@ -21,7 +21,7 @@ from registry.cli.app import app
 from registry.cli.output import emit_json
 from registry.cli.writes import AsJson
 from registry.config import Settings
-from registry.signing import create_key, key_id, load_key, public_pem
+from registry.record.signing import create_key, key_id, load_key, public_pem
 
 keys = typer.Typer(help="The checkpoint signing key: create, show, rotate.", no_args_is_help=True)
 app.add_typer(keys, name="keys")

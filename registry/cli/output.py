@@ -15,11 +15,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from registry.application import Recorded
-from registry.criteria import LegalForm
-from registry.records import EventRecord
-from registry.seed import SeedReport
-from registry.views import PartnerDetails
+from registry.domain.platforms import PLATFORM_FIELDS
+from registry.service.application import Recorded
+from registry.service.records import EventRecord
+from registry.service.seed import SeedReport
+from registry.service.views import PartnerDetails
 
 
 def emit_json(data: Any) -> None:
@@ -111,8 +111,8 @@ def _row(p: PartnerDetails) -> tuple[str, ...]:
     warnings = ", ".join(
         f"#{w['warning_number']} due {w['deadline'].isoformat()}" for w in p.open_warnings
     )
-    legal_form = LegalForm(p.legal_form).label
-    if p.exemption_basis:
+    legal_form = p.platform.legal_form.label
+    if p.platform.exemption_basis:
         legal_form += " (exempt)"
     return (
         p.name,
@@ -134,15 +134,12 @@ def _facts(p: PartnerDetails) -> list[tuple[str, str]]:
         ("Open warnings", warnings),
         ("Version", str(p.version)),
     ]
-    optional = (
-        ("Legal name", p.legal_name),
-        ("Registration number", p.registration_number),
-        ("Website", p.website),
-        ("Commission terms", p.commission_terms),
-        ("Exemption basis", p.exemption_basis),
-        (
-            "Terminated",
-            p.terminated_on and f"{p.terminated_on.isoformat()}: {p.termination_reason}",
-        ),
+    optional = [
+        (f.metadata["label"], getattr(p.platform, f.name))
+        for f in PLATFORM_FIELDS
+        if f.default is None
+    ]
+    optional.append(
+        ("Terminated", p.terminated_on and f"{p.terminated_on.isoformat()}: {p.termination_reason}")
     )
     return facts + [(label, value) for label, value in optional if value]

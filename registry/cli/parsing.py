@@ -7,9 +7,9 @@ from uuid import UUID
 
 import typer
 
-from registry.application import PartnerRegistry
-from registry.criteria import Criterion, CriterionFinding, ObligationCheck, Verdict
-from registry.exceptions import PartnerNotFoundError
+from registry.domain.criteria import Criterion, CriterionFinding, ObligationCheck, Verdict
+from registry.domain.exceptions import PartnerNotFoundError
+from registry.service.application import PartnerRegistry
 
 _Choice = TypeVar("_Choice", Criterion, Verdict)
 

@@ -23,14 +23,14 @@ from consumers.rebuild import TopicHistory, store_history, topic_history
 from consumers.resilience import keep_trying
 from infra.topics import EVENTS, declared_topics
 from projections.audit_trail import ChainHead
-from projections.store import ReadModelStore
-from registry.application import PartnerRegistry
+from projections.storage.store import ReadModelStore
 from registry.bootstrap import build_feed_publisher, build_projection_runner, build_read_models
 from registry.cli.app import app, open_registry
 from registry.cli.output import emit_json
 from registry.cli.processes import long_running
 from registry.cli.writes import AsJson
 from registry.config import Settings
+from registry.service.application import PartnerRegistry
 
 
 class Source(StrEnum):

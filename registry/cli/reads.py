@@ -10,7 +10,7 @@ from registry.cli.app import app, open_registry
 from registry.cli.output import show_partner, show_partners
 from registry.cli.parsing import resolve_partner
 from registry.cli.writes import AsJson, PartnerRef
-from registry.domain import Status
+from registry.domain.partner import Status
 
 
 @app.command()

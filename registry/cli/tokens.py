@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
+from registry.adapters.tokens import Role, TokenStore
 from registry.bootstrap import open_database
 from registry.cli.app import app
 from registry.cli.output import emit_json
 from registry.cli.writes import AsJson
 from registry.config import Settings
-from registry.tokens import Role, TokenStore
 
 tokens = typer.Typer(help="API tokens: created once, stored only as hashes.", no_args_is_help=True)
 app.add_typer(tokens, name="token")

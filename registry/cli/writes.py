@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,24 +16,16 @@ from registry.cli.parsing import (
     parse_obligations,
     resolve_partner,
 )
-from registry.commands import (
+from registry.cli.platform_options import declaration, with_platform_options
+from registry.domain.commands import (
     EvaluatePartner,
     RegisterPartner,
     TerminatePartner,
     WarnPartner,
 )
-from registry.criteria import Criterion, LegalForm
-from registry.decisions import Decision
-from registry.platforms import PlatformDetails
-from registry.seed import seed as seed_register
-
-
-class YesNo(StrEnum):
-    """An explicit declaration: nothing about eligibility is assumed."""
-
-    YES = "yes"
-    NO = "no"
-
+from registry.domain.criteria import Criterion
+from registry.domain.decisions import Decision
+from registry.service.seed import seed as seed_register
 
 Actor = Annotated[
     str,
@@ -74,41 +65,17 @@ def _decision(actor: str, reason: str, effective: datetime | None, today: date) 
 
 
 @app.command()
+@with_platform_options
 def register(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(metavar="NAME", help="The platform's public name.")],
-    legal_form: Annotated[LegalForm, typer.Option(help="The operator's legal form.")],
-    national_coverage: Annotated[YesNo, typer.Option(help="Serves the whole country?")],
-    technology: Annotated[YesNo, typer.Option(help="Runs systems supporting the programme?")],
-    open_marketplace: Annotated[
-        YesNo, typer.Option(help="Sells training of many independent providers?")
-    ],
     actor: Actor,
     reason: Reason,
     effective_date: EffectiveDate = None,
-    legal_name: Annotated[str | None, typer.Option(metavar="TEXT")] = None,
-    registration_number: Annotated[str | None, typer.Option(metavar="TEXT")] = None,
-    website: Annotated[str | None, typer.Option(metavar="TEXT")] = None,
-    commission_terms: Annotated[str | None, typer.Option(metavar="TEXT")] = None,
-    exemption_basis: Annotated[
-        str | None,
-        typer.Option(metavar="TEXT", help="Why a legal form outside the three is accepted."),
-    ] = None,
     as_json: AsJson = False,
+    **declared: Any,
 ) -> None:
     """Register a platform as a partner."""
-    platform = PlatformDetails(
-        name=name,
-        legal_form=legal_form,
-        national_coverage=national_coverage is YesNo.YES,
-        technology_ready=technology is YesNo.YES,
-        open_marketplace=open_marketplace is YesNo.YES,
-        legal_name=legal_name,
-        registration_number=registration_number,
-        website=website,
-        commission_terms=commission_terms,
-        exemption_basis=exemption_basis,
-    )
+    platform = declaration(declared)
     with open_registry(ctx) as registry:
         decision = _decision(actor, reason, effective_date, registry.today())
         show_recorded(registry.register(RegisterPartner(platform, decision)), as_json)

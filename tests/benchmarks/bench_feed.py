@@ -22,9 +22,9 @@ from consumers.feed_publisher import FeedPublisher
 from consumers.wakeups import PollingBackoff
 from infra.local.broker import free_port
 from registry.bootstrap import build_read_models
-from registry.chain import GENESIS, canonical_json, chain_hash_of_canonical
 from registry.config import Settings
-from registry.messages import PublishedEvent
+from registry.record.chain import GENESIS, canonical_json, chain_hash_of_canonical
+from registry.record.messages import PublishedEvent
 from tests.benchmarks.common import Result, wait_until_serving
 from tests.builders import records_of, registered
 

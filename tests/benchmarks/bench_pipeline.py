@@ -21,18 +21,18 @@ from consumers.relay import Relay
 from consumers.relay_positions_postgres import PostgresRelayPositions
 from consumers.wakeups import PollingBackoff
 from infra.local.broker import LocalBroker
-from registry.application import PartnerRegistry
 from registry.bootstrap import (
     build_projection_runner,
     build_read_models,
     build_relay,
     relay_options,
 )
-from registry.chain import GENESIS
 from registry.config import Settings
-from registry.criteria import Criterion
-from registry.domain import Partner
-from registry.messages import Message
+from registry.domain.criteria import Criterion
+from registry.domain.partner import Partner
+from registry.record.chain import GENESIS
+from registry.record.messages import Message
+from registry.service.application import PartnerRegistry
 from tests.benchmarks.common import Result, timed
 from tests.builders import NEXT_MONTH, TODAY, decision, findings, obligation, platform
 from tests.conftest import open_registry

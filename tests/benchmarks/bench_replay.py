@@ -20,8 +20,8 @@ from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from infra.local.broker import LocalBroker
-from registry.chain import GENESIS, canonical_json, chain_hash_of_canonical
-from registry.messages import PublishedEvent, encode_event
+from registry.record.chain import GENESIS, canonical_json, chain_hash_of_canonical
+from registry.record.messages import PublishedEvent, encode_event
 from tests.benchmarks.bench_pipeline import read_raw
 from tests.benchmarks.common import Result
 from tests.builders import TODAY, decision, findings, records_of, registered

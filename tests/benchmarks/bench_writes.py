@@ -28,10 +28,10 @@ from eventsourcing.domain import Aggregate, event
 from pydantic import SecretStr
 
 from infra.local.broker import free_port
-from registry.application import PartnerRegistry
-from registry.commands import EvaluatePartner, RegisterPartner, TerminatePartner, WarnPartner
 from registry.config import Settings, persistence_env
-from registry.criteria import Criterion
+from registry.domain.commands import EvaluatePartner, RegisterPartner, TerminatePartner, WarnPartner
+from registry.domain.criteria import Criterion
+from registry.service.application import PartnerRegistry
 from tests.benchmarks.common import Result, timed, wait_until_serving
 from tests.builders import NEXT_MONTH, decision, findings, obligation, platform
 from tests.conftest import open_registry

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from registry.chain import GENESIS, chain_hash
+from registry.record.chain import GENESIS, chain_hash
 from tests.e2e.conftest import Stack
 from tests.e2e.helpers import eventually, registration, visible, warning
 

@@ -21,10 +21,10 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from projections.store import ReadModelStore
-from registry.application import PartnerRegistry
+from projections.storage.store import ReadModelStore
 from registry.bootstrap import build_read_models
 from registry.config import Settings
+from registry.service.application import PartnerRegistry
 from tests.conftest import open_registry
 from tests.e2e.helpers import registration, warning
 from tests.histories import stored_records

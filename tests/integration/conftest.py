@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from infra.local.broker import LocalBroker
-from registry.application import PartnerRegistry
+from registry.service.application import PartnerRegistry
 from tests.conftest import open_registry
 
 

@@ -19,10 +19,10 @@ from kafka import KafkaConsumer, KafkaProducer
 from consumers.audit_reader import partition_records, partitions_of
 from infra.local.broker import LocalBroker, free_port
 from registry.bootstrap import build_relay
-from registry.chain import chain_hash
 from registry.config import Settings
-from registry.messages import decode_event, encode_event
-from registry.seed import seed
+from registry.record.chain import chain_hash
+from registry.record.messages import decode_event, encode_event
+from registry.service.seed import seed
 from tests.builders import REPORTED
 from tests.conftest import open_registry
 from tests.histories import scripted_history, stored_records

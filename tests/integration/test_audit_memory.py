@@ -20,8 +20,8 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from consumers.audit_reader import Unreadable, merged_events
 from infra.local.broker import LocalBroker
 from projections.audit_replay import Replay, ReplayReport
-from registry.chain import GENESIS, chain_hash
-from registry.messages import PublishedEvent, encode_event
+from registry.record.chain import GENESIS, chain_hash
+from registry.record.messages import PublishedEvent, encode_event
 from tests.builders import TODAY, decision, findings, records_of, registered
 
 pytestmark = pytest.mark.postgres

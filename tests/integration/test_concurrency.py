@@ -8,12 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from registry.application import PartnerRegistry, Recorded
-from registry.claims import PlatformClaim
-from registry.commands import RegisterPartner, WarnPartner
-from registry.criteria import Criterion
-from registry.domain import Partner
-from registry.exceptions import ConcurrencyConflictError, DuplicatePartnerError
+from registry.domain.claims import PlatformClaim
+from registry.domain.commands import RegisterPartner, WarnPartner
+from registry.domain.criteria import Criterion
+from registry.domain.exceptions import ConcurrencyConflictError, DuplicatePartnerError
+from registry.domain.partner import Partner
+from registry.service.application import PartnerRegistry, Recorded
 from tests.builders import NEXT_MONTH, decision, platform, unique_name
 from tests.conftest import open_registry
 
@@ -92,7 +92,9 @@ def test_racing_registrations_of_one_platform_record_exactly_one(
     assert all(isinstance(o, DuplicatePartnerError) for o in outcomes if o not in winners)
     notifications = registry.recorder.select_notifications(None, 1000)
     events = [registry.mapper.to_domain_event(n) for n in notifications]
-    registered = [e for e in events if isinstance(e, Partner.Registered) and e.name == name]
+    registered = [
+        e for e in events if isinstance(e, Partner.Registered) and e.platform["name"] == name
+    ]
     claims = [e for e in events if isinstance(e, PlatformClaim.Claimed)]
     assert len(registered) == 1
     assert sorted(c.kind for c in claims) == ["lookalike_name", "name"]

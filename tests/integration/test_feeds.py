@@ -13,10 +13,10 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
 from infra.local.broker import LocalBroker
-from registry.application import PartnerRegistry
 from registry.bootstrap import build_feed_publisher
-from registry.commands import RegisterPartner
 from registry.config import Settings
+from registry.domain.commands import RegisterPartner
+from registry.service.application import PartnerRegistry
 from tests.builders import decision, platform
 from tests.histories import scripted_history, stored_records
 from tests.kafka_helpers import relay_settings, running_projection, running_relay, wait_for

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from infra.local.broker import LocalBroker
-from registry.application import PartnerRegistry
 from registry.bootstrap import build_read_models
 from registry.config import Settings
-from registry.messages import encode_event
+from registry.record.messages import encode_event
+from registry.service.application import PartnerRegistry
 from tests.conftest import open_registry
 from tests.histories import more_events, published_history, scripted_history, stored_records
 from tests.kafka_helpers import (

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from infra.local.broker import LocalBroker
-from projections.store import ReadModelStore
-from registry.application import PartnerRegistry
+from projections.storage.store import ReadModelStore
 from registry.bootstrap import build_read_models, build_relay
 from registry.config import Settings
-from registry.messages import encode_event
+from registry.record.messages import encode_event
+from registry.service.application import PartnerRegistry
 from tests.histories import more_events, published_history, scripted_history, stored_records
 from tests.kafka_helpers import (
     CLI,

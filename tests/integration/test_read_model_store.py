@@ -14,12 +14,13 @@ from pydantic import SecretStr
 
 from projections.audit_trail import ChainBrokenError
 from projections.point_in_time import register_as_of
-from projections.store import ConflictingRecordError, ModelsRebuiltError, ReadModelStore
-from registry.application import PartnerRegistry
+from projections.storage.store import ReadModelStore
+from projections.storage.writer import ConflictingRecordError, ModelsRebuiltError
 from registry.bootstrap import build_read_models
-from registry.chain import chain_hash
 from registry.config import Settings
-from registry.messages import PublishedEvent
+from registry.record.chain import chain_hash
+from registry.record.messages import PublishedEvent
+from registry.service.application import PartnerRegistry
 from tests.histories import published_history
 
 pytestmark = pytest.mark.postgres

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from infra.local.broker import LocalBroker
-from registry.application import PartnerRegistry
 from registry.bootstrap import build_read_models
 from registry.config import Settings
+from registry.service.application import PartnerRegistry
 from tests.conftest import open_registry
 from tests.histories import more_events, scripted_history, stored_records
 from tests.kafka_helpers import (

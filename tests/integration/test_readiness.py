@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from consumers.part_health import PartHealth
 from infra.local.broker import LocalBroker, free_port
 from registry.api.app import create_app
-from registry.application import PartnerRegistry
 from registry.bootstrap import build_feed_publisher, build_read_models, open_database
 from registry.config import Settings
+from registry.service.application import PartnerRegistry
 from tests.conftest import open_registry
 from tests.histories import more_events, stored_records
 from tests.kafka_helpers import in_a_thread, relay_settings, running_projection, running_relay

@@ -6,23 +6,23 @@ import uuid
 
 import pytest
 
-from registry.application import PartnerRegistry
-from registry.claims import ClaimKind, PlatformClaim
-from registry.commands import (
+from registry.domain.claims import ClaimKind, PlatformClaim
+from registry.domain.commands import (
     EvaluatePartner,
     RegisterPartner,
     TerminatePartner,
     WarnPartner,
 )
-from registry.criteria import Criterion, LegalForm
-from registry.domain import Partner, Status
-from registry.exceptions import (
+from registry.domain.criteria import Criterion, LegalForm
+from registry.domain.exceptions import (
     DuplicatePartnerError,
     IncompleteEvaluationError,
     PartnerNotFoundError,
     PartnerTerminatedError,
     StaleVersionError,
 )
+from registry.domain.partner import Partner, Status
+from registry.service.application import PartnerRegistry
 from tests.builders import (
     NEXT_MONTH,
     YESTERDAY,
@@ -55,7 +55,7 @@ def test_registered_partner_reads_back_with_its_details_and_history(
     history = registry.history(recorded.partner_id)
 
     assert partner.name == "Pintaria"
-    assert partner.registration_number == "NIB 123"
+    assert partner.platform.registration_number == "NIB 123"
     assert partner.status is Status.ACTIVE
     assert partner.registered_on == YESTERDAY
     assert [e.type for e in history] == ["Registered"]
@@ -218,8 +218,8 @@ def test_exempted_government_site_is_stored_with_its_basis(
 
     partner = registry.get(recorded.partner_id)
 
-    assert partner.legal_form == "government_body"
-    assert partner.exemption_basis == "Ministry site"
+    assert partner.platform.legal_form == "government_body"
+    assert partner.platform.exemption_basis == "Ministry site"
 
 
 @pytest.mark.parametrize(

@@ -17,11 +17,11 @@ from structlog.testing import capture_logs
 from consumers.broker import KafkaOutbound, new_group_consumer, new_reader
 from consumers.wakeups import ListenNotify
 from infra.local.broker import LocalBroker
-from registry.application import PartnerRegistry
 from registry.bootstrap import build_relay
-from registry.chain import GENESIS, chain_hash
-from registry.commands import RegisterPartner
-from registry.messages import ce_type_of
+from registry.domain.commands import RegisterPartner
+from registry.record.chain import GENESIS, chain_hash
+from registry.record.messages import ce_type_of
+from registry.service.application import PartnerRegistry
 from tests.builders import decision, platform
 from tests.conftest import open_registry
 from tests.histories import more_events, scripted_history, stored_records

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from infra.local.broker import LocalBroker
-from registry.application import PartnerRegistry
 from registry.bootstrap import build_relay
-from registry.chain import GENESIS, chain_hash
-from registry.messages import PublishedEvent
+from registry.record.chain import GENESIS, chain_hash
+from registry.record.messages import PublishedEvent
+from registry.service.application import PartnerRegistry
 from tests.histories import more_events, scripted_history, stored_records
 from tests.kafka_helpers import (
     TopicReader,

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from registry.application import PartnerRegistry
-from registry.domain import Status
-from registry.seed import SEED_ACTOR, seed
+from registry.domain.partner import Status
+from registry.service.application import PartnerRegistry
+from registry.service.seed import SEED_ACTOR, seed
 from tests.builders import REPORTED
 
 pytestmark = pytest.mark.postgres
@@ -25,7 +25,7 @@ def test_seed_records_the_eight_reported_platforms_as_they_stood(
     assert {p.status for p in partners} == {Status.ACTIVE}
     assert {p.registered_on for p in partners} == {date(2020, 4, 27)}
     assert all(p.latest_evaluation is None and not p.open_warnings for p in partners)
-    assert all(p.registration_number is None for p in partners)
+    assert all(p.platform.registration_number is None for p in partners)
 
 
 def test_seed_records_the_ministry_site_as_an_exemption_and_nothing_else_as_one(
@@ -33,10 +33,12 @@ def test_seed_records_the_ministry_site_as_an_exemption_and_nothing_else_as_one(
 ) -> None:
     seed(registry)
 
-    exempt = [p for p in registry.list_partners() if p.exemption_basis is not None]
+    exempt = [p for p in registry.list_partners() if p.platform.exemption_basis is not None]
 
-    assert [(p.name, p.legal_form) for p in exempt] == [("Kemnaker.go.id", "government_body")]
-    assert "Ministry of Manpower" in (exempt[0].exemption_basis or "")
+    assert [(p.name, p.platform.legal_form) for p in exempt] == [
+        ("Kemnaker.go.id", "government_body")
+    ]
+    assert "Ministry of Manpower" in (exempt[0].platform.exemption_basis or "")
 
 
 def test_seed_events_are_attributed_to_the_named_system_actor(

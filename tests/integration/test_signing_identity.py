@@ -14,8 +14,8 @@ from consumers.audit_reader import read_checkpoints
 from consumers.broker import new_reader
 from infra.local.broker import LocalBroker
 from infra.topics import CHECKPOINTS, declared_topics
-from registry.application import PartnerRegistry
 from registry.config import Settings
+from registry.service.application import PartnerRegistry
 from tests.conftest import open_registry
 from tests.histories import more_events
 from tests.kafka_helpers import (

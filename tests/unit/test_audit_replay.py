@@ -9,10 +9,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from projections.audit_replay import Replay, ReplayReport
-from registry.criteria import Criterion
-from registry.keyring import Keyring
-from registry.messages import PublishedEvent
-from registry.signing import Checkpoint, announce, key_id, public_pem, sign
+from registry.domain.criteria import Criterion
+from registry.record.keyring import Keyring
+from registry.record.messages import PublishedEvent
+from registry.record.signing import Checkpoint, announce, key_id, public_pem, sign
 from tests import histories
 from tests.builders import NEXT_MONTH, TODAY, YESTERDAY, decision, findings, records_of, registered
 

@@ -11,8 +11,8 @@ import structlog
 from pydantic import SecretStr, ValidationError
 
 from registry.config import Settings, persistence_env
+from registry.domain.text import identity_key
 from registry.logs import configure_logging
-from registry.text import identity_key
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from projections.current_partners import PartnerRow, ProjectionError, apply, change
-from registry.criteria import Criterion, LegalForm, Verdict
+from registry.domain.criteria import Criterion, LegalForm, Verdict
 from tests.builders import NEXT_MONTH, TODAY, YESTERDAY, decision, findings, records_of, registered
 
 

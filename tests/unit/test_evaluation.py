@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from registry.criteria import Criterion, LegalForm, Verdict
-from registry.domain import Partner, Status
-from registry.exceptions import IncompleteEvaluationError, InvalidCommandError
+from registry.domain.criteria import Criterion, LegalForm, Verdict
+from registry.domain.exceptions import IncompleteEvaluationError, InvalidCommandError
+from registry.domain.partner import Partner, Status
 from tests.builders import (
     NEXT_MONTH,
     TODAY,

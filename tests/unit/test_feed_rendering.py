@@ -9,8 +9,8 @@ from projections.audit_trail import GENESIS_HEAD, AuditEntry, entry_of
 from projections.current_partners import PartnerRow, apply
 from projections.feeds import render_atom, render_csv, render_json
 from projections.point_in_time import register_as_of
-from registry.criteria import Criterion
-from registry.messages import PublishedEvent
+from registry.domain.criteria import Criterion
+from registry.record.messages import PublishedEvent
 from tests.builders import NEXT_MONTH, TODAY, decision, findings, records_of, registered
 from tests.histories import chained
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from registry.chain import GENESIS, canonical_json, chain_hash
-from registry.criteria import Criterion
-from registry.messages import (
+from registry.domain.criteria import Criterion
+from registry.record.chain import GENESIS, canonical_json, chain_hash
+from registry.record.messages import (
     MalformedMessageError,
     Message,
     PublishedEvent,

@@ -10,13 +10,13 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from registry.criteria import Criterion, Verdict
-from registry.domain import Partner, Status
-from registry.exceptions import (
+from registry.domain.criteria import Criterion, Verdict
+from registry.domain.exceptions import (
     InvalidCommandError,
     InvalidWarningError,
     PartnerTerminatedError,
 )
+from registry.domain.partner import Partner, Status
 from tests.builders import TODAY, YESTERDAY, decision, findings, obligation, registered
 
 offsets = st.integers(min_value=-3, max_value=2)

@@ -7,14 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from registry.criteria import LegalForm
-from registry.domain import Partner, Status
-from registry.exceptions import (
+from registry.domain.criteria import LegalForm
+from registry.domain.exceptions import (
     IneligiblePlatformError,
     InvalidCommandError,
     NotAPlatformError,
 )
-from registry.platforms import PlatformDetails
+from registry.domain.partner import Partner, Status
+from registry.domain.platforms import PlatformDetails
 from tests.builders import TODAY, YESTERDAY, decision, platform
 
 
@@ -31,7 +31,7 @@ def test_eligible_platform_is_registered_active_with_who_why_and_when() -> None:
     assert event.actor == "officer.budi"
     assert event.reason == "Periodic review"
     assert event.effective_date == YESTERDAY
-    assert event.commission_terms == "5% of each sale"
+    assert event.platform["commission_terms"] == "5% of each sale"
     assert event.timestamp.tzinfo is not None
 
 
@@ -70,8 +70,8 @@ def test_platform_lacking_coverage_or_technology_is_refused(
 def test_the_three_allowed_legal_forms_need_no_exemption(form: LegalForm) -> None:
     partner = Partner.register(platform(legal_form=form), decision(), today=TODAY)
 
-    assert partner.legal_form == form.value
-    assert partner.exemption_basis is None
+    assert partner.platform.legal_form == form.value
+    assert partner.platform.exemption_basis is None
 
 
 @pytest.mark.parametrize("form", [LegalForm.GOVERNMENT_BODY, LegalForm.OTHER])
@@ -91,8 +91,8 @@ def test_government_body_is_registered_with_its_exemption_recorded() -> None:
 
     (event,) = partner.collect_events()
     assert isinstance(event, Partner.Registered)
-    assert event.legal_form == "government_body"
-    assert event.exemption_basis == "Ministry's own site, accepted by the PMO"
+    assert event.platform["legal_form"] == "government_body"
+    assert event.platform["exemption_basis"] == "Ministry's own site, accepted by the PMO"
 
 
 def test_exemption_for_an_allowed_legal_form_is_refused() -> None:
@@ -154,9 +154,9 @@ def test_blank_optional_details_are_recorded_as_absent() -> None:
 
     partner = Partner.register(details, decision(), today=TODAY)
 
-    assert partner.registration_number is None
-    assert partner.website is None
-    assert partner.legal_name == "PT X"
+    assert partner.platform.registration_number is None
+    assert partner.platform.website is None
+    assert partner.platform.legal_name == "PT X"
 
 
 @pytest.mark.parametrize(
@@ -198,15 +198,20 @@ def test_the_declared_identifiers_and_terms_are_recorded_as_given() -> None:
 
     (event,) = partner.collect_events()
     assert isinstance(event, Partner.Registered)
-    recorded = (event.legal_name, event.registration_number, event.website, event.commission_terms)
+    recorded = (
+        event.platform["legal_name"],
+        event.platform["registration_number"],
+        event.platform["website"],
+        event.platform["commission_terms"],
+    )
     assert recorded == (
         "PT Contoh Belajar Indonesia",
         "AHU-0012345",
         "https://contoh.example",
         "10% per sale",
     )
-    assert partner.registration_number == "AHU-0012345"
-    assert partner.website == "https://contoh.example"
+    assert partner.platform.registration_number == "AHU-0012345"
+    assert partner.platform.website == "https://contoh.example"
 
 
 def test_an_actor_name_longer_than_a_name_may_be_is_refused() -> None:

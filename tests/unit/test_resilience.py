@@ -13,7 +13,7 @@ from consumers.broker import BrokerUnavailableError
 from consumers.resilience import Backoff, describe, is_transient, keep_trying
 from projections.audit_trail import ChainBrokenError
 from registry.config import ConfigurationError
-from registry.signing import SigningKeyError
+from registry.record.signing import SigningKeyError
 
 
 @pytest.mark.parametrize(

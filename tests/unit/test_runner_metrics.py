@@ -6,7 +6,7 @@ from prometheus_client import generate_latest
 
 from consumers.runner_metrics import RunnerMetrics
 from projections.audit_trail import ChainHead
-from projections.store import Applied
+from projections.storage.writer import Applied
 
 
 def test_metrics_count_applied_duplicate_and_dead_lettered_records_and_show_lag() -> None:

@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from registry.criteria import Criterion
-from registry.domain import Partner, Status
-from registry.exceptions import (
+from registry.domain.criteria import Criterion
+from registry.domain.exceptions import (
     InvalidCommandError,
     InvalidWarningError,
     PartnerTerminatedError,
 )
+from registry.domain.partner import Partner, Status
 from tests.builders import NEXT_MONTH, TODAY, YESTERDAY, decision, findings, registered
 
 

@@ -14,7 +14,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from registry.text import identity_key, lookalike_key
+from registry.domain.text import identity_key, lookalike_key
 
 _NAMESPACE = UUID("6f1c1f3e-3b8e-5a43-9d5c-1f2b1e7a9c44")
 
@@ -47,15 +47,25 @@ def claim_id(kind: ClaimKind, identifier: str) -> UUID:
 
 
 class PlatformClaim(Aggregate):
-    """The partnership currently holding one identifier of a platform."""
+    """The partnership currently holding one identifier of a platform.
+
+    Its topics are stored data, pinned like the partner's.
+    """
+
+    TOPIC = "registry.claims:PlatformClaim"
+
+    class Created(Aggregate.Created):
+        TOPIC = "registry.claims:PlatformClaim.Created"
 
     class Claimed(Aggregate.Created):
+        TOPIC = "registry.claims:PlatformClaim.Claimed"
         class_version = 1
         kind: str
         identifier: str
         partner_id: UUID
 
     class Transferred(Aggregate.Event):
+        TOPIC = "registry.claims:PlatformClaim.Transferred"
         class_version = 1
         partner_id: UUID
 

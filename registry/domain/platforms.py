@@ -6,35 +6,87 @@ evaluations judge the same criteria against what the platform actually does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
 
-from registry.criteria import LegalForm
-from registry.exceptions import (
+from registry.domain.criteria import LegalForm
+from registry.domain.exceptions import (
     IneligiblePlatformError,
     InvalidCommandError,
     NotAPlatformError,
 )
-from registry.text import optional_identifier, optional_text, require_identifier
+from registry.domain.text import (
+    MAX_NAME_LENGTH,
+    MAX_TEXT_LENGTH,
+    optional_identifier,
+    optional_text,
+    require_identifier,
+)
+
+
+def _fact(label: str, help_text: str, *, max_length: int = MAX_NAME_LENGTH) -> dict[str, Any]:
+    return {"label": label, "help": help_text, "max_length": max_length}
 
 
 @dataclass(frozen=True)
 class PlatformDetails:
     """The applicant's declaration: who it is and which criteria it claims to meet.
 
-    ``exemption_basis`` is the recorded ground on which a legal form outside
-    the three allowed ones is accepted; it is never implied.
+    This is the one definition of a platform's fields: the event stores it
+    (``to_plain``), and the views, the HTTP API and the CLI build their
+    fields, labels and help from ``fields(PlatformDetails)`` and the
+    metadata here. ``exemption_basis`` is the recorded ground on which a
+    legal form outside the three allowed ones is accepted; it is never implied.
     """
 
-    name: str
-    legal_form: LegalForm
-    national_coverage: bool
-    technology_ready: bool
-    open_marketplace: bool
-    legal_name: str | None = None
-    registration_number: str | None = None
-    website: str | None = None
-    commission_terms: str | None = None
-    exemption_basis: str | None = None
+    name: str = field(metadata=_fact("Name", "The platform's public name."))
+    legal_form: LegalForm = field(metadata=_fact("Legal form", "The operator's legal form."))
+    national_coverage: bool = field(
+        metadata=_fact("National coverage", "Declared: serves the whole country.")
+    )
+    technology_ready: bool = field(
+        metadata=_fact("Technology", "Declared: runs systems supporting the programme.")
+    )
+    open_marketplace: bool = field(
+        metadata=_fact("Open marketplace", "Declared: sells many independent providers' training.")
+    )
+    legal_name: str | None = field(
+        default=None, metadata=_fact("Legal name", "The operator's registered name.")
+    )
+    registration_number: str | None = field(
+        default=None,
+        metadata=_fact("Registration number", "The operator's business registration number."),
+    )
+    website: str | None = field(default=None, metadata=_fact("Website", "The platform's address."))
+    commission_terms: str | None = field(
+        default=None,
+        metadata=_fact(
+            "Commission terms", "What the platform charges.", max_length=MAX_TEXT_LENGTH
+        ),
+    )
+    exemption_basis: str | None = field(
+        default=None,
+        metadata=_fact(
+            "Exemption basis",
+            "Required for a legal form outside the three allowed.",
+            max_length=MAX_TEXT_LENGTH,
+        ),
+    )
+
+    def to_plain(self) -> dict[str, Any]:
+        """The declaration as plain data, for an event."""
+        plain = asdict(self)
+        plain["legal_form"] = self.legal_form.value
+        return plain
+
+    @classmethod
+    def from_plain(cls, plain: Mapping[str, Any]) -> PlatformDetails:
+        """The declaration from plain data (an event, a request body)."""
+        return cls(**{**plain, "legal_form": LegalForm(plain["legal_form"])})
+
+
+PLATFORM_FIELDS = fields(PlatformDetails)
 
 
 def checked_platform(details: PlatformDetails) -> PlatformDetails:

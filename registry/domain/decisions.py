@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from registry.exceptions import InvalidCommandError
-from registry.text import MAX_NAME_LENGTH, require_text
+from registry.domain.exceptions import InvalidCommandError
+from registry.domain.text import MAX_NAME_LENGTH, require_text
 
 
 @dataclass(frozen=True)

@@ -22,14 +22,15 @@ import jsonschema_rs
 import orjson
 
 from infra.schemas import load_schema
-from registry.chain import canonical_json
-from registry.signing import Checkpoint, KeyAnnouncement
+from registry.record.chain import canonical_json
+from registry.record.signing import Checkpoint, KeyAnnouncement
+from registry.service.records import SCHEMA_VERSION
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
 EVENT_TYPES = ("Registered", "Evaluated", "Warned", "Terminated")
 STATE_TYPE = "prakerja.partner.state"
-SCHEMA_VERSION = 1
+
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
-from registry.criteria import (
+from registry.domain.criteria import (
     Criterion,
     CriterionFinding,
     ObligationCheck,
@@ -30,10 +30,15 @@ from registry.criteria import (
     check_verdicts,
     outcome_of,
 )
-from registry.decisions import Decision, checked_decision
-from registry.exceptions import InvalidWarningError, PartnerTerminatedError
-from registry.platforms import PlatformDetails, checked_platform
-from registry.text import optional_text
+from registry.domain.decisions import Decision, checked_decision
+from registry.domain.exceptions import InvalidWarningError, PartnerTerminatedError
+from registry.domain.platforms import PlatformDetails, checked_platform
+from registry.domain.text import optional_text
+
+_NOT_DECLARED = frozenset(
+    {"originator_id", "originator_version", "originator_topic", "timestamp"}
+    | {"effective_date", "actor", "reason"}
+)
 
 
 class Status(StrEnum):
@@ -45,25 +50,32 @@ class Status(StrEnum):
 
 
 class Partner(Aggregate):
-    """One partnership, from registration to (possibly) termination."""
+    """One partnership, from registration to (possibly) termination.
+
+    The topics are stored with every event, so they are pinned here: moving
+    or renaming a class must never orphan the history already recorded.
+    """
+
+    TOPIC = "registry.domain:Partner"
+
+    class Created(Aggregate.Created):
+        TOPIC = "registry.domain:Partner.Created"
 
     class Registered(Aggregate.Created):
-        class_version = 1
-        name: str
-        legal_form: str
-        legal_name: str | None
-        registration_number: str | None
-        website: str | None
-        national_coverage: bool
-        technology_ready: bool
-        open_marketplace: bool
-        commission_terms: str | None
-        exemption_basis: str | None
+        TOPIC = "registry.domain:Partner.Registered"
+        class_version = 2
+        platform: dict[str, Any]
         effective_date: date
         actor: str
         reason: str
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 kept the declaration's fields beside the decision's."""
+            state["platform"] = {k: state.pop(k) for k in list(state) if k not in _NOT_DECLARED}
+
     class Evaluated(Aggregate.Event):
+        TOPIC = "registry.domain:Partner.Evaluated"
         class_version = 1
         criteria: dict[str, dict[str, str]]
         obligations: list[dict[str, Any]]
@@ -74,6 +86,7 @@ class Partner(Aggregate):
         reason: str
 
     class Warned(Aggregate.Event):
+        TOPIC = "registry.domain:Partner.Warned"
         class_version = 1
         warning_number: int
         criterion: str | None
@@ -84,6 +97,7 @@ class Partner(Aggregate):
         reason: str
 
     class Terminated(Aggregate.Event):
+        TOPIC = "registry.domain:Partner.Terminated"
         class_version = 1
         effective_date: date
         actor: str
@@ -95,16 +109,7 @@ class Partner(Aggregate):
         details = checked_platform(platform)
         decided = checked_decision(decision, today=today)
         return cls(
-            name=details.name,
-            legal_form=details.legal_form.value,
-            legal_name=details.legal_name,
-            registration_number=details.registration_number,
-            website=details.website,
-            national_coverage=details.national_coverage,
-            technology_ready=details.technology_ready,
-            open_marketplace=details.open_marketplace,
-            commission_terms=details.commission_terms,
-            exemption_basis=details.exemption_basis,
+            platform=details.to_plain(),
             effective_date=decided.effective_date,
             actor=decided.actor,
             reason=decided.reason,
@@ -112,37 +117,20 @@ class Partner(Aggregate):
 
     @event(Registered)
     def __init__(
-        self,
-        name: str,
-        legal_form: str,
-        legal_name: str | None,
-        registration_number: str | None,
-        website: str | None,
-        national_coverage: bool,
-        technology_ready: bool,
-        open_marketplace: bool,
-        commission_terms: str | None,
-        exemption_basis: str | None,
-        effective_date: date,
-        actor: str,
-        reason: str,
+        self, platform: dict[str, Any], effective_date: date, actor: str, reason: str
     ) -> None:
-        self.name = name
-        self.legal_form = legal_form
-        self.legal_name = legal_name
-        self.registration_number = registration_number
-        self.website = website
-        self.national_coverage = national_coverage
-        self.technology_ready = technology_ready
-        self.open_marketplace = open_marketplace
-        self.commission_terms = commission_terms
-        self.exemption_basis = exemption_basis
+        self.platform = PlatformDetails.from_plain(platform)
         self.registered_on = effective_date
         self.latest_evaluation: dict[str, Any] | None = None
         self.open_warnings: dict[int, dict[str, Any]] = {}
         self.warnings_issued = 0
         self.terminated_on: date | None = None
         self.termination_reason: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The platform's public name, by which officers and messages know it."""
+        return self.platform.name
 
     @property
     def status(self) -> Status:
@@ -162,7 +150,7 @@ class Partner(Aggregate):
         """Record an evaluation; a compliant one resolves every open warning."""
         decided = self._checked(decision, today, "an evaluation")
         check_criteria_complete(criteria)
-        check_verdicts(criteria, exempted=self.exemption_basis is not None)
+        check_verdicts(criteria, exempted=self.platform.exemption_basis is not None)
         check_obligations(obligations)
         outcome = outcome_of(criteria, obligations)
         resolved = sorted(self.open_warnings) if outcome is Outcome.COMPLIANT else []

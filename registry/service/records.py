@@ -11,7 +11,14 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from registry.domain import Partner
+from registry.domain.partner import Partner
+
+SCHEMA_VERSION = 1
+"""The version of the published record's shape (``infra/schemas/*.v1``).
+
+It changes only when what is published changes, not when the store keeps an
+event differently (that is the event's ``class_version``, upcast on reading).
+"""
 
 COMMON_FIELDS = frozenset(
     {
@@ -56,13 +63,18 @@ class EventRecord:
 
 
 def record_of(domain_event: Partner.Event) -> EventRecord:
-    """Flatten a stored partner event into its public record."""
+    """Flatten a stored partner event into its public record.
+
+    A registration's declaration sits in the record's data beside nothing
+    else, as it always has: how the store nests it is not the public shape.
+    """
     fields = dict(vars(domain_event))
+    fields.update(fields.pop("platform", {}))
     return EventRecord(
         partner_id=domain_event.originator_id,
         version=domain_event.originator_version,
         type=type(domain_event).__name__,
-        schema_version=getattr(type(domain_event), "class_version", 1),
+        schema_version=SCHEMA_VERSION,
         recorded_at=domain_event.timestamp,
         effective_date=fields["effective_date"],
         actor=fields["actor"],

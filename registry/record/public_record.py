@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 from eventsourcing.utils import get_topic
 
-from registry.application import PartnerRegistry
-from registry.chain import GENESIS, canonical_json, chain_hash_of_canonical
-from registry.domain import Partner
-from registry.messages import PublishedEvent
-from registry.records import record_of
+from registry.domain.partner import Partner
+from registry.record.chain import GENESIS, canonical_json, chain_hash_of_canonical
+from registry.record.messages import PublishedEvent
+from registry.service.application import PartnerRegistry
+from registry.service.records import record_of
 
 PARTNER_EVENT_TOPICS = [
     get_topic(cls)

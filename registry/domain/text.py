@@ -13,7 +13,7 @@ from typing import Any
 
 import icu
 
-from registry.exceptions import InvalidCommandError
+from registry.domain.exceptions import InvalidCommandError
 
 MAX_TEXT_LENGTH = 4000
 MAX_NAME_LENGTH = 200

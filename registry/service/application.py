@@ -19,24 +19,24 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 from eventsourcing.utils import EnvType, get_topic
 
-from registry.claims import ClaimKind, PlatformClaim, claim_id
-from registry.clock import DEFAULT_TIMEZONE, today_in
-from registry.commands import (
+from registry.domain.claims import ClaimKind, PlatformClaim, claim_id
+from registry.domain.commands import (
     EvaluatePartner,
     RegisterPartner,
     TerminatePartner,
     WarnPartner,
 )
-from registry.domain import Partner, Status
-from registry.exceptions import (
+from registry.domain.exceptions import (
     ConcurrencyConflictError,
     DuplicatePartnerError,
     PartnerNotFoundError,
     StaleVersionError,
 )
-from registry.records import EventRecord, record_of
-from registry.transcodings import DateAsISO
-from registry.views import PartnerDetails, details_of
+from registry.domain.partner import Partner, Status
+from registry.service.clock import DEFAULT_TIMEZONE, today_in
+from registry.service.records import EventRecord, record_of
+from registry.service.transcodings import DateAsISO
+from registry.service.views import PartnerDetails, details_of
 
 log = structlog.get_logger(__name__)
 
@@ -256,8 +256,9 @@ class PartnerRegistry(Application[UUID]):
 def _identifiers(partner: Partner) -> list[tuple[ClaimKind, str]]:
     """What identifies the platform: its name, and its registration number if given."""
     found = [(ClaimKind.NAME, partner.name), (ClaimKind.LOOKALIKE_NAME, partner.name)]
-    if partner.registration_number is not None:
-        found.append((ClaimKind.REGISTRATION_NUMBER, partner.registration_number))
+    number = partner.platform.registration_number
+    if number is not None:
+        found.append((ClaimKind.REGISTRATION_NUMBER, number))
     return found
 
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from registry.application import PartnerRegistry
-from registry.commands import RegisterPartner
-from registry.criteria import LegalForm
-from registry.decisions import Decision
-from registry.exceptions import DuplicatePartnerError
-from registry.platforms import PlatformDetails
+from registry.domain.commands import RegisterPartner
+from registry.domain.criteria import LegalForm
+from registry.domain.decisions import Decision
+from registry.domain.exceptions import DuplicatePartnerError
+from registry.domain.platforms import PlatformDetails
+from registry.service.application import PartnerRegistry
 
 SEED_ACTOR = "system:seed (Kompas.com report of 27 April 2020)"
 REPORT_DATE = date(2020, 4, 27)

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from registry.signing import (
+from registry.record.signing import (
     Checkpoint,
     KeyAnnouncement,
     announcement_is_genuine,

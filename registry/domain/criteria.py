@@ -12,11 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from registry.exceptions import (
+from registry.domain.exceptions import (
     IncompleteEvaluationError,
     InvalidCommandError,
 )
-from registry.text import require_text
+from registry.domain.text import require_text
 
 
 class LegalForm(StrEnum):

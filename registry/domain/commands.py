@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from registry.criteria import Criterion, CriterionFinding, ObligationCheck
-from registry.decisions import Decision
-from registry.platforms import PlatformDetails
+from registry.domain.criteria import Criterion, CriterionFinding, ObligationCheck
+from registry.domain.decisions import Decision
+from registry.domain.platforms import PlatformDetails
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from registry.signing import Checkpoint, KeyAnnouncement
-from registry.sqldb import Database
+from registry.adapters.sqldb import Database
+from registry.record.signing import Checkpoint, KeyAnnouncement
 
 _CREATE = [
     """CREATE TABLE IF NOT EXISTS checkpoints (

@@ -10,7 +10,7 @@ import psycopg
 from psycopg import errors, sql
 from psycopg_pool import ConnectionPool
 
-from registry.sqldb import Database, Tx
+from registry.adapters.sqldb import Database, Tx
 
 # psycopg_pool retries a lost connection with doubling delays until this many
 # seconds have passed, then lets the next request start afresh; its default

@@ -18,8 +18,8 @@ from enum import StrEnum
 
 from cachetools import TTLCache
 
-from registry.sqldb import Database
-from registry.text import MAX_NAME_LENGTH, require_text
+from registry.adapters.sqldb import Database
+from registry.domain.text import MAX_NAME_LENGTH, require_text
 
 _PREFIX = "prt_"
 _CREATE = """CREATE TABLE IF NOT EXISTS api_tokens (

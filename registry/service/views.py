@@ -6,13 +6,14 @@ goes through a command and is recorded as an event.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from registry.domain import Partner, Status
-from registry.records import jsonable
+from registry.domain.partner import Partner, Status
+from registry.domain.platforms import PlatformDetails
+from registry.service.records import jsonable
 
 
 @dataclass(frozen=True)
@@ -21,16 +22,7 @@ class PartnerDetails:
 
     id: UUID
     version: int
-    name: str
-    legal_form: str
-    legal_name: str | None
-    registration_number: str | None
-    website: str | None
-    national_coverage: bool
-    technology_ready: bool
-    open_marketplace: bool
-    commission_terms: str | None
-    exemption_basis: str | None
+    platform: PlatformDetails
     status: Status
     registered_on: date
     terminated_on: date | None
@@ -38,10 +30,22 @@ class PartnerDetails:
     latest_evaluation: dict[str, Any] | None
     open_warnings: list[dict[str, Any]]
 
+    @property
+    def name(self) -> str:
+        """The platform's public name."""
+        return self.platform.name
+
     def to_json(self) -> dict[str, Any]:
-        """The snapshot with every value a JSON scalar, list or object."""
-        plain: dict[str, Any] = jsonable(asdict(self))
-        plain["status"] = self.status.value
+        """The snapshot with every value a JSON scalar, list or object.
+
+        The declaration's fields sit at the top level, beside the state.
+        """
+        plain: dict[str, Any] = jsonable({
+            "id": self.id, "version": self.version, **self.platform.to_plain(),
+            "status": self.status.value, "registered_on": self.registered_on,
+            "terminated_on": self.terminated_on, "termination_reason": self.termination_reason,
+            "latest_evaluation": self.latest_evaluation, "open_warnings": self.open_warnings,
+        })  # fmt: skip
         return plain
 
 
@@ -50,16 +54,7 @@ def details_of(partner: Partner) -> PartnerDetails:
     return PartnerDetails(
         id=partner.id,
         version=partner.version,
-        name=partner.name,
-        legal_form=partner.legal_form,
-        legal_name=partner.legal_name,
-        registration_number=partner.registration_number,
-        website=partner.website,
-        national_coverage=partner.national_coverage,
-        technology_ready=partner.technology_ready,
-        open_marketplace=partner.open_marketplace,
-        commission_terms=partner.commission_terms,
-        exemption_basis=partner.exemption_basis,
+        platform=partner.platform,
         status=partner.status,
         registered_on=partner.registered_on,
         terminated_on=partner.terminated_on,

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from registry.sqldb import Database, Tx
+from registry.adapters.sqldb import Database, Tx
 
 
 class _SqliteTx(Tx):

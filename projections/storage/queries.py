@@ -1,0 +1,141 @@
+"""Named questions to the read models, for the API, the feed publisher and the auditors.
+
+Each question is a method with its SQL inside this module, so no caller
+writes SQL and every query the read side asks can be found here. Only the
+live tables are read; the runner's writer lives in ``writer.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from projections.audit_trail import AuditEntry, ChainHead, verify_trail
+from projections.current_partners import PartnerRow
+from projections.point_in_time import register_as_of
+from projections.storage import rows, schema
+from projections.storage.schema import LIVE
+from registry.adapters.sqldb import Database, Tx
+
+PAGE = 1000
+
+
+@dataclass(frozen=True)
+class ConsumerStatus:
+    """How far a consumer has read one partition, and how far behind it is."""
+
+    topic: str
+    partition: int
+    next_offset: int
+    end_offset: int | None
+    updated_at: str
+
+    @property
+    def lag(self) -> int | None:
+        """Records not yet read, as far as the broker's end offset tells."""
+        return None if self.end_offset is None else max(self.end_offset - self.next_offset, 0)
+
+
+class ReadModelDatabase:
+    """The database the read models live in, shared by the writer and the queries."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @property
+    def database(self) -> Database:
+        """The read-model database, for tables kept beside the models (part health)."""
+        return self._db
+
+    def transaction(self) -> AbstractContextManager[Tx]:
+        """A transaction on the read-model database."""
+        return self._db.transaction()
+
+    def close(self) -> None:
+        """Release the connections."""
+        self._db.close()
+
+
+class ReadModelQueries(ReadModelDatabase):
+    """Every question the read side answers from the live read models."""
+
+    def consumer_status(self) -> list[ConsumerStatus]:
+        """Offsets, end offsets and lag of every partition consumed."""
+        with self.transaction() as tx:
+            found = tx.execute(
+                "SELECT topic, partition, next_offset, end_offset, updated_at FROM rm_consumer "
+                "ORDER BY topic, partition"
+            )
+        return [ConsumerStatus(str(t), int(p), int(n), e, str(u)) for t, p, n, e, u in found]
+
+    def chain_head(self) -> ChainHead:
+        """The last verified entry of the audit trail."""
+        with self.transaction() as tx:
+            row = tx.execute(schema.select_chain(LIVE))[0]
+        return ChainHead(int(row[0]), str(row[1]))
+
+    def partner(self, partner_id: str) -> PartnerRow | None:
+        """One partner's row."""
+        found = self._partners("WHERE partner_id = ?", (partner_id,))
+        return found[0] if found else None
+
+    def partners(self) -> list[PartnerRow]:
+        """Every partner row, by partner id."""
+        return self._partners("ORDER BY partner_id")
+
+    def entry_at(self, sequence: int) -> AuditEntry | None:
+        """The stored entry with this sequence, verified or still waiting."""
+        found = self._entries("WHERE sequence = ?", (sequence,))
+        return found[0] if found else None
+
+    def has_entries_after(self, sequence: int) -> bool:
+        """Whether any entry, verified or waiting, comes after this sequence."""
+        return bool(self._entries("WHERE sequence > ? LIMIT 1", (sequence,)))
+
+    def entries_of_version(self, partner_id: str, version: int) -> list[AuditEntry]:
+        """Every stored entry of one partner's version (one, unless something went wrong)."""
+        return self._entries("WHERE partner_id = ? AND version = ?", (partner_id, version))
+
+    def all_entries(self) -> Iterator[AuditEntry]:
+        """Every stored entry, verified or waiting, in sequence order, a page at a time."""
+        after = 0
+        while page := self._entries("WHERE sequence > ? ORDER BY sequence LIMIT ?", (after, PAGE)):
+            yield from page
+            after = page[-1].sequence
+
+    def recent_verified(self, limit: int) -> list[AuditEntry]:
+        """The latest verified entries, oldest first."""
+        return self._entries(schema.verified_before_latest(), (limit,))[::-1]
+
+    def verified_entries(self, after: int, limit: int) -> list[AuditEntry]:
+        """Entries of the verified trail after a sequence number, in order."""
+        return self._entries(schema.verified_after(LIVE), (after, limit))
+
+    def in_effect_by(self, day: date) -> list[AuditEntry]:
+        """Verified entries effective on or before ``day``, in order."""
+        return self._entries(schema.verified_in_effect_by(), (day.isoformat(),))
+
+    def register_on(self, day: date) -> list[PartnerRow]:
+        """The register as it stood at the end of ``day``."""
+        return [s.row for s in register_as_of(self.in_effect_by(day), day)]
+
+    def partner_entries(self, partner_id: str) -> list[AuditEntry]:
+        """One partner's verified entries, in order."""
+        return self._entries(schema.verified_of_partner(), (partner_id,))
+
+    def verify(self) -> ChainHead:
+        """Recompute the whole stored trail's chain; raise ChainBrokenError if altered."""
+        return verify_trail(self.all_entries())
+
+    def _partners(self, where: str, params: Sequence[Any] = ()) -> list[PartnerRow]:
+        with self.transaction() as tx:
+            found = tx.execute(schema.select_partners(LIVE, where), params)
+        return [rows.partner_row(r) for r in found]
+
+    def _entries(self, where: str, params: Sequence[Any] = ()) -> list[AuditEntry]:
+        with self.transaction() as tx:
+            found = tx.execute(schema.select_entries(LIVE, where), params)
+        return [rows.entry(r) for r in found]

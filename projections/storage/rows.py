@@ -1,0 +1,48 @@
+"""Table rows to values and back: one place knows the column order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from projections.audit_trail import AuditEntry
+from projections.current_partners import PartnerRow
+from projections.storage.schema import AUDIT_COLUMNS, PARTNER_COLUMNS
+
+
+def now() -> str:
+    """The time a row is written, as stored (ISO 8601, UTC)."""
+    return datetime.now(UTC).isoformat()
+
+
+def partner_row(row: Sequence[Any]) -> PartnerRow:
+    """A partner row read from the table."""
+    values = dict(zip(PARTNER_COLUMNS, row, strict=True))
+    values["open_warnings"] = tuple(orjson.loads(values["open_warnings"]))
+    values["version"], values["position"] = int(values["version"]), int(values["position"])
+    return PartnerRow(**values)
+
+
+def partner_params(row: PartnerRow) -> tuple[Any, ...]:
+    """A partner row as statement parameters, in column order."""
+    values = row.to_json()
+    values["open_warnings"] = orjson.dumps(
+        values["open_warnings"], option=orjson.OPT_SORT_KEYS
+    ).decode()
+    return tuple(values[c] for c in PARTNER_COLUMNS)
+
+
+def entry(row: Sequence[Any]) -> AuditEntry:
+    """An audit-trail entry read from the table."""
+    values = dict(zip(AUDIT_COLUMNS, row, strict=True))
+    for name in ("sequence", "position", "version"):
+        values[name] = int(values[name])
+    return AuditEntry(**values)
+
+
+def entry_params(audit_entry: AuditEntry) -> tuple[Any, ...]:
+    """An audit-trail entry as statement parameters, in column order."""
+    return tuple(getattr(audit_entry, c) for c in AUDIT_COLUMNS)

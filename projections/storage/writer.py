@@ -1,0 +1,244 @@
+"""The runner's side of the read models: apply a batch, save offsets, rebuild.
+
+A batch of events, the chain check and the consumer offsets are written in
+one transaction, so a crash can neither apply an event twice nor skip one,
+and a re-sent record (same sequence) is recognised and ignored. The SQL
+(``projections.storage.schema``) runs unchanged on PostgreSQL and SQLite
+through ``registry.adapters.sqldb``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from more_itertools import chunked
+
+from projections.audit_trail import GENESIS_HEAD, AuditEntry, ChainHead, entry_of, extend
+from projections.current_partners import PartnerRow, apply
+from projections.storage import rows, schema
+from projections.storage.queries import PAGE, ReadModelDatabase
+from projections.storage.schema import LIVE, NEXT, TableSet
+from registry.adapters.sqldb import Tx
+from registry.record.chain import GENESIS
+from registry.record.messages import PublishedEvent
+
+Offsets = Mapping[tuple[str, int], int]
+CHANGES_CHANNEL = "partner_registry_read_models"
+_LAST_CREATED = "rm_generation"
+_FIRST_PAGE = 50
+
+
+class ConflictingRecordError(Exception):
+    """A record re-uses a sequence already in the trail with different content."""
+
+    def __init__(self, sequence: int) -> None:
+        super().__init__(
+            f"a record with sequence {sequence} differs from the entry already in the "
+            "audit trail: one of them was altered"
+        )
+        self.sequence = sequence
+
+
+class ModelsRebuiltError(Exception):
+    """The read models were rebuilt and swapped in since this consumer last wrote."""
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one batch did to the read models."""
+
+    new: int
+    duplicates: int
+    chain_head: ChainHead
+
+
+class ReadModelWriter(ReadModelDatabase):
+    """Writes the read models; see the module docstring."""
+
+    def setup(self) -> None:
+        """Create the tables if they do not exist (safe for processes starting together).
+
+        Once they exist nothing is run: the DDL's table locks, taken beside a
+        runner applying a batch, deadlocked with it on PostgreSQL. The tables
+        are created in one transaction, so the last one existing means all do.
+        """
+        with self.transaction() as tx:
+            if self._db.has_table(tx, _LAST_CREATED):
+                return
+        with self.transaction() as tx:
+            self._db.serialise(tx, "partner-registry:read-models")
+            if self._db.has_table(tx, _LAST_CREATED):
+                return
+            self._create(tx, LIVE)
+            for statement in schema.CREATE_SHARED:
+                tx.execute(statement)
+
+    def generation(self) -> int:
+        """How many times the models have been swapped in (1 at first)."""
+        with self.transaction() as tx:
+            return int(tx.execute("SELECT generation FROM rm_generation")[0][0])
+
+    def offsets(self, topic: str) -> dict[int, int]:
+        """The saved next offset of each partition of the topic."""
+        with self.transaction() as tx:
+            found = tx.execute(
+                "SELECT partition, next_offset FROM rm_consumer WHERE topic = ?", (topic,)
+            )
+        return {int(partition): int(offset) for partition, offset in found}
+
+    def apply(self, events: Sequence[PublishedEvent], offsets: Offsets, generation: int) -> Applied:
+        """Apply a batch and save the offsets after it, all or nothing.
+
+        Two consumers briefly owning one partition (during a rebalance) can
+        collide on a row; the loser's transaction is retried, and then sees
+        the winner's rows as duplicates.
+        """
+        for _ in range(2):
+            try:
+                return self._apply_batch(events, offsets, generation)
+            except self._db.retryable:
+                continue
+        return self._apply_batch(events, offsets, generation)
+
+    def save_end_offsets(self, topic: str, ends: Mapping[int, int]) -> None:
+        """Remember the broker's end offsets, for the lag report."""
+        now = rows.now()
+        with self.transaction() as tx:
+            tx.executemany(
+                schema.SAVE_END_OFFSET, [(end, now, topic, p) for p, end in ends.items()]
+            )
+
+    def rebuild(
+        self,
+        events: Iterable[PublishedEvent],
+        offsets: Offsets,
+        on_progress: Callable[[Sequence[PublishedEvent]], None] = lambda _: None,
+    ) -> ChainHead:
+        """Build fresh tables from ``events``, then swap them in at once."""
+        with self.transaction() as tx:
+            for statement in schema.drop_tables(NEXT):
+                tx.execute(statement)
+            self._create(tx, NEXT)
+        head = GENESIS_HEAD
+        for batch in chunked(events, PAGE):
+            with self.transaction() as tx:
+                head = self._apply(tx, NEXT, batch).chain_head
+            on_progress(batch)
+        with self.transaction() as tx:
+            tx.execute("UPDATE rm_generation SET generation = generation + 1")
+            for statement in schema.swap_in(NEXT, LIVE):
+                tx.execute(statement)
+            tx.execute("DELETE FROM rm_consumer")
+            self._save_offsets(tx, offsets)
+        return head
+
+    def _apply_batch(
+        self, events: Sequence[PublishedEvent], offsets: Offsets, generation: int
+    ) -> Applied:
+        with self.transaction() as tx:
+            self._check_generation(tx, generation)
+            applied = self._apply(tx, LIVE, events)
+            self._save_offsets(tx, offsets)
+            self._db.notify(tx, CHANGES_CHANNEL)
+            return applied
+
+    def _create(self, tx: Tx, tables: TableSet) -> None:
+        for statement in schema.create_tables(tables):
+            tx.execute(statement, (GENESIS,) if "INSERT" in statement else ())
+
+    def _check_generation(self, tx: Tx, generation: int) -> None:
+        current = int(tx.execute(schema.select_generation(self._db.share_suffix))[0][0])
+        if current != generation:
+            raise ModelsRebuiltError
+
+    def _apply(self, tx: Tx, tables: TableSet, events: Sequence[PublishedEvent]) -> Applied:
+        fresh = self._new_entries(tx, tables, events)
+        entries = [entry for _, entry in fresh]
+        head = self._extend_chain(tx, tables, entries)
+        tx.insert_rows(tables.audit, schema.AUDIT_COLUMNS, [rows.entry_params(e) for e in entries])
+        self._apply_to_partners(tx, tables, [event for event, _ in fresh])
+        return Applied(new=len(fresh), duplicates=len(events) - len(fresh), chain_head=head)
+
+    def _new_entries(
+        self, tx: Tx, tables: TableSet, events: Sequence[PublishedEvent]
+    ) -> list[tuple[PublishedEvent, AuditEntry]]:
+        """The events not yet in the trail; a known sequence must be the same entry."""
+        known: dict[int, AuditEntry] = {}
+        for chunk in chunked(sorted({e.sequence for e in events}), 500):
+            condition, params = tx.where_in("sequence", chunk)
+            found = tx.execute(schema.select_entries(tables, f"WHERE {condition}"), params)
+            known.update((int(r[0]), rows.entry(r)) for r in found)
+        fresh = []
+        for event in events:
+            entry = entry_of(event)
+            if entry.sequence in known:
+                if known[entry.sequence] != entry:
+                    raise ConflictingRecordError(entry.sequence)
+                continue
+            known[entry.sequence] = entry
+            fresh.append((event, entry))
+        return fresh
+
+    def _apply_to_partners(
+        self, tx: Tx, tables: TableSet, events: Sequence[PublishedEvent]
+    ) -> None:
+        ids = sorted({e.partner_id for e in events})
+        partners: dict[str, PartnerRow] = {}
+        for chunk in chunked(ids, 500):
+            condition, params = tx.where_in("partner_id", chunk)
+            found = tx.execute(schema.select_partners(tables, f"WHERE {condition}"), params)
+            partners.update((str(r[0]), rows.partner_row(r)) for r in found)
+        changed: set[str] = set()
+        for event in events:
+            row = partners.get(event.partner_id)
+            if row is not None and event.record["version"] <= row.version:
+                continue
+            partners[event.partner_id] = apply(row, event.record, event.position)
+            changed.add(event.partner_id)
+        tx.executemany(
+            schema.upsert_partner(tables),
+            [rows.partner_params(partners[p]) for p in sorted(changed)],
+        )
+
+    def _extend_chain(self, tx: Tx, tables: TableSet, arriving: Sequence[AuditEntry]) -> ChainHead:
+        """Verify the trail as far as it now runs unbroken, before the batch is stored.
+
+        The chain continues through the entries arriving now and those stored
+        earlier that were waiting for a predecessor; the arriving ones are
+        checked from memory rather than read back.
+        """
+        row = tx.execute(schema.select_chain(tables, self._db.lock_suffix))[0]
+        start = ChainHead(int(row[0]), str(row[1]))
+        following = sorted((e for e in arriving if e.sequence > start.sequence), key=_sequence_of)
+        waiting = self._stored_after(tx, tables, start.sequence)
+        head = extend(start, heapq.merge(following, waiting, key=_sequence_of))
+        if head != start:
+            tx.execute(schema.update_chain(tables), (head.sequence, head.chain_hash))
+        return head
+
+    def _stored_after(self, tx: Tx, tables: TableSet, after: int) -> Iterator[AuditEntry]:
+        """Stored entries after a sequence, in order, read a page at a time as needed.
+
+        The first page is small: usually the chain stops at a gap right away.
+        """
+        size = _FIRST_PAGE
+        while True:
+            query = schema.select_entries(tables, "WHERE sequence > ? ORDER BY sequence LIMIT ?")
+            page = [rows.entry(r) for r in tx.execute(query, (after, size))]
+            yield from page
+            if len(page) < size:
+                return
+            after, size = page[-1].sequence, PAGE
+
+    def _save_offsets(self, tx: Tx, offsets: Offsets) -> None:
+        now = rows.now()
+        tx.executemany(
+            schema.SAVE_OFFSET,
+            [(topic, partition, offset, now) for (topic, partition), offset in offsets.items()],
+        )
+
+
+def _sequence_of(entry: AuditEntry) -> int:
+    return entry.sequence
