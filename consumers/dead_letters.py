@@ -12,10 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from consumers.broker import send_and_wait
+from consumers.kafka_types import ConsumedRecord
 from registry.record.messages import MalformedMessageError, Message
 
+Refused = tuple[ConsumedRecord, MalformedMessageError]
 
-def dead_letter(record: Any, error: MalformedMessageError, consumer: str) -> Message:
+
+def dead_letter(record: ConsumedRecord, error: MalformedMessageError, consumer: str) -> Message:
     """The dead-letter record for a Kafka record that failed to decode."""
     original = [(name, value or b"") for name, value in (record.headers or [])]
     about = {
@@ -40,7 +43,7 @@ class DeadLetters:
         self._topic = topic
         self._consumer = consumer
 
-    def send(self, refused: Sequence[tuple[Any, MalformedMessageError]]) -> None:
+    def send(self, refused: Sequence[Refused]) -> None:
         """Dead-letter every refused record, or raise BrokerUnavailableError."""
         if self._producer is None:
             self._producer = self._producer_factory()

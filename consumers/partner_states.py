@@ -7,11 +7,11 @@ partner's row from the store the first time it meets that partner.
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from projections.current_partners import PartnerRow, apply
 from registry.service.application import PartnerRegistry
+from registry.service.records import PublicRecord
 
 
 class PartnerStates:
@@ -21,7 +21,7 @@ class PartnerStates:
         self._registry = registry
         self._rows: dict[str, PartnerRow] = {}
 
-    def advance(self, record: dict[str, Any], position: int) -> PartnerRow:
+    def advance(self, record: PublicRecord, position: int) -> PartnerRow:
         """The partner's row after this event."""
         partner_id = record["partner_id"]
         row = self._rows.get(partner_id)
@@ -38,5 +38,5 @@ class PartnerStates:
     def _replayed(self, partner_id: str, up_to_version: int) -> PartnerRow | None:
         row = None
         for event in self._registry.history(UUID(partner_id))[:up_to_version]:
-            row = apply(row, event.to_json(), position=0)
+            row = apply(row, event, position=0)
         return row

@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import structlog
 from kafka import ConsumerRebalanceListener
 
-from consumers.dead_letters import DeadLetters
+from consumers.dead_letters import DeadLetters, Refused
+from consumers.kafka_types import GroupConsumer, Partition, Polled
 from consumers.part_health import PartHealth
 from consumers.resilience import TRANSIENT, Backoff, describe
 from consumers.runner_metrics import RunnerMetrics
@@ -66,10 +66,10 @@ class _SeekToSaved(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, runner: ProjectionRunner) -> None:
         self._runner = runner
 
-    def on_partitions_revoked(self, revoked: Any) -> None:
+    def on_partitions_revoked(self, revoked: set[Partition]) -> None:
         """Nothing to flush: every applied batch is already committed."""
 
-    def on_partitions_assigned(self, assigned: Any) -> None:
+    def on_partitions_assigned(self, assigned: set[Partition]) -> None:
         """Seek each new partition to its saved offset."""
         self._runner.assigned(list(assigned))
 
@@ -80,7 +80,7 @@ class ProjectionRunner:
     def __init__(
         self,
         store: ReadModelStore,
-        new_consumer: Callable[[], Any],
+        new_consumer: Callable[[], GroupConsumer],
         dead_letters: DeadLetters,
         options: RunnerOptions,
         metrics: RunnerMetrics,
@@ -91,7 +91,7 @@ class ProjectionRunner:
         self._consumer = new_consumer()
         self._health = health
         self._backoff = Backoff()
-        self._resume_pending: list[Any] | None = None
+        self._resume_pending: list[Partition] | None = None
         self._from_start = False
         self._dead_letters = dead_letters
         self._options = options
@@ -148,7 +148,7 @@ class ProjectionRunner:
             return None
         return self._handle(polled)
 
-    def assigned(self, partitions: list[Any]) -> None:
+    def assigned(self, partitions: list[Partition]) -> None:
         """Resume new partitions from the saved offsets, or as soon as they can be read.
 
         Until then the consumer reads from Kafka's committed offsets, which
@@ -162,7 +162,7 @@ class ProjectionRunner:
             self._log.warning("saved offsets unreadable; seeking before the next poll",
                               error=describe(error))  # fmt: skip
 
-    def resume_from_saved(self, partitions: Sequence[Any]) -> None:
+    def resume_from_saved(self, partitions: Sequence[Partition]) -> None:
         """Seek partitions to the offsets saved with the read models (or the start).
 
         A replaced consumer reads its partitions from the start instead: the
@@ -177,7 +177,7 @@ class ProjectionRunner:
                 self._consumer.seek_to_beginning(tp)
         self._log.info("partitions assigned", partitions=sorted(tp.partition for tp in partitions))
 
-    def _handle(self, polled: Mapping[Any, Sequence[Any]]) -> Applied | None:
+    def _handle(self, polled: Polled) -> Applied | None:
         events, refused, offsets = _decode(polled)
         try:
             if refused:
@@ -202,7 +202,7 @@ class ProjectionRunner:
         )  # fmt: skip
         return applied
 
-    def _seek_back(self, polled: Mapping[Any, Sequence[Any]]) -> None:
+    def _seek_back(self, polled: Polled) -> None:
         """Give the batch back: the next poll starts again at its first record."""
         for tp, records in polled.items():
             self._consumer.seek(tp, records[0].offset)
@@ -263,12 +263,10 @@ class ProjectionRunner:
 
 
 def _decode(
-    polled: Mapping[Any, Sequence[Any]],
-) -> tuple[
-    list[PublishedEvent], list[tuple[Any, MalformedMessageError]], dict[tuple[str, int], int]
-]:
+    polled: Polled,
+) -> tuple[list[PublishedEvent], list[Refused], dict[tuple[str, int], int]]:
     events: list[PublishedEvent] = []
-    refused: list[tuple[Any, MalformedMessageError]] = []
+    refused: list[Refused] = []
     offsets: dict[tuple[str, int], int] = {}
     for tp, records in polled.items():
         for record in records:

@@ -10,6 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from typing_extensions import TypedDict
+
+from registry.service.records import (
+    EvaluatedRecord,
+    PublicRecord,
+    RegisteredRecord,
+    TerminatedRecord,
+    WarnedRecord,
+)
+
 
 @dataclass(frozen=True)
 class PartnerRow:
@@ -25,7 +35,7 @@ class PartnerRow:
     termination_reason: str | None
     latest_outcome: str | None
     latest_evaluated_on: str | None
-    open_warnings: tuple[dict[str, Any], ...]
+    open_warnings: tuple[OpenWarning, ...]
     version: int
     position: int
     updated_at: str
@@ -44,11 +54,24 @@ class PartnerRow:
 _FIELDS = tuple(f.name for f in fields(PartnerRow))
 
 
+class OpenWarning(TypedDict):
+    """A warning not yet resolved, as the register shows it."""
+
+    warning_number: int
+    criterion: str | None
+    obligation: str | None
+    deadline: str
+    breach: str
+
+
+ChangeRecord = EvaluatedRecord | WarnedRecord | TerminatedRecord
+
+
 class ProjectionError(ValueError):
     """The event cannot follow the row: out of order, or of an unknown type."""
 
 
-def apply(row: PartnerRow | None, record: dict[str, Any], position: int) -> PartnerRow:
+def apply(row: PartnerRow | None, record: PublicRecord, position: int) -> PartnerRow:
     """The row after the partner's next event, refusing one that does not follow."""
     if record["type"] == "Registered" and row is not None:
         raise ProjectionError(f"partner {record['partner_id']} registered twice")
@@ -61,16 +84,18 @@ def apply(row: PartnerRow | None, record: dict[str, Any], position: int) -> Part
     return change(row, record, position)
 
 
-def change(row: PartnerRow | None, record: dict[str, Any], position: int) -> PartnerRow:
+def change(row: PartnerRow | None, record: PublicRecord, position: int) -> PartnerRow:
     """The row after an event, without checking that versions follow on.
 
     The register on a past date applies only the events in effect by then,
     which can skip a version recorded later but effective later still.
     """
-    if row is None:
-        if record["type"] != "Registered":
-            raise ProjectionError(f"partner {record['partner_id']} was never registered")
+    if record["type"] == "Registered":
+        if row is not None:
+            raise ProjectionError(f"partner {record['partner_id']} registered twice")
         return _registered(record, position)
+    if row is None:
+        raise ProjectionError(f"partner {record['partner_id']} was never registered")
     changes = _changes(row, record)
     changes |= {
         "version": record["version"],
@@ -82,13 +107,13 @@ def change(row: PartnerRow | None, record: dict[str, Any], position: int) -> Par
     return PartnerRow(**(vars(row) | changes))
 
 
-def _registered(record: dict[str, Any], position: int) -> PartnerRow:
-    data = record["data"]
+def _registered(record: RegisteredRecord, position: int) -> PartnerRow:
+    declared = record["data"]
     return PartnerRow(
         partner_id=record["partner_id"],
-        name=data["name"],
-        legal_form=data["legal_form"],
-        exemption_basis=data["exemption_basis"],
+        name=declared["name"],
+        legal_form=declared["legal_form"],
+        exemption_basis=declared["exemption_basis"],
         status="active",
         registered_on=record["effective_date"],
         terminated_on=None,
@@ -102,31 +127,32 @@ def _registered(record: dict[str, Any], position: int) -> PartnerRow:
     )
 
 
-def _changes(row: PartnerRow, record: dict[str, Any]) -> dict[str, Any]:
-    data = record["data"]
-    match record["type"]:
-        case "Evaluated":
-            resolved = set(data["resolved_warnings"])
-            warnings = tuple(w for w in row.open_warnings if w["warning_number"] not in resolved)
-            return {
-                "latest_outcome": data["outcome"],
-                "latest_evaluated_on": record["effective_date"],
-                "open_warnings": warnings,
-                "status": _status(warnings),
-            }
-        case "Warned":
-            warning = {k: data[k] for k in ("warning_number", "criterion", "obligation")}
-            warning |= {"deadline": data["deadline"], "breach": record["reason"]}
-            warnings = (*row.open_warnings, warning)
-            return {"open_warnings": warnings, "status": _status(warnings)}
-        case "Terminated":
-            return {
-                "status": "terminated",
-                "terminated_on": record["effective_date"],
-                "termination_reason": record["reason"],
-            }
+def _changes(row: PartnerRow, record: ChangeRecord) -> dict[str, object]:
+    if record["type"] == "Evaluated":
+        resolved = set(record["data"]["resolved_warnings"])
+        warnings = tuple(w for w in row.open_warnings if w["warning_number"] not in resolved)
+        return {
+            "latest_outcome": record["data"]["outcome"],
+            "latest_evaluated_on": record["effective_date"],
+            "open_warnings": warnings,
+            "status": _status(warnings),
+        }
+    if record["type"] == "Warned":
+        data = record["data"]
+        warning = OpenWarning(
+            warning_number=data["warning_number"], criterion=data["criterion"],
+            obligation=data["obligation"], deadline=data["deadline"], breach=record["reason"],
+        )  # fmt: skip
+        warnings = (*row.open_warnings, warning)
+        return {"open_warnings": warnings, "status": _status(warnings)}
+    if record["type"] == "Terminated":
+        return {
+            "status": "terminated",
+            "terminated_on": record["effective_date"],
+            "termination_reason": record["reason"],
+        }
     raise ProjectionError(f"unknown event type {record['type']!r}")
 
 
-def _status(open_warnings: tuple[dict[str, Any], ...]) -> str:
+def _status(open_warnings: tuple[OpenWarning, ...]) -> str:
     return "warned" if open_warnings else "active"

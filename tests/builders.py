@@ -15,8 +15,8 @@ from registry.domain.criteria import (
 )
 from registry.domain.decisions import Decision
 from registry.domain.partner import Partner
-from registry.domain.platforms import PlatformDetails
-from registry.service.records import record_of
+from registry.domain.platforms import Declaration, declaration
+from registry.service.records import PublicRecord, record_of
 
 TODAY = date(2026, 6, 15)
 YESTERDAY = TODAY - timedelta(days=1)
@@ -28,7 +28,7 @@ def unique_name(prefix: str = "Platform") -> str:
     return f"{prefix} {uuid.uuid4().hex[:10]}"
 
 
-def platform(**overrides: Any) -> PlatformDetails:
+def platform(**overrides: Any) -> Declaration:
     """An eligible private-company platform."""
     fields: dict[str, Any] = {
         "name": unique_name(),
@@ -38,7 +38,7 @@ def platform(**overrides: Any) -> PlatformDetails:
         "open_marketplace": True,
     }
     fields.update(overrides)
-    return PlatformDetails(**fields)
+    return declaration(**fields)
 
 
 def decision(**overrides: Any) -> Decision:
@@ -67,12 +67,12 @@ def obligation(met: bool = True) -> ObligationCheck:
     return ObligationCheck("Monthly sales report", met, "Reports reviewed")
 
 
-def records_of(partner: Partner) -> list[dict[str, Any]]:
+def records_of(partner: Partner) -> list[PublicRecord]:
     """The public records of the partner's pending events."""
     records = []
     for event in partner.collect_events():
         assert isinstance(event, Partner.Event)
-        records.append(record_of(event).to_json())
+        records.append(record_of(event))
     return records
 
 

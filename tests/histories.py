@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from registry.domain.commands import EvaluatePartner, RegisterPartner, TerminatePartner, WarnPartner
@@ -11,6 +10,7 @@ from registry.record.chain import GENESIS, chain_hash
 from registry.record.messages import PublishedEvent
 from registry.record.public_record import START, read_after
 from registry.service.application import PartnerRegistry
+from registry.service.records import PublicRecord
 from tests.builders import NEXT_MONTH, decision, findings, obligation, platform
 
 
@@ -41,9 +41,9 @@ def more_events(registry: PartnerRegistry, count: int) -> None:
         registry.register(RegisterPartner(platform(), decision()))
 
 
-def stored_records(registry: PartnerRegistry) -> list[tuple[int, dict[str, Any]]]:
+def stored_records(registry: PartnerRegistry) -> list[tuple[int, PublicRecord]]:
     """Every partner event in the store as (position, public record), in store order."""
-    found: list[tuple[int, dict[str, Any]]] = []
+    found: list[tuple[int, PublicRecord]] = []
     position = START
     while True:
         events, position = read_after(registry, position, 1000)
@@ -59,7 +59,7 @@ def published_history(registry: PartnerRegistry, partners: int = 5) -> list[Publ
     return events
 
 
-def chained(records: list[dict[str, Any]], position_step: int = 1) -> list[PublishedEvent]:
+def chained(records: list[PublicRecord], position_step: int = 1) -> list[PublishedEvent]:
     """Records numbered 1, 2, 3, ... and chained as the relay would, without a store."""
     events, previous = [], GENESIS
     for sequence, record in enumerate(records, start=1):

@@ -19,7 +19,6 @@ from registry.api.deps import (
 )
 from registry.api.schemas import (
     EvaluationIn,
-    EventOut,
     Problem,
     RecordedOut,
     RegisterIn,
@@ -116,12 +115,12 @@ def _decision(services: Services, actor: Actor, reason: str, effective: date | N
 
 
 def _answer(services: Services, recorded: Recorded, response: Response) -> RecordedOut:
-    services.metrics.events.labels(type=recorded.event.type).inc()
+    services.metrics.events.labels(type=recorded.event["type"]).inc()
     response.headers["Location"] = f"/partners/{recorded.partner_id}"
     response.headers["ETag"] = f'"{recorded.version}"'
     return RecordedOut(
         partner_id=recorded.partner_id,
         version=recorded.version,
         position=recorded.position,
-        event=EventOut.model_validate(recorded.event.to_json()),
+        event=recorded.event,
     )

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from types import NoneType
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, get_args, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, create_model
 
 from registry.domain.criteria import Criterion, LegalForm, Verdict
-from registry.domain.platforms import PLATFORM_FIELDS, PlatformDetails
+from registry.domain.platforms import DECLARED, Declaration, declaration
+from registry.service.records import PublicRecord
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
@@ -46,43 +46,40 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _platform_fields() -> dict[str, Any]:
+def _declared_fields() -> dict[str, Any]:
     """The request fields of a platform's declaration, from its one definition."""
-    hints = get_type_hints(PlatformDetails)
-    declared: dict[str, Any] = {}
-    for fact in PLATFORM_FIELDS:
-        optional = fact.default is None
-        kind = (
-            next(t for t in get_args(hints[fact.name]) if t is not NoneType)
-            if optional
-            else hints[fact.name]
-        )
-        if kind is str:
-            kind = Annotated[str, Field(min_length=1, max_length=fact.metadata["max_length"])]
+    fields: dict[str, Any] = {}
+    for declared in DECLARED:
+        fact = declared.fact
+        kind: Any = declared.kind
+        if fact.choices is not None:
+            kind = fact.choices
+        elif kind is str:
+            kind = Annotated[str, Field(min_length=1, max_length=fact.max_length)]
         elif kind is bool:
             kind = StrictBool
-        declared[fact.name] = (
-            Optional[kind] if optional else kind,  # noqa: UP045 - built at run time
-            Field(default=None if optional else ..., description=fact.metadata["help"]),
+        fields[declared.name] = (
+            Optional[kind] if declared.optional else kind,  # noqa: UP045 - built at run time
+            Field(default=None if declared.optional else ..., description=fact.help),
         )
-    return declared
+    return fields
 
 
 if TYPE_CHECKING:
-    PlatformIn = Request
+    DeclarationIn = Request
 else:
-    PlatformIn = create_model("PlatformIn", __base__=Request, **_platform_fields())
+    DeclarationIn = create_model("DeclarationIn", __base__=Request, **_declared_fields())
 
 
-class RegisterIn(PlatformIn):
+class RegisterIn(DeclarationIn):
     """A platform applying to become a partner, with its declarations."""
 
     reason: Reason
     effective_date: EffectiveDate = None
 
-    def platform(self) -> PlatformDetails:
+    def platform(self) -> Declaration:
         """The declaration the body carries."""
-        return PlatformDetails(**{fact.name: getattr(self, fact.name) for fact in PLATFORM_FIELDS})
+        return declaration(**{field.name: getattr(self, field.name) for field in DECLARED})
 
 
 class FindingIn(Request):
@@ -128,27 +125,13 @@ class TerminationIn(Request):
     effective_date: EffectiveDate = None
 
 
-class EventOut(BaseModel):
-    """An event as recorded."""
-
-    partner_id: UUID
-    version: int
-    type: Literal["Registered", "Evaluated", "Warned", "Terminated"]
-    schema_version: int
-    recorded_at: datetime
-    effective_date: date
-    actor: str
-    reason: str
-    data: dict[str, Any]
-
-
 class RecordedOut(BaseModel):
     """What a write recorded, and the partner's new version (also its ETag)."""
 
     partner_id: UUID
     version: int
     position: int
-    event: EventOut
+    event: Annotated[PublicRecord, Field(discriminator="type")]
 
 
 class WarningOut(BaseModel):

@@ -7,7 +7,8 @@ markup, so a name like "[bold]x" or "<script>" shows exactly as recorded.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import typer
@@ -15,9 +16,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from registry.domain.platforms import PLATFORM_FIELDS
+from registry.domain.platforms import DECLARED, legal_form_of
 from registry.service.application import Recorded
-from registry.service.records import EventRecord
+from registry.service.records import PublicRecord
 from registry.service.seed import SeedReport
 from registry.service.views import PartnerDetails
 
@@ -35,12 +36,12 @@ def show_recorded(recorded: Recorded, as_json: bool) -> None:
                 "partner_id": str(recorded.partner_id),
                 "version": recorded.version,
                 "position": recorded.position,
-                "event": recorded.event.to_json(),
+                "event": recorded.event,
             }
         )
         return
     typer.echo(
-        f"Recorded {recorded.event.type} for partner {recorded.partner_id} "
+        f"Recorded {recorded.event['type']} for partner {recorded.partner_id} "
         f"(version {recorded.version}, position {recorded.position})."
     )
 
@@ -70,10 +71,10 @@ def show_partners(partners: Sequence[PartnerDetails], as_json: bool) -> None:
     Console().print(table)
 
 
-def show_partner(partner: PartnerDetails, history: Sequence[EventRecord], as_json: bool) -> None:
+def show_partner(partner: PartnerDetails, history: Sequence[PublicRecord], as_json: bool) -> None:
     """One partner's standing and its whole history."""
     if as_json:
-        emit_json({"partner": partner.to_json(), "events": [e.to_json() for e in history]})
+        emit_json({"partner": partner.to_json(), "events": list(history)})
         return
     console = Console()
     console.print(Text(f"{partner.name} ({partner.id})", style="bold"))
@@ -83,11 +84,12 @@ def show_partner(partner: PartnerDetails, history: Sequence[EventRecord], as_jso
     for e in history:
         console.print(
             Text(
-                f"  v{e.version} {e.type}, effective {e.effective_date.isoformat()}, "
-                f"recorded {e.recorded_at:%Y-%m-%d %H:%M} UTC, by {e.actor}"
+                f"  v{e['version']} {e['type']}, effective {e['effective_date']}, "
+                f"recorded {datetime.fromisoformat(e['recorded_at']):%Y-%m-%d %H:%M} UTC, "
+                f"by {e['actor']}"
             )
         )
-        console.print(Text(f"      {e.reason}"))
+        console.print(Text(f"      {e['reason']}"))
 
 
 def show_seed(report: SeedReport, as_json: bool) -> None:
@@ -111,8 +113,8 @@ def _row(p: PartnerDetails) -> tuple[str, ...]:
     warnings = ", ".join(
         f"#{w['warning_number']} due {w['deadline'].isoformat()}" for w in p.open_warnings
     )
-    legal_form = p.platform.legal_form.label
-    if p.platform.exemption_basis:
+    legal_form = legal_form_of(p.platform).label
+    if p.platform["exemption_basis"]:
         legal_form += " (exempt)"
     return (
         p.name,
@@ -134,12 +136,8 @@ def _facts(p: PartnerDetails) -> list[tuple[str, str]]:
         ("Open warnings", warnings),
         ("Version", str(p.version)),
     ]
-    optional = [
-        (f.metadata["label"], getattr(p.platform, f.name))
-        for f in PLATFORM_FIELDS
-        if f.default is None
-    ]
-    optional.append(
-        ("Terminated", p.terminated_on and f"{p.terminated_on.isoformat()}: {p.termination_reason}")
-    )
-    return facts + [(label, value) for label, value in optional if value]
+    declared: Mapping[str, object] = p.platform
+    optional = [(f.fact.label, declared[f.name]) for f in DECLARED if f.optional]
+    if p.terminated_on is not None:
+        optional.append(("Terminated", f"{p.terminated_on.isoformat()}: {p.termination_reason}"))
+    return facts + [(label, str(value)) for label, value in optional if value]

@@ -16,7 +16,7 @@ from registry.cli.parsing import (
     parse_obligations,
     resolve_partner,
 )
-from registry.cli.platform_options import declaration, with_platform_options
+from registry.cli.platform_options import declaration_of, with_platform_options
 from registry.domain.commands import (
     EvaluatePartner,
     RegisterPartner,
@@ -75,7 +75,7 @@ def register(
     **declared: Any,
 ) -> None:
     """Register a platform as a partner."""
-    platform = declaration(declared)
+    platform = declaration_of(declared)
     with open_registry(ctx) as registry:
         decision = _decision(actor, reason, effective_date, registry.today())
         show_recorded(registry.register(RegisterPartner(platform, decision)), as_json)

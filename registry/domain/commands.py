@@ -15,14 +15,14 @@ from uuid import UUID
 
 from registry.domain.criteria import Criterion, CriterionFinding, ObligationCheck
 from registry.domain.decisions import Decision
-from registry.domain.platforms import PlatformDetails
+from registry.domain.platforms import Declaration
 
 
 @dataclass(frozen=True)
 class RegisterPartner:
     """Start a partnership for a platform."""
 
-    platform: PlatformDetails
+    platform: Declaration
     decision: Decision
 
 

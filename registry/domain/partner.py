@@ -32,7 +32,7 @@ from registry.domain.criteria import (
 )
 from registry.domain.decisions import Decision, checked_decision
 from registry.domain.exceptions import InvalidWarningError, PartnerTerminatedError
-from registry.domain.platforms import PlatformDetails, checked_platform
+from registry.domain.platforms import Declaration, checked_platform
 from registry.domain.text import optional_text
 
 _NOT_DECLARED = frozenset(
@@ -64,7 +64,7 @@ class Partner(Aggregate):
     class Registered(Aggregate.Created):
         TOPIC = "registry.domain:Partner.Registered"
         class_version = 2
-        platform: dict[str, Any]
+        platform: Declaration
         effective_date: date
         actor: str
         reason: str
@@ -104,12 +104,12 @@ class Partner(Aggregate):
         reason: str
 
     @classmethod
-    def register(cls, platform: PlatformDetails, decision: Decision, *, today: date) -> Partner:
+    def register(cls, platform: Declaration, decision: Decision, *, today: date) -> Partner:
         """Start a partnership for an eligible platform."""
-        details = checked_platform(platform)
+        declared = checked_platform(platform)
         decided = checked_decision(decision, today=today)
         return cls(
-            platform=details.to_plain(),
+            platform=declared,
             effective_date=decided.effective_date,
             actor=decided.actor,
             reason=decided.reason,
@@ -117,9 +117,9 @@ class Partner(Aggregate):
 
     @event(Registered)
     def __init__(
-        self, platform: dict[str, Any], effective_date: date, actor: str, reason: str
+        self, platform: Declaration, effective_date: date, actor: str, reason: str
     ) -> None:
-        self.platform = PlatformDetails.from_plain(platform)
+        self.platform = platform
         self.registered_on = effective_date
         self.latest_evaluation: dict[str, Any] | None = None
         self.open_warnings: dict[int, dict[str, Any]] = {}
@@ -130,7 +130,7 @@ class Partner(Aggregate):
     @property
     def name(self) -> str:
         """The platform's public name, by which officers and messages know it."""
-        return self.platform.name
+        return self.platform["name"]
 
     @property
     def status(self) -> Status:
@@ -150,7 +150,7 @@ class Partner(Aggregate):
         """Record an evaluation; a compliant one resolves every open warning."""
         decided = self._checked(decision, today, "an evaluation")
         check_criteria_complete(criteria)
-        check_verdicts(criteria, exempted=self.platform.exemption_basis is not None)
+        check_verdicts(criteria, exempted=self.platform["exemption_basis"] is not None)
         check_obligations(obligations)
         outcome = outcome_of(criteria, obligations)
         resolved = sorted(self.open_warnings) if outcome is Outcome.COMPLIANT else []

@@ -14,6 +14,7 @@ sorted, no insignificant white space, no escaping beyond what JSON requires.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -32,7 +33,7 @@ def canonical_json(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
-def chain_hash(previous: str, record: dict[str, Any]) -> str:
+def chain_hash(previous: str, record: Mapping[str, object]) -> str:
     """The hash of an entry, given the previous entry's hash and its record."""
     return chain_hash_of_canonical(previous, canonical_json(record))
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import jsonschema_rs
 import orjson
@@ -24,7 +24,7 @@ import orjson
 from infra.schemas import load_schema
 from registry.record.chain import canonical_json
 from registry.record.signing import Checkpoint, KeyAnnouncement
-from registry.service.records import SCHEMA_VERSION
+from registry.service.records import SCHEMA_VERSION, PublicRecord
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -55,7 +55,7 @@ class MalformedMessageError(ValueError):
 class PublishedEvent:
     """An event record with its place in the public record."""
 
-    record: dict[str, Any]
+    record: PublicRecord
     position: int
     sequence: int
     chain_hash: str
@@ -64,8 +64,7 @@ class PublishedEvent:
     @property
     def partner_id(self) -> str:
         """The partner the event belongs to (the record key)."""
-        partner_id: str = self.record["partner_id"]
-        return partner_id
+        return self.record["partner_id"]
 
 
 @dataclass(frozen=True)
@@ -135,8 +134,7 @@ def decode_event(
             f"schema version {version} is newer than the {SCHEMA_VERSION} this "
             "consumer understands; upgrade the consumer",
         )
-    record = _json_object(value)
-    _validate(record, event_type)
+    record = _validated(_json_object(value), event_type)
     _check_consistent(key, record, attributes, event_type)
     chain = attributes.get("chainhash", "")
     if not _HASH.match(chain):
@@ -189,13 +187,13 @@ def _json_object(value: bytes | None) -> dict[str, Any]:
     return record
 
 
-def _validate(record: dict[str, Any], event_type: str) -> None:
+def _validated(record: dict[str, Any], event_type: str) -> PublicRecord:
+    """The record, once its published schema has checked the shape its type states."""
     validator = _validator(event_type)
-    if validator.is_valid(record):
-        return
-    error = next(iter(validator.iter_errors(record)), None)
-    if error is not None:
+    if not validator.is_valid(record):
+        error = next(iter(validator.iter_errors(record)))
         raise MalformedMessageError("schema_violation", _describe(error))
+    return cast(PublicRecord, record)
 
 
 @cache
@@ -211,7 +209,7 @@ def _describe(error: jsonschema_rs.ValidationError) -> str:
 
 
 def _check_consistent(
-    key: bytes | None, record: dict[str, Any], attributes: dict[str, str], event_type: str
+    key: bytes | None, record: PublicRecord, attributes: dict[str, str], event_type: str
 ) -> None:
     partner_id = record["partner_id"]
     expected = {

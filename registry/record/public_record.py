@@ -48,7 +48,7 @@ def read_after(
         if not isinstance(event, Partner.Event):
             msg = f"position {notification.id} holds no partner event"
             raise TypeError(msg)
-        record = record_of(event).to_json()
+        record = record_of(event)
         canonical = canonical_json(record)
         sequence += 1
         chain = chain_hash_of_canonical(chain, canonical)

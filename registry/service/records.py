@@ -1,17 +1,21 @@
 """The public, plain form of a partner event.
 
-One shape serves every reader (the CLI, the HTTP API, Kafka, the audit
-trail), so what an auditor sees is what a downstream service consumes.
+One shape serves every reader (the relay, Kafka, the read models, the
+auditor's replay, the HTTP API, the CLI), so what an auditor sees is what a
+downstream service consumes. The shape is typed, so ``mypy --strict`` checks
+every field a reader takes from it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, cast
 from uuid import UUID
 
+from typing_extensions import TypedDict
+
 from registry.domain.partner import Partner
+from registry.domain.platforms import Declaration
 
 SCHEMA_VERSION = 1
 """The version of the published record's shape (``infra/schemas/*.v1``).
@@ -20,67 +24,116 @@ It changes only when what is published changes, not when the store keeps an
 event differently (that is the event's ``class_version``, upcast on reading).
 """
 
-COMMON_FIELDS = frozenset(
-    {
-        "originator_id",
-        "originator_version",
-        "originator_topic",
-        "timestamp",
-        "effective_date",
-        "actor",
-        "reason",
-    }
+
+class Finding(TypedDict):
+    """The verdict on one criterion, as published."""
+
+    verdict: str
+    finding: str
+
+
+class ObligationResult(TypedDict):
+    """One obligation of the agreement, checked, as published."""
+
+    obligation: str
+    met: bool
+    finding: str
+
+
+class EvaluatedData(TypedDict):
+    """What an evaluation found; a compliant one resolves the warnings listed."""
+
+    criteria: dict[str, Finding]
+    obligations: list[ObligationResult]
+    outcome: str
+    resolved_warnings: list[int]
+
+
+class WarnedData(TypedDict):
+    """The breach warned of (one criterion or one obligation) and the deadline to remedy it."""
+
+    warning_number: int
+    criterion: str | None
+    obligation: str | None
+    deadline: str
+
+
+class TerminatedData(TypedDict):
+    """A termination carries nothing beyond its effective date and reason."""
+
+
+class _Record(TypedDict):
+    partner_id: str
+    version: int
+    schema_version: int
+    recorded_at: str
+    effective_date: str
+    actor: str
+    reason: str
+
+
+class RegisteredRecord(_Record):
+    """A registration, with the platform's declaration as data."""
+
+    type: Literal["Registered"]
+    data: Declaration
+
+
+class EvaluatedRecord(_Record):
+    """An evaluation."""
+
+    type: Literal["Evaluated"]
+    data: EvaluatedData
+
+
+class WarnedRecord(_Record):
+    """A warning."""
+
+    type: Literal["Warned"]
+    data: WarnedData
+
+
+class TerminatedRecord(_Record):
+    """A termination."""
+
+    type: Literal["Terminated"]
+    data: TerminatedData
+
+
+PublicRecord = RegisteredRecord | EvaluatedRecord | WarnedRecord | TerminatedRecord
+"""Who did what to which partner, when it was recorded and when it took effect.
+
+Narrow on ``record["type"]`` to reach the data of one kind of event.
+"""
+
+_COMMON = frozenset(
+    {"originator_id", "originator_version", "originator_topic", "timestamp"}
+    | {"effective_date", "actor", "reason"}
 )
 
 
-@dataclass(frozen=True)
-class EventRecord:
-    """Who did what to which partner, when it was recorded and when it took effect."""
-
-    partner_id: UUID
-    version: int
-    type: str
-    schema_version: int
-    recorded_at: datetime
-    effective_date: date
-    actor: str
-    reason: str
-    data: dict[str, Any]
-
-    def to_json(self) -> dict[str, Any]:
-        """The record with every value a JSON scalar, list or object."""
-        return {
-            "partner_id": str(self.partner_id),
-            "version": self.version,
-            "type": self.type,
-            "schema_version": self.schema_version,
-            "recorded_at": self.recorded_at.isoformat(),
-            "effective_date": self.effective_date.isoformat(),
-            "actor": self.actor,
-            "reason": self.reason,
-            "data": jsonable(self.data),
-        }
-
-
-def record_of(domain_event: Partner.Event) -> EventRecord:
+def record_of(domain_event: Partner.Event) -> PublicRecord:
     """Flatten a stored partner event into its public record.
 
     A registration's declaration sits in the record's data beside nothing
     else, as it always has: how the store nests it is not the public shape.
+    The event classes declare the data the record's types name; the cast
+    states what the published schemas check on every record sent.
     """
     fields = dict(vars(domain_event))
     fields.update(fields.pop("platform", {}))
-    return EventRecord(
-        partner_id=domain_event.originator_id,
-        version=domain_event.originator_version,
-        type=type(domain_event).__name__,
-        schema_version=SCHEMA_VERSION,
-        recorded_at=domain_event.timestamp,
-        effective_date=fields["effective_date"],
-        actor=fields["actor"],
-        reason=fields["reason"],
-        data={k: v for k, v in fields.items() if k not in COMMON_FIELDS},
-    )
+    record = {
+        "partner_id": str(domain_event.originator_id),
+        "version": domain_event.originator_version,
+        "type": type(domain_event).__name__,
+        "schema_version": SCHEMA_VERSION,
+        "recorded_at": domain_event.timestamp.isoformat(),
+        "effective_date": fields["effective_date"].isoformat(),
+        "actor": fields["actor"],
+        "reason": fields["reason"],
+        "data": jsonable({k: v for k, v in fields.items() if k not in _COMMON}),
+    }
+    return cast(PublicRecord, record)
 
 
 _PLAIN = frozenset({str, int, bool, float})

@@ -19,7 +19,7 @@ from registry.domain.commands import RegisterPartner
 from registry.domain.criteria import LegalForm
 from registry.domain.decisions import Decision
 from registry.domain.exceptions import DuplicatePartnerError
-from registry.domain.platforms import PlatformDetails
+from registry.domain.platforms import declaration
 from registry.service.application import PartnerRegistry
 
 SEED_ACTOR = "system:seed (Kompas.com report of 27 April 2020)"
@@ -65,7 +65,7 @@ def seed_commands() -> list[RegisterPartner]:
     decision = Decision(actor=SEED_ACTOR, reason=SEED_REASON, effective_date=REPORT_DATE)
     return [
         RegisterPartner(
-            platform=PlatformDetails(
+            platform=declaration(
                 name=name,
                 legal_form=form,
                 national_coverage=True,
@@ -84,7 +84,7 @@ def seed(registry: PartnerRegistry) -> SeedReport:
     """Record each seed platform that has no partnership yet; safe to run again."""
     report = SeedReport()
     for command in seed_commands():
-        name = command.platform.name
+        name = command.platform["name"]
         if registry.find_by_name(name) is not None:
             report.already_present.append(name)
             continue

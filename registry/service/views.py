@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from registry.domain.partner import Partner, Status
-from registry.domain.platforms import PlatformDetails
+from registry.domain.platforms import Declaration
 from registry.service.records import jsonable
 
 
@@ -22,7 +22,7 @@ class PartnerDetails:
 
     id: UUID
     version: int
-    platform: PlatformDetails
+    platform: Declaration
     status: Status
     registered_on: date
     terminated_on: date | None
@@ -33,7 +33,7 @@ class PartnerDetails:
     @property
     def name(self) -> str:
         """The platform's public name."""
-        return self.platform.name
+        return self.platform["name"]
 
     def to_json(self) -> dict[str, Any]:
         """The snapshot with every value a JSON scalar, list or object.
@@ -41,7 +41,7 @@ class PartnerDetails:
         The declaration's fields sit at the top level, beside the state.
         """
         plain: dict[str, Any] = jsonable({
-            "id": self.id, "version": self.version, **self.platform.to_plain(),
+            "id": self.id, "version": self.version, **self.platform,
             "status": self.status.value, "registered_on": self.registered_on,
             "terminated_on": self.terminated_on, "termination_reason": self.termination_reason,
             "latest_evaluation": self.latest_evaluation, "open_warnings": self.open_warnings,

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 from uuid import uuid4
 
 import httpx
@@ -25,6 +26,7 @@ from registry.bootstrap import build_read_models
 from registry.config import Settings
 from registry.record.chain import GENESIS, canonical_json, chain_hash_of_canonical
 from registry.record.messages import PublishedEvent
+from registry.service.records import PublicRecord
 from tests.benchmarks.common import Result, wait_until_serving
 from tests.builders import records_of, registered
 
@@ -35,7 +37,7 @@ def partners(count: int) -> list[PublishedEvent]:
     events, previous = [], GENESIS
     for sequence in range(1, count + 1):
         data = template["data"] | {"name": f"Platform {sequence:05d} {uuid4().hex[:6]}"}
-        record = template | {"partner_id": str(uuid4()), "data": data}
+        record = cast(PublicRecord, template | {"partner_id": str(uuid4()), "data": data})
         body = canonical_json(record)
         previous = chain_hash_of_canonical(previous, body)
         events.append(PublishedEvent(record, sequence, sequence, previous, body))

@@ -127,6 +127,9 @@ def test_feeds_answer_conditional_requests_with_304(
 
 
 def test_health_readiness_metrics_and_the_openapi_document(stack: Stack) -> None:
+    # Given something applied (run first on a fresh stack, nothing would be yet)
+    registered_and_visible(stack)
+
     with stack.client() as client:
         health = client.get("/healthz")
         live = client.get("/livez")

@@ -152,7 +152,7 @@ def _check_accepted(
         assert outcome.partner_id is not None
         history = registry.history(uuid.UUID(outcome.partner_id))
         recorded = [
-            e for e in history if e.version == outcome.version and e.reason == outcome.reason
+            e for e in history if e["version"] == outcome.version and e["reason"] == outcome.reason
         ]
         entries = store.entries_of_version(outcome.partner_id, outcome.version or 0)
         row = store.partner(outcome.partner_id)
@@ -180,7 +180,7 @@ def _left_a_trace(registry: PartnerRegistry, outcome: Outcome) -> bool:
     if outcome.kind == "register":
         return registry.find_by_name(outcome.name) is not None
     history = registry.history(uuid.UUID(outcome.partner_id or ""))
-    return any(e.reason == outcome.reason for e in history)
+    return any(e["reason"] == outcome.reason for e in history)
 
 
 def _check_public_record(env: dict[str, str], url: str) -> None:

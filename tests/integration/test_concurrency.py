@@ -44,7 +44,7 @@ def test_writer_acting_on_an_outdated_copy_gets_a_conflict_and_records_nothing(
         stale.warn(warning(partner_id))
 
     history = first.history(partner_id)
-    assert [e.type for e in history] == ["Registered", "Warned"]
+    assert [e["type"] for e in history] == ["Registered", "Warned"]
     first.close()
     stale.close()
 
@@ -77,7 +77,7 @@ def test_racing_warnings_are_each_recorded_once_or_told_of_the_conflict(
     assert all(isinstance(o, ConcurrencyConflictError) for o in refused)
     history = registry.history(partner_id)
     assert len(history) == 1 + len(recorded)
-    assert sorted(r.version for r in recorded) == [e.version for e in history[1:]]
+    assert sorted(r.version for r in recorded) == [e["version"] for e in history[1:]]
 
 
 def test_racing_registrations_of_one_platform_record_exactly_one(

@@ -13,13 +13,14 @@ from registry.domain.criteria import Criterion
 from registry.record.keyring import Keyring
 from registry.record.messages import PublishedEvent
 from registry.record.signing import Checkpoint, announce, key_id, public_pem, sign
+from registry.service.records import PublicRecord
 from tests import histories
 from tests.builders import NEXT_MONTH, TODAY, YESTERDAY, decision, findings, records_of, registered
 
 KEY = Ed25519PrivateKey.generate()
 
 
-def chained(records: list[dict[str, Any]]) -> list[PublishedEvent]:
+def chained(records: list[PublicRecord]) -> list[PublishedEvent]:
     return histories.chained(records, position_step=2)
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 import pytest
 
 from projections.current_partners import PartnerRow, ProjectionError, apply, change
 from registry.domain.criteria import Criterion, LegalForm, Verdict
+from registry.service.records import PublicRecord
 from tests.builders import NEXT_MONTH, TODAY, YESTERDAY, decision, findings, records_of, registered
 
 
-def fold(records: list[dict[str, Any]]) -> PartnerRow:
+def fold(records: list[PublicRecord]) -> PartnerRow:
     row = None
     for position, record in enumerate(records, start=1):
         row = apply(row, record, position)
@@ -125,4 +126,4 @@ def test_an_event_of_an_unknown_type_is_refused_naming_the_type() -> None:
     row = apply(None, registered_record, 1)
 
     with pytest.raises(ProjectionError, match="unknown event type 'Suspended'"):
-        apply(row, terminated_record | {"type": "Suspended"}, 2)
+        apply(row, cast(PublicRecord, {**terminated_record, "type": "Suspended"}), 2)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 from projections.audit_trail import GENESIS_HEAD, AuditEntry, entry_of
 from projections.current_partners import PartnerRow, apply
@@ -11,11 +10,12 @@ from projections.feeds import render_atom, render_csv, render_json
 from projections.point_in_time import register_as_of
 from registry.domain.criteria import Criterion
 from registry.record.messages import PublishedEvent
+from registry.service.records import PublicRecord
 from tests.builders import NEXT_MONTH, TODAY, decision, findings, records_of, registered
 from tests.histories import chained
 
 
-def published(records: list[dict[str, Any]]) -> list[PublishedEvent]:
+def published(records: list[PublicRecord]) -> list[PublishedEvent]:
     return chained(records, position_step=10)
 
 

@@ -16,10 +16,11 @@ from registry.record.messages import (
     decode_event,
     encode_event,
 )
+from registry.service.records import PublicRecord
 from tests.builders import NEXT_MONTH, TODAY, decision, findings, obligation, records_of, registered
 
 
-def history_records() -> list[dict[str, Any]]:
+def history_records() -> list[PublicRecord]:
     partner = registered()
     partner.evaluate(findings(), [obligation()], decision(), today=TODAY)
     partner.warn(decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY)
@@ -27,7 +28,7 @@ def history_records() -> list[dict[str, Any]]:
     return records_of(partner)
 
 
-def published(record: dict[str, Any], sequence: int = 1) -> PublishedEvent:
+def published(record: PublicRecord, sequence: int = 1) -> PublishedEvent:
     return PublishedEvent(record, position=sequence * 2, sequence=sequence, chain_hash="a" * 64)
 
 
@@ -78,6 +79,7 @@ def test_unknown_event_type_is_refused() -> None:
 
 def test_record_failing_its_schema_is_refused_naming_the_field() -> None:
     record = history_records()[2]
+    assert record["type"] == "Warned"
     record["data"]["deadline"] = "next month"
     message = encode_event(published(record), source="urn:test")
 

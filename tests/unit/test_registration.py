@@ -14,7 +14,7 @@ from registry.domain.exceptions import (
     NotAPlatformError,
 )
 from registry.domain.partner import Partner, Status
-from registry.domain.platforms import PlatformDetails
+from registry.domain.platforms import Declaration
 from tests.builders import TODAY, YESTERDAY, decision, platform
 
 
@@ -70,8 +70,8 @@ def test_platform_lacking_coverage_or_technology_is_refused(
 def test_the_three_allowed_legal_forms_need_no_exemption(form: LegalForm) -> None:
     partner = Partner.register(platform(legal_form=form), decision(), today=TODAY)
 
-    assert partner.platform.legal_form == form.value
-    assert partner.platform.exemption_basis is None
+    assert partner.platform["legal_form"] == form.value
+    assert partner.platform["exemption_basis"] is None
 
 
 @pytest.mark.parametrize("form", [LegalForm.GOVERNMENT_BODY, LegalForm.OTHER])
@@ -109,7 +109,7 @@ def test_exemption_for_an_allowed_legal_form_is_refused() -> None:
         (platform(name="x" * 201), "platform name"),
     ],
 )
-def test_blank_or_overlong_name_is_refused(details: PlatformDetails, field: str) -> None:
+def test_blank_or_overlong_name_is_refused(details: Declaration, field: str) -> None:
     with pytest.raises(InvalidCommandError, match=field):
         Partner.register(details, decision(), today=TODAY)
 
@@ -154,9 +154,9 @@ def test_blank_optional_details_are_recorded_as_absent() -> None:
 
     partner = Partner.register(details, decision(), today=TODAY)
 
-    assert partner.platform.registration_number is None
-    assert partner.platform.website is None
-    assert partner.platform.legal_name == "PT X"
+    assert partner.platform["registration_number"] is None
+    assert partner.platform["website"] is None
+    assert partner.platform["legal_name"] == "PT X"
 
 
 @pytest.mark.parametrize(
@@ -210,8 +210,8 @@ def test_the_declared_identifiers_and_terms_are_recorded_as_given() -> None:
         "https://contoh.example",
         "10% per sale",
     )
-    assert partner.platform.registration_number == "AHU-0012345"
-    assert partner.platform.website == "https://contoh.example"
+    assert partner.platform["registration_number"] == "AHU-0012345"
+    assert partner.platform["website"] == "https://contoh.example"
 
 
 def test_an_actor_name_longer_than_a_name_may_be_is_refused() -> None:
