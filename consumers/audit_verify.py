@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from consumers.audit_sources import Entry
+from registry.record.checkpoints import Verdict, genuine, judge
 from registry.record.keyring import Keyring
 from registry.record.signing import Checkpoint
 
@@ -70,13 +71,10 @@ def verify(
 def _genuine(
     checkpoints: Sequence[Checkpoint], keyring: Keyring, report: VerifyReport
 ) -> list[Checkpoint]:
-    genuine = []
-    for checkpoint in checkpoints:
-        if keyring.verifies(checkpoint):
-            genuine.append(checkpoint)
-        else:
-            report.disagree(f"checkpoint at sequence {checkpoint.sequence} has a bad signature")
-    return sorted(genuine, key=lambda c: c.sequence)
+    verified, refused = genuine(checkpoints, keyring)
+    for checkpoint in refused:
+        report.disagree(f"checkpoint at sequence {checkpoint.sequence} has a bad signature")
+    return verified
 
 
 def _note_absent(sequence: int, heads: Mapping[str, Entry | None], report: VerifyReport) -> None:
@@ -112,12 +110,16 @@ def _check_checkpoints(
 ) -> list[Checkpoint]:
     if store is None:
         return pending
-    while pending and pending[0].sequence <= store.sequence:
-        checkpoint = pending.pop(0)
-        if checkpoint.sequence == store.sequence and checkpoint.chain_hash != store.chain_hash:
+    for checkpoint, verdict in judge(pending, store.sequence, store.chain_hash):
+        report.checkpoints_checked += 1
+        if verdict is Verdict.REWRITTEN:
             report.disagree(
                 f"the store's chain at sequence {store.sequence} differs from the checkpoint "
                 f"signed at {checkpoint.signed_at}"
             )
-        report.checkpoints_checked += 1
+        elif verdict is Verdict.UNCHECKABLE:
+            report.disagree(
+                f"the store has no entry at sequence {checkpoint.sequence}, which the "
+                f"checkpoint signed at {checkpoint.signed_at} covers"
+            )
     return pending

@@ -18,6 +18,7 @@ from datetime import date
 
 from projections.current_partners import PartnerRow, ProjectionError, apply, change
 from registry.record.chain import GENESIS, canonical_json, chain_hash_of_canonical
+from registry.record.checkpoints import Verdict, genuine, judge
 from registry.record.keyring import Keyring
 from registry.record.messages import PublishedEvent
 from registry.record.signing import Checkpoint
@@ -168,18 +169,17 @@ class Replay:
                 f"key {announcement.new_key_id} was announced at {announcement.announced_at} "
                 f"by key {announcement.key_id}, which is not the pinned key or one it announced",
             )  # fmt: skip
-        genuine = []
-        for checkpoint in checkpoints:
-            if keyring is not None and keyring.verifies(checkpoint):
-                genuine.append(checkpoint)
-            else:
-                self._note(
-                    "bad_signature", checkpoint.sequence,
-                    f"the checkpoint signed at {checkpoint.signed_at} by key "
-                    f"{checkpoint.key_id} does not verify with the pinned key or a key it "
-                    "announced",
-                )  # fmt: skip
-        return sorted(genuine, key=lambda c: c.sequence)
+        if keyring is None:
+            return []
+        verified, refused = genuine(checkpoints, keyring)
+        for checkpoint in refused:
+            self._note(
+                "bad_signature", checkpoint.sequence,
+                f"the checkpoint signed at {checkpoint.signed_at} by key "
+                f"{checkpoint.key_id} does not verify with the pinned key or a key it "
+                "announced",
+            )  # fmt: skip
+        return verified
 
     def _earlier(self, sequence: int, digest: int, where: str) -> None:
         if self._was_seen(sequence):
@@ -194,14 +194,13 @@ class Replay:
         self._note("reordered", sequence, f"arrives after {self._expected - 1} at {where}")
 
     def _check_checkpoints(self, sequence: int) -> None:
-        while self._pending and self._pending[0].sequence <= sequence:
-            checkpoint = self._pending.pop(0)
-            if checkpoint.sequence < sequence or self._true is None:
+        for checkpoint, verdict in judge(self._pending, sequence, self._true):
+            if verdict is Verdict.UNCHECKABLE:
                 self._note(
                     "unchecked_checkpoint", checkpoint.sequence,
                     "records before it are missing, so the chain cannot be recomputed",
                 )  # fmt: skip
-            elif checkpoint.chain_hash != self._true:
+            elif verdict is Verdict.REWRITTEN:
                 self._note(
                     "rewritten", checkpoint.sequence,
                     f"the recomputed chain differs from the checkpoint signed at "
