@@ -12,24 +12,24 @@ from typing import Any
 
 import psycopg
 
-from consumers.broker import (
+from consumers.messaging.broker import (
     KafkaOutbound,
     ensure_declared_topics,
     new_group_consumer,
     new_producer,
     send_and_wait,
 )
-from consumers.checkpointer import Checkpointer, Send
-from consumers.dead_letters import DeadLetters
-from consumers.feed_publisher import FeedPublisher
-from consumers.part_health import PartHealth
-from consumers.projection_runner import ProjectionRunner, RunnerOptions
-from consumers.relay import Relay, RelayOptions
-from consumers.relay_positions import RelayPositions
-from consumers.relay_positions_postgres import PostgresRelayPositions
-from consumers.relay_positions_sqlite import SqliteRelayPositions
-from consumers.runner_metrics import RunnerMetrics
-from consumers.wakeups import ListenNotify, PollingBackoff, Wakeup
+from consumers.messaging.dead_letters import DeadLetters
+from consumers.parts.health import PartHealth
+from consumers.parts.wakeups import ListenNotify, PollingBackoff, Wakeup
+from consumers.read_side.feed_publisher import FeedPublisher
+from consumers.read_side.metrics import RunnerMetrics
+from consumers.read_side.runner import ProjectionRunner, RunnerOptions
+from consumers.relay.checkpointer import Checkpointer, Send
+from consumers.relay.positions import RelayPositions
+from consumers.relay.positions_postgres import PostgresRelayPositions
+from consumers.relay.positions_sqlite import SqliteRelayPositions
+from consumers.relay.relay import Relay, RelayOptions
 from infra.topics import CHECKPOINTS, DEAD_LETTER, EVENTS, STATE, declared_topics
 from projections.storage.store import ReadModelStore
 from projections.storage.writer import CHANGES_CHANNEL

@@ -27,6 +27,21 @@ REDACTED = "[redacted]"
 _CHATTY_LIBRARIES = ("kafka", "httpx")
 
 
+def summarise_library_exceptions(_: Any, __: str, event_dict: EventDict) -> EventDict:
+    """A library's exception as one ``error`` field, not a traceback into its internals.
+
+    The network libraries log the faults every part waits out (a connection
+    reset by a broker going away) with their traceback; the part's own line
+    says what it does about it, so the library's line needs only the error.
+    """
+    exc_info = event_dict.pop("exc_info", None)
+    if isinstance(exc_info, tuple) and exc_info[1] is not None:
+        event_dict["error"] = f"{type(exc_info[1]).__name__}: {exc_info[1]}"
+    elif isinstance(exc_info, BaseException):
+        event_dict["error"] = f"{type(exc_info).__name__}: {exc_info}"
+    return event_dict
+
+
 def redact_secrets(_: Any, __: str, event_dict: EventDict) -> EventDict:
     """Blank values under secret-sounding keys and credentials inside strings."""
     return _redact_mapping(event_dict)
@@ -86,7 +101,7 @@ def configure_logging(
     handler = logging.StreamHandler(out)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
+            foreign_pre_chain=[summarise_library_exceptions, *shared],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )

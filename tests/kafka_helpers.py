@@ -16,7 +16,7 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from pydantic import SecretStr
 
-from consumers.relay import Relay
+from consumers.relay.relay import Relay
 from projections.storage.store import ReadModelStore
 from registry.bootstrap import build_projection_runner, build_read_models, build_relay
 from registry.config import Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from consumers.rebuild import store_history
+from consumers.read_side.rebuild import store_history
 from projections.storage.schema import LIVE, select_chain, select_entries, select_partners
 from projections.storage.store import ReadModelStore
 from registry.adapters.sqldb_sqlite import SqliteDatabase

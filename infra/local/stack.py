@@ -28,7 +28,7 @@ from typing import IO
 
 import structlog
 
-from consumers.resilience import Backoff
+from consumers.parts.resilience import Backoff
 from infra.local.broker import TANSU_FETCH_MAX_WAIT_MS, LocalBroker, free_port
 
 log = structlog.get_logger(__name__)

@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from consumers.part_health import PartState
+from consumers.parts.health import PartState
 from registry.api.health_checks import Views
 from registry.api.readiness import Readiness
 

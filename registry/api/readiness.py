@@ -18,9 +18,9 @@ from typing import Any
 
 import structlog
 
-from consumers.broker import new_admin
-from consumers.part_health import RUNNING, PartState, instances
-from consumers.resilience import describe
+from consumers.messaging.broker import new_admin
+from consumers.parts.health import RUNNING, PartState, instances
+from consumers.parts.resilience import describe
 from projections.storage.queries import ReadModelQueries
 from registry.adapters.sqldb import Database
 from registry.api.feed_files import FeedFiles

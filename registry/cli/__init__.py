@@ -16,10 +16,10 @@ import structlog
 import typer
 from pydantic import ValidationError
 
-from consumers.broker import BrokerUnavailableError
-from consumers.projection_runner import RecordsMissingError
-from consumers.relay_positions import LeadershipLostError
-from consumers.resilience import describe
+from consumers.messaging.broker import BrokerUnavailableError
+from consumers.parts.resilience import describe
+from consumers.read_side.runner import RecordsMissingError
+from consumers.relay.positions import LeadershipLostError
 from infra.local.stack import StackError
 from projections.audit_trail import ChainBrokenError
 from projections.storage.writer import ConflictingRecordError

@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from consumers.audit_export import export as export_trail
-from consumers.audit_reader import Unreadable, merged_events, read_checkpoints
-from consumers.audit_sources import (
+from consumers.audit.export import export as export_trail
+from consumers.audit.reader import Unreadable, merged_events, read_checkpoints
+from consumers.audit.sources import (
     Entry,
     from_events,
     from_http,
@@ -25,10 +25,10 @@ from consumers.audit_sources import (
     http_announcements,
     http_checkpoints,
 )
-from consumers.audit_verify import STORE
-from consumers.audit_verify import verify as verify_sources
-from consumers.broker import new_reader
-from consumers.rebuild import store_history
+from consumers.audit.verify import STORE
+from consumers.audit.verify import verify as verify_sources
+from consumers.messaging.broker import new_reader
+from consumers.read_side.rebuild import store_history
 from infra.topics import CHECKPOINTS, EVENTS, declared_topics
 from projections.audit_replay import Replay
 from projections.storage.queries import ReadModelQueries

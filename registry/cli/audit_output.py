@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from consumers.audit_verify import VerifyReport
+from consumers.audit.verify import VerifyReport
 from projections.audit_replay import ReplayReport
 from registry.cli.output import emit_json
 from registry.domain.criteria import LegalForm

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from consumers.broker import ensure_declared_topics
+from consumers.messaging.broker import ensure_declared_topics
 from infra.topics import declared_topics
 from registry.bootstrap import open_signer
 from registry.cli.app import app

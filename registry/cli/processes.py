@@ -16,8 +16,8 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from consumers.part_health import PartHealth, instances
-from consumers.resilience import keep_trying
+from consumers.parts.health import PartHealth, instances
+from consumers.parts.resilience import keep_trying
 from infra.local.stack import LocalStack
 from registry.api.app import create_app
 from registry.bootstrap import build_health, build_registry, build_relay, open_database

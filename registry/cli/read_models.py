@@ -18,9 +18,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from consumers.broker import new_reader
-from consumers.rebuild import TopicHistory, store_history, topic_history
-from consumers.resilience import keep_trying
+from consumers.messaging.broker import new_reader
+from consumers.parts.resilience import keep_trying
+from consumers.read_side.rebuild import TopicHistory, store_history, topic_history
 from infra.topics import EVENTS, declared_topics
 from projections.audit_trail import ChainHead
 from projections.storage.store import ReadModelStore

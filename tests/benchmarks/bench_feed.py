@@ -19,8 +19,8 @@ from uuid import uuid4
 import httpx
 from pydantic import SecretStr
 
-from consumers.feed_publisher import FeedPublisher
-from consumers.wakeups import PollingBackoff
+from consumers.parts.wakeups import PollingBackoff
+from consumers.read_side.feed_publisher import FeedPublisher
 from infra.local.broker import free_port
 from registry.bootstrap import build_read_models
 from registry.config import Settings

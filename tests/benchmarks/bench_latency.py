@@ -32,7 +32,7 @@ import orjson
 from kafka import TopicPartition
 from kafka.admin import NewTopic
 
-from consumers.broker import new_admin, new_producer, new_reader
+from consumers.messaging.broker import new_admin, new_producer, new_reader
 from infra.local.broker import TANSU_FETCH_MAX_WAIT_MS, LocalBroker, free_port
 from registry.config import Settings
 from tests.benchmarks.common import Result, percentile

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from kafka import KafkaConsumer, TopicPartition
 from pydantic import SecretStr
 
-from consumers.broker import new_producer, send_and_wait
-from consumers.relay import Relay
-from consumers.relay_positions_postgres import PostgresRelayPositions
-from consumers.wakeups import PollingBackoff
+from consumers.messaging.broker import new_producer, send_and_wait
+from consumers.parts.wakeups import PollingBackoff
+from consumers.relay.positions_postgres import PostgresRelayPositions
+from consumers.relay.relay import Relay
 from infra.local.broker import LocalBroker
 from registry.bootstrap import (
     build_projection_runner,
@@ -132,7 +132,7 @@ def recorded_batches(
 
 def produce_raw(settings: Settings, batches: list[list[tuple[str, Message]]]) -> float:
     """The raw producer, same settings, same records, in the relay's batches, each acknowledged."""
-    from consumers.broker import ensure_declared_topics  # noqa: PLC0415
+    from consumers.messaging.broker import ensure_declared_topics  # noqa: PLC0415
     from infra.topics import declared_topics  # noqa: PLC0415
 
     ensure_declared_topics(settings, list(declared_topics().values()))

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from consumers.part_health import PartHealth
-from consumers.rebuild import store_history
+from consumers.parts.health import PartHealth
+from consumers.read_side.rebuild import store_history
 from registry.api.app import create_app
 from registry.bootstrap import build_read_models, open_database
 from registry.config import Settings

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from consumers.audit_reader import partition_records, partitions_of
+from consumers.audit.reader import partition_records, partitions_of
 from infra.local.broker import LocalBroker, free_port
 from registry.bootstrap import build_relay
 from registry.config import Settings

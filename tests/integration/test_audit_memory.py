@@ -17,7 +17,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from consumers.audit_reader import Unreadable, merged_events
+from consumers.audit.reader import Unreadable, merged_events
 from infra.local.broker import LocalBroker
 from projections.audit_replay import Replay, ReplayReport
 from registry.record.chain import GENESIS, chain_hash

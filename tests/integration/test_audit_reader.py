@@ -8,7 +8,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from consumers.audit_reader import RECORDS_PER_POLL, partition_records
+from consumers.audit.reader import RECORDS_PER_POLL, partition_records
 from infra.local.broker import LocalBroker
 
 pytestmark = pytest.mark.postgres

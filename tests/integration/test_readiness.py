@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from consumers.part_health import PartHealth
+from consumers.parts.health import PartHealth
 from infra.local.broker import LocalBroker, free_port
 from registry.api.app import create_app
 from registry.bootstrap import build_feed_publisher, build_read_models, open_database

@@ -14,8 +14,8 @@ import psycopg
 import pytest
 from structlog.testing import capture_logs
 
-from consumers.broker import KafkaOutbound, new_group_consumer, new_reader
-from consumers.wakeups import ListenNotify
+from consumers.messaging.broker import KafkaOutbound, new_group_consumer, new_reader
+from consumers.parts.wakeups import ListenNotify
 from infra.local.broker import LocalBroker
 from registry.bootstrap import build_relay
 from registry.domain.commands import RegisterPartner

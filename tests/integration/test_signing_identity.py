@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from consumers.audit_reader import read_checkpoints
-from consumers.broker import new_reader
+from consumers.audit.reader import read_checkpoints
+from consumers.messaging.broker import new_reader
 from infra.local.broker import LocalBroker
 from infra.topics import CHECKPOINTS, declared_topics
 from registry.config import Settings

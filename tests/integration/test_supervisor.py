@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from consumers.resilience import Backoff
+from consumers.parts.resilience import Backoff
 from infra.local.broker import free_port
 from infra.local.stack import LocalStack, Part
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,24 @@ def test_json_logs_redact_secret_fields_and_credentials_in_text() -> None:
     assert line["partner_id"] == "p-1"
     assert line["event"] == "connecting"
     assert line["level"] == "info"
+
+
+def test_a_library_exception_is_one_line_without_its_traceback() -> None:
+    # Given logs configured, and a network library failing on a reset connection
+    stream = io.StringIO()
+    configure_logging("json", "info", stream)
+
+    # When the library logs the failure with its exception
+    try:
+        raise ConnectionResetError(104, "Connection reset by peer")
+    except ConnectionResetError:
+        logging.getLogger("kafka.net.transport").exception("socket closed")
+
+    # Then the line names the error, and carries no traceback into its internals
+    line = json.loads(stream.getvalue().strip().splitlines()[-1])
+    assert line["event"] == "socket closed"
+    assert line["error"] == "ConnectionResetError: [Errno 104] Connection reset by peer"
+    assert "Traceback" not in stream.getvalue()
 
 
 def test_console_logs_are_readable_lines() -> None:

@@ -9,8 +9,8 @@ import psycopg
 import pytest
 from kafka.errors import KafkaConnectionError, KafkaTimeoutError
 
-from consumers.broker import BrokerUnavailableError
-from consumers.resilience import Backoff, describe, is_transient, keep_trying
+from consumers.messaging.broker import BrokerUnavailableError
+from consumers.parts.resilience import Backoff, describe, is_transient, keep_trying
 from projections.audit_trail import ChainBrokenError
 from registry.config import ConfigurationError
 from registry.record.signing import SigningKeyError

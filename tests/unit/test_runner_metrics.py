@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import generate_latest
 
-from consumers.runner_metrics import RunnerMetrics
+from consumers.read_side.metrics import RunnerMetrics
 from projections.audit_trail import ChainHead
 from projections.storage.writer import Applied
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from consumers.runner_recovery import Action, Recovery
+from consumers.read_side.recovery import Action, Recovery
 
 
 def stalled_for(recovery: Recovery, head: int, seconds: float, start: float = 0.0) -> Action:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from consumers.wakeups import PollingBackoff
+from consumers.parts.wakeups import PollingBackoff
 from infra.topics import EVENTS, STATE, declared_topics
 
 

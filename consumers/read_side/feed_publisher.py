@@ -20,9 +20,9 @@ from pathlib import Path
 
 import structlog
 
-from consumers.part_health import PartHealth
-from consumers.resilience import TRANSIENT, Backoff, describe
-from consumers.wakeups import Wakeup
+from consumers.parts.health import PartHealth
+from consumers.parts.resilience import TRANSIENT, Backoff, describe
+from consumers.parts.wakeups import Wakeup
 from infra.feeds import DOCUMENTS, document
 from projections.feeds import render_atom, render_csv, render_json
 from projections.storage.queries import ReadModelQueries

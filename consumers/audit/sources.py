@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from consumers.audit_reader import Located, Unreadable
+from consumers.audit.reader import Located, Unreadable
 from registry.record.chain import canonical_json
 from registry.record.messages import PublishedEvent
 from registry.record.signing import Checkpoint, KeyAnnouncement

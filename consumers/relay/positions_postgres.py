@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import psycopg
 
-from consumers.relay_positions import LeadershipLostError, RecordPosition, RelayPositions
+from consumers.relay.positions import LeadershipLostError, RecordPosition, RelayPositions
 
 _CREATE = """
 CREATE TABLE IF NOT EXISTS relay_position (

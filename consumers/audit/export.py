@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from consumers.audit_sources import Entry
+from consumers.audit.sources import Entry
 from registry.record.signing import Checkpoint
 
 CSV_COLUMNS = ("sequence", "position", "chain_hash", "event")

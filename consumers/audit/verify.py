@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from consumers.audit_sources import Entry
+from consumers.audit.sources import Entry
 from registry.record.checkpoints import Verdict, genuine, judge
 from registry.record.keyring import Keyring
 from registry.record.signing import Checkpoint

@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 from typing import IO
 
-from consumers.relay_positions import LeadershipLostError, RecordPosition, RelayPositions
+from consumers.relay.positions import LeadershipLostError, RecordPosition, RelayPositions
 
 _CREATE = """
 CREATE TABLE IF NOT EXISTS relay_position (

@@ -23,7 +23,7 @@ from typing import TypeVar
 import structlog
 from kafka.errors import KafkaError
 
-from consumers.broker import BrokerUnavailableError
+from consumers.messaging.broker import BrokerUnavailableError
 from registry.adapters.sqldb import DATABASE_UNAVAILABLE
 
 log = structlog.get_logger(__name__)

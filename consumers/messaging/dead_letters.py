@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from consumers.broker import send_and_wait
-from consumers.kafka_types import ConsumedRecord
+from consumers.messaging.broker import send_and_wait
+from consumers.messaging.kafka_types import ConsumedRecord
 from registry.record.messages import MalformedMessageError, Message
 
 Refused = tuple[ConsumedRecord, MalformedMessageError]

@@ -8,7 +8,7 @@ own writes say it got to; Kafka's committed offsets are only a courtesy for
 monitoring tools.
 
 Transient faults (the read-model database or the broker lost, see
-``consumers.resilience``) never stop the runner: the batch in hand is given
+``consumers.parts.resilience``) never stop the runner: the batch in hand is given
 back (the consumer seeks to its first record), the runner backs off and
 tries again, so nothing is skipped and a batch applied twice is recognised
 by sequence. Two faults stop the runner loudly instead of being recorded:
@@ -17,7 +17,7 @@ contradicts one already in the trail. A record the read models are not
 ready for (a gap in a partner's versions), or a chain head that stands
 still while records wait, means the consumer skipped records or stopped
 fetching; what the runner does then is decided by the small state machine
-in ``consumers.runner_recovery`` (re-read from the start, replace the
+in ``consumers.read_side.recovery`` (re-read from the start, replace the
 consumer, or give up).
 """
 
@@ -31,12 +31,12 @@ from dataclasses import dataclass
 import structlog
 from kafka import ConsumerRebalanceListener
 
-from consumers.dead_letters import DeadLetters, Refused
-from consumers.kafka_types import GroupConsumer, Partition, Polled
-from consumers.part_health import PartHealth
-from consumers.resilience import TRANSIENT, Backoff, describe
-from consumers.runner_metrics import RunnerMetrics
-from consumers.runner_recovery import Action, Recovery
+from consumers.messaging.dead_letters import DeadLetters, Refused
+from consumers.messaging.kafka_types import GroupConsumer, Partition, Polled
+from consumers.parts.health import PartHealth
+from consumers.parts.resilience import TRANSIENT, Backoff, describe
+from consumers.read_side.metrics import RunnerMetrics
+from consumers.read_side.recovery import Action, Recovery
 from projections.current_partners import ProjectionError
 from projections.storage.store import ReadModelStore
 from projections.storage.writer import Applied, ModelsRebuiltError

@@ -22,17 +22,17 @@ from typing import Any, Protocol
 
 import structlog
 
-from consumers.broker import BrokerUnavailableError
-from consumers.checkpointer import Checkpointer
-from consumers.part_health import PartHealth
-from consumers.partner_states import PartnerStates
-from consumers.relay_positions import (
+from consumers.messaging.broker import BrokerUnavailableError
+from consumers.parts.health import PartHealth
+from consumers.parts.resilience import Backoff, describe
+from consumers.parts.wakeups import Wakeup
+from consumers.relay.checkpointer import Checkpointer
+from consumers.relay.partner_states import PartnerStates
+from consumers.relay.positions import (
     START,
     LeadershipLostError,
     RelayPositions,
 )
-from consumers.resilience import Backoff, describe
-from consumers.wakeups import Wakeup
 from projections.current_partners import PartnerRow
 from registry.adapters.sqldb import DATABASE_UNAVAILABLE
 from registry.record.messages import Message, PublishedEvent, encode_event, encode_state
@@ -43,7 +43,7 @@ log = structlog.get_logger(__name__)
 
 
 class Outbound(Protocol):
-    """What the relay needs of Kafka (see ``consumers.broker.KafkaOutbound``)."""
+    """What the relay needs of Kafka (see ``consumers.messaging.broker.KafkaOutbound``)."""
 
     def send(self, messages: Sequence[tuple[str, Message]]) -> None:
         """Send and wait for acknowledgement, or raise BrokerUnavailableError."""
