@@ -37,6 +37,7 @@ CORE := $(subst $(space),$(comma),$(strip $(CORE_FILES)))
 test: lint
 	infra/local/ensure-postgres
 	infra/local/ensure-chromium
+	infra/local/ensure-go
 	$(BIN)/pytest -n 4 --cov --cov-report=term --cov-fail-under=78
 	$(BIN)/coverage report --include='$(CORE)' --fail-under=95
 	$(BIN)/pytest -m chaos -n 0 -s

@@ -1,0 +1,61 @@
+"""Checkpoints are C2SP signed notes: signed, opened, and refused when anything differs."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from registry.record import note
+from registry.record.note import NoteError
+from registry.record.tree_head import TreeHead, TreeHeadError, parse
+
+KEY = Ed25519PrivateKey.generate()
+NAME = "registry.example/log"
+HEAD = TreeHead(NAME, 42, bytes(range(32)))
+
+
+def signed(text: str = HEAD.body(), key: Ed25519PrivateKey = KEY, name: str = NAME) -> str:
+    return note.signed_note(text, [note.sign(text, name, key)])
+
+
+def test_a_signed_checkpoint_opens_with_its_vkey_and_reads_back() -> None:
+    verifier = note.parse_vkey(note.verifier_of(NAME, KEY.public_key()).vkey)
+
+    text, signed_by = note.open_note(signed(), [verifier])
+
+    assert parse(text) == HEAD
+    assert signed_by == [verifier]
+
+
+def test_a_note_signed_by_another_key_or_name_or_altered_is_refused() -> None:
+    verifier = note.verifier_of(NAME, KEY.public_key())
+    altered = signed().replace("\n42\n", "\n43\n")
+
+    for forged in (signed(key=Ed25519PrivateKey.generate()), signed(name="other.example/log"),
+                   altered):  # fmt: skip
+        with pytest.raises(NoteError, match="no trusted key"):
+            note.open_note(forged, [verifier])
+
+
+def test_a_vkey_whose_hash_does_not_match_its_key_is_refused() -> None:
+    name, key_hash, key = note.verifier_of(NAME, KEY.public_key()).vkey.split("+")
+
+    with pytest.raises(NoteError, match="hash does not match"):
+        note.parse_vkey(f"{name}+{'0' * 8}+{key}")
+    with pytest.raises(NoteError):
+        note.parse_vkey(f"{name}+{key_hash}+not-base64")
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["origin\n42\n", "origin\n042\n" + "A" * 43 + "=\n", "origin\n-1\nAAAA\n", "origin\n1\nAAAA\n",
+     "origin\n1\n" + "A" * 43 + "=", "\n1\n" + "A" * 43 + "=\n"],
+)  # fmt: skip
+def test_a_malformed_checkpoint_body_is_refused(body: str) -> None:
+    with pytest.raises(TreeHeadError):
+        parse(body)
+
+
+def test_a_note_without_a_signature_block_is_refused() -> None:
+    with pytest.raises(NoteError):
+        note.split(HEAD.body())
