@@ -20,6 +20,7 @@ from projections.current_partners import PartnerRow, ProjectionError, apply, cha
 from registry.record.chain import GENESIS, canonical_json, chain_hash_of_canonical
 from registry.record.checkpoints import Verdict, genuine, judge
 from registry.record.keyring import Keyring
+from registry.record.log_verification import SignedHeads
 from registry.record.messages import PublishedEvent
 from registry.record.signing import Checkpoint
 
@@ -87,8 +88,12 @@ class Replay:
         as_of: date | None = None,
         *,
         allow_resent: bool = False,
+        log_origin: str | None = None,
     ) -> None:
         self._allow_resent = allow_resent
+        self._signed_heads = SignedHeads(
+            None if keyring is None or log_origin is None else keyring.log_verifiers(log_origin)
+        )
         self._counts: Counter[str] = Counter()
         self._findings: list[Finding] = []
         self._pending = self._genuine(checkpoints, keyring)
@@ -123,11 +128,14 @@ class Replay:
         if sequence > self._expected:
             self._missing.append([self._expected, sequence - 1])
             self._true = None
+            self._signed_heads.lose_track()
         elif event.chain_hash != chain_hash_of_canonical(self._claimed, canonical):
             self._note("chain_break", sequence, f"its hash does not follow from {sequence - 1}")
         self._true = None if self._true is None else chain_hash_of_canonical(self._true, canonical)
         self._claimed = event.chain_hash
         self._remember(sequence, digest)
+        for kind, detail in self._signed_heads.check(event, canonical):
+            self._note(kind, sequence, detail)
         self._check_checkpoints(sequence)
         self._fold(event)
         self._expected = sequence + 1

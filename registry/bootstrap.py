@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from consumers.messaging.broker import (
     KafkaOutbound,
@@ -30,10 +31,12 @@ from consumers.relay.positions import RelayPositions
 from consumers.relay.positions_postgres import PostgresRelayPositions
 from consumers.relay.positions_sqlite import SqliteRelayPositions
 from consumers.relay.relay import Relay, RelayOptions
+from consumers.relay.transparency_log import TransparencyLog
 from infra.topics import CHECKPOINTS, DEAD_LETTER, EVENTS, STATE, declared_topics
 from projections.storage.store import ReadModelStore
 from projections.storage.writer import CHANGES_CHANNEL
 from registry.adapters.checkpoint_store import CheckpointStore
+from registry.adapters.log_store import LogStore
 from registry.adapters.sqldb import Database
 from registry.adapters.sqldb_postgres import RECONNECT_SECONDS, PostgresDatabase
 from registry.adapters.sqldb_sqlite import SqliteDatabase
@@ -96,7 +99,7 @@ def build_relay(
     outbound = KafkaOutbound(settings, list(topics.values()), options.events_topic)
     return Relay(
         registry, _relay_positions(settings, options.events_topic), _wakeup(settings, registry),
-        outbound, options, build_checkpointer(settings), health,
+        outbound, options, build_checkpointer(settings), health, build_transparency_log(settings),
     )  # fmt: skip
 
 
@@ -121,11 +124,28 @@ def relay_options(settings: Settings) -> RelayOptions:
     )
 
 
-def build_checkpointer(settings: Settings) -> Checkpointer:
-    """The signer, with its key loaded (created on first start only in development)."""
+def signing_key(settings: Settings) -> Ed25519PrivateKey:
+    """The relay's signing key (created on first start only in development)."""
     path = Path(settings.signing_key_file)
     production = settings.registry_environment == "production"
-    key = load_key(path) if production else load_or_create_key(path)
+    return load_key(path) if production else load_or_create_key(path)
+
+
+def build_log_store(settings: Settings) -> LogStore:
+    """The transparency log's tables in the store's database, created if missing."""
+    store = LogStore(open_database(settings.database_url.get_secret_value(), settings))
+    store.setup()
+    return store
+
+
+def build_transparency_log(settings: Settings) -> TransparencyLog:
+    """The relay's log keeper: signs each tree head with the relay's key."""
+    return TransparencyLog(build_log_store(settings), signing_key(settings), settings.log_origin)
+
+
+def build_checkpointer(settings: Settings) -> Checkpointer:
+    """The signer, with its key loaded (created on first start only in development)."""
+    key = signing_key(settings)
     store = CheckpointStore(open_database(settings.database_url.get_secret_value(), settings))
     store.setup()
     topic = declared_topics(settings.kafka_topic_prefix)[CHECKPOINTS].name

@@ -7,6 +7,7 @@ entries in sequence order, one per sequence, streaming.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -38,16 +39,30 @@ def from_events(events: Iterator[PublishedEvent]) -> Iterator[Entry]:
 
 
 def from_topic(located: Iterator[Located], problems: list[str]) -> Iterator[Entry]:
-    """Entries of the merged topic: re-sent copies dropped, unreadable records noted."""
+    """Entries of the merged topic: re-sent copies dropped, unreadable and conflicting noted.
+
+    A record at a sequence already read is a re-send if it is the same
+    record (its digest is kept, 8 bytes per sequence), and a conflicting
+    record if it is not.
+    """
     last = 0
+    digests: dict[int, bytes] = {}
     for item in located:
         if isinstance(item.item, Unreadable):
             problems.append(f"unreadable record at {item.where}: {item.item.reason}")
             continue
-        if item.item.sequence <= last:
+        entry = next(from_events(iter([item.item])))
+        digest = hashlib.sha256(entry.body + entry.chain_hash.encode()).digest()[:8]
+        if entry.sequence <= last:
+            if digests.get(entry.sequence, digest) != digest:
+                problems.append(
+                    f"conflicting record at {item.where}: sequence {entry.sequence} differs "
+                    "from the record already read"
+                )
             continue
-        last = item.item.sequence
-        yield from from_events(iter([item.item]))
+        last = entry.sequence
+        digests[entry.sequence] = digest
+        yield entry
 
 
 def from_http(client: httpx.Client) -> Iterator[Entry]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import structlog
@@ -33,6 +33,7 @@ from consumers.relay.positions import (
     LeadershipLostError,
     RelayPositions,
 )
+from consumers.relay.transparency_log import TransparencyLog
 from projections.current_partners import PartnerRow
 from registry.adapters.sqldb import DATABASE_UNAVAILABLE
 from registry.record.messages import Message, PublishedEvent, encode_event, encode_state
@@ -86,6 +87,7 @@ class Relay:
         options: RelayOptions,
         checkpointer: Checkpointer | None = None,
         health: PartHealth | None = None,
+        log_keeper: TransparencyLog | None = None,
     ) -> None:
         self._registry = registry
         self._positions = positions
@@ -93,6 +95,7 @@ class Relay:
         self._kafka = kafka
         self._options = options
         self._checkpointer = checkpointer
+        self._log_keeper = log_keeper
         self._health = health
         self._states = PartnerStates(registry)
         self._position = START
@@ -148,6 +151,8 @@ class Relay:
         self._kafka.close()
         if self._checkpointer is not None:
             self._checkpointer.close()
+        if self._log_keeper is not None:
+            self._log_keeper.close()
 
     def drain(self) -> int:
         """Publish everything pending, then return how many events were sent."""
@@ -234,7 +239,15 @@ class Relay:
         events, new_position = read_after(self._registry, self._position, self._options.batch_size)
         if not events:
             return 0
-        self._kafka.send(self._messages(events))
+        signed = self._signed(events)
+        try:
+            self._kafka.send(self._messages(signed))
+        except BrokerUnavailableError:
+            if self._log_keeper is not None:
+                self._log_keeper.forget()
+            raise
+        if self._log_keeper is not None:
+            self._log_keeper.commit()
         self._positions.advance(self._position, new_position)
         self._position = new_position
         self._log.info(
@@ -244,6 +257,13 @@ class Relay:
             last_sequence=new_position.sequence,
         )
         return len(events)
+
+    def _signed(self, events: Sequence[PublishedEvent]) -> list[PublishedEvent]:
+        """The events, each with the signed checkpoint of the log it ends."""
+        if self._log_keeper is None:
+            return list(events)
+        notes = self._log_keeper.sign(events)
+        return [replace(e, checkpoint=n) for e, n in zip(events, notes, strict=True)]
 
     def _messages(self, events: Sequence[PublishedEvent]) -> list[tuple[str, Message]]:
         """Each event, then the latest state of each partner the batch changed."""

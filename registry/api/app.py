@@ -17,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 from registry.api import (
     problems,
     routes_feeds,
+    routes_log,
     routes_ops,
     routes_pages,
     routes_reads,
@@ -66,7 +67,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.services = opened
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     problems.install(app)
-    for module in (routes_writes, routes_reads, routes_feeds, routes_ops, routes_pages):
+    for module in (routes_writes, routes_reads, routes_feeds, routes_log, routes_ops, routes_pages):
         app.include_router(module.router)
     app.add_middleware(
         BodyLimit,

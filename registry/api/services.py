@@ -7,6 +7,7 @@ from pathlib import Path
 
 from projections.storage.queries import ReadModelQueries
 from registry.adapters.checkpoint_store import CheckpointStore
+from registry.adapters.log_store import LogStore
 from registry.adapters.sqldb import Database
 from registry.adapters.tokens import RecentTokens, TokenStore
 from registry.api.feed_files import FeedFiles
@@ -27,6 +28,7 @@ class Services:
     store_db: Database
     tokens: RecentTokens
     checkpoints: CheckpointStore
+    log: LogStore
     feeds: FeedFiles
     readiness: Readiness
     metrics: ApiMetrics
@@ -41,6 +43,8 @@ class Services:
         token_store.setup()
         checkpoints = CheckpointStore(store_db)
         checkpoints.setup()
+        log = LogStore(store_db)
+        log.setup()
         feeds = FeedFiles(Path(settings.feed_dir))
         readiness = Readiness(settings, registry, store_db, read_models, feeds)
         return cls(
@@ -50,6 +54,7 @@ class Services:
             store_db=store_db,
             tokens=RecentTokens(token_store),
             checkpoints=checkpoints,
+            log=log,
             feeds=feeds,
             readiness=readiness,
             metrics=ApiMetrics(readiness),

@@ -38,7 +38,7 @@ from registry.cli.app import app, open_registry
 from registry.cli.audit_output import show_replay, show_verify
 from registry.cli.output import emit_json
 from registry.cli.writes import AsJson
-from registry.config import Settings
+from registry.config import Settings, sqlite_path
 from registry.record.keyring import Keyring
 from registry.record.public_record import RecordPosition
 from registry.record.signing import load_key, load_public_key
@@ -87,6 +87,7 @@ def replay(
         None if pinned is None else Keyring(pinned, signed.announcements),
         as_of.date() if as_of else None,
         allow_resent=allow_resent,
+        log_origin=settings.log_origin,
     )
     for unreadable in signed.unreadable:
         run.unreadable(unreadable.where, unreadable.reason)
@@ -112,9 +113,15 @@ def verify(
     public_key: PublicKeyOption = None,
     as_json: AsJson = False,
 ) -> None:
-    """Cross-check the event store, the events topic and the audit trail published over HTTP."""
+    """Cross-check the event store, the events topic and the audit trail published over HTTP.
+
+    The operator's check: it reads the event store (DATABASE_URL must reach
+    it). An outside auditor, with only the topic and the published key, uses
+    ``audit replay``.
+    """
     settings: Settings = ctx.obj
     settings.require_kafka()
+    _require_store(settings)
     topics = declared_topics(settings.kafka_topic_prefix)
     problems: list[str] = []
     with open_registry(ctx) as registry, httpx.Client(base_url=url, timeout=30) as client:
@@ -212,6 +219,18 @@ def _published_head(settings: Settings) -> RecordPosition:
     if not rows or int(rows[0][1]) == 0:
         raise typer.BadParameter("nothing has been published yet: run the relay first")
     return RecordPosition(int(rows[0][0]), int(rows[0][1]), str(rows[0][2]))
+
+
+def _require_store(settings: Settings) -> None:
+    """Refuse to start on an event store that is not there (never create one)."""
+    url = settings.database_url.get_secret_value()
+    if not settings.uses_postgres and not Path(sqlite_path(url)).exists():
+        raise typer.BadParameter(
+            f"no event store at {sqlite_path(url)}: audit verify compares the event store "
+            "with the topic and the published trail, so set DATABASE_URL to the store; "
+            "to check the record from outside, use `audit replay`",
+            param_hint="DATABASE_URL",
+        )
 
 
 def _public_key(settings: Settings, given: Path | None) -> Ed25519PublicKey | None:

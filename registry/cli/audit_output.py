@@ -40,8 +40,14 @@ def show_replay(report: ReplayReport, as_json: bool) -> None:
     else:
         counts = ", ".join(f"{kind}: {n}" for kind, n in sorted(report.counts.items()))
         console.print(Text(f"The record is NOT whole ({counts}).", style="bold red"))
+        first = min((f for f in report.findings if f.sequence is not None),
+                    key=lambda f: f.sequence or 0, default=None)  # fmt: skip
+        if first is not None:
+            console.print(Text(f"First bad sequence: {first.sequence} ({first.kind}).",
+                               style="bold red"))  # fmt: skip
         for finding in report.findings:
-            console.print(Text(f"  {finding.kind}: {finding.detail}"))
+            where = "" if finding.sequence is None else f"sequence {finding.sequence}: "
+            console.print(Text(f"  {where}{finding.kind}: {finding.detail}"))
     if report.standings is not None:
         console.print(
             Text(f"Register at the end of {report.as_of} ({len(report.standings)}):", style="bold")

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from registry.record.note import Verifier, verifier_of
 from registry.record.signing import (
     Checkpoint,
     KeyAnnouncement,
@@ -50,6 +51,10 @@ class Keyring:
     def key_ids(self) -> list[str]:
         """Every trusted key's id, the pinned one first."""
         return list(self._trusted)
+
+    def log_verifiers(self, origin: str) -> list[Verifier]:
+        """Every trusted key as a verifier of the log's signed notes (named by the origin)."""
+        return [verifier_of(origin, trusted.key) for trusted in self._trusted.values()]
 
     def verifies(self, checkpoint: Checkpoint) -> bool:
         """Whether a trusted key signed the checkpoint, after that key was announced."""

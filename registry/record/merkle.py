@@ -77,6 +77,53 @@ class MemoryTree:
         return self._levels[level][index]
 
 
+class Frontier:
+    """The right edge of a growing tree: its largest complete subtrees, left to right.
+
+    Enough to append leaves and compute the root without reading the rest,
+    so the log's sequencer keeps only this in memory (at most 64 hashes).
+    """
+
+    def __init__(self, size: int = 0, nodes: Sequence[bytes] = ()) -> None:
+        levels = [bit for bit in range(size.bit_length() - 1, -1, -1) if size >> bit & 1]
+        if len(levels) != len(nodes):
+            msg = f"a tree of size {size} has {len(levels)} frontier nodes, not {len(nodes)}"
+            raise ValueError(msg)
+        self.size = size
+        self._nodes = list(zip(levels, nodes, strict=True))
+
+    @classmethod
+    def of(cls, tree: Subtrees, size: int) -> Frontier:
+        """The frontier of the tree's first ``size`` leaves."""
+        nodes, start = [], 0
+        for level in range(size.bit_length() - 1, -1, -1):
+            if size >> level & 1:
+                nodes.append(tree.subtree(level, start >> level))
+                start += 1 << level
+        return cls(size, nodes)
+
+    def append(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        """Add a leaf hash; the subtrees it completes, as (level, index, hash)."""
+        self._nodes.append((0, leaf))
+        self.size += 1
+        completed = [(0, self.size - 1, leaf)]
+        while len(self._nodes) > 1 and self._nodes[-2][0] == self._nodes[-1][0]:
+            (level, left), (_, right) = self._nodes[-2:]
+            parent = (level + 1, node_hash(left, right))
+            self._nodes[-2:] = [parent]
+            completed.append((level + 1, (self.size >> (level + 1)) - 1, parent[1]))
+        return completed
+
+    def root(self) -> bytes:
+        """The root hash of the tree so far."""
+        if not self._nodes:
+            return EMPTY_ROOT
+        digest = self._nodes[-1][1]
+        for _, node in reversed(self._nodes[:-1]):
+            digest = node_hash(node, digest)
+        return digest
+
+
 def range_root(tree: Subtrees, start: int, end: int) -> bytes:
     """The RFC 9162 hash of leaves [start, end), ``start`` aligned as the tree splits it."""
     count = end - start

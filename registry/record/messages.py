@@ -60,6 +60,8 @@ class PublishedEvent:
     sequence: int
     chain_hash: str
     canonical: bytes = field(default=b"", compare=False, repr=False)
+    checkpoint: str = field(default="", compare=False, repr=False)
+    """The signed note of the log's tree whose last leaf this record is (``ce_checkpoint``)."""
 
     @property
     def partner_id(self) -> str:
@@ -91,6 +93,8 @@ def encode_event(event: PublishedEvent, *, source: str) -> Message:
         "chainhash": event.chain_hash,
         "schemaversion": str(record["schema_version"]),
     }
+    if event.checkpoint:
+        attributes["checkpoint"] = event.checkpoint
     body = event.canonical or canonical_json(record)
     return _message(record["partner_id"], body, attributes)
 
@@ -144,6 +148,7 @@ def decode_event(
         position=_integer(attributes, "position"),
         sequence=_integer(attributes, "sequence"),
         chain_hash=chain,
+        checkpoint=attributes.get("checkpoint", ""),
     )
 
 

@@ -19,6 +19,14 @@ def broker() -> Iterator[LocalBroker]:
 
 
 @pytest.fixture
+def pg_writer(postgres_url: str) -> Iterator[PartnerRegistry]:
+    """The registry application on a PostgreSQL store of this test's own."""
+    registry = open_registry(postgres_url)
+    yield registry
+    registry.close()
+
+
+@pytest.fixture
 def writer(database_url: str) -> Iterator[PartnerRegistry]:
     """The registry application on the test's event store."""
     registry = open_registry(database_url)

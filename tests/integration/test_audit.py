@@ -155,7 +155,9 @@ def test_history_rewritten_with_recomputed_hashes_after_a_checkpoint_is_caught(
 
     report = json.loads(replay_copy(published).stdout)
     assert "chain_break" not in report["counts"]
-    assert report["counts"] == {"rewritten": 1}
+    # The signed checkpoint catches it, and so does the log's signed head of record 3 itself
+    assert report["counts"] == {"rewritten": 1, "altered": 1}
+    assert {(f["kind"], f["sequence"]) for f in report["findings"]} >= {("altered", 3)}
 
 
 def forged_from(settings: Settings, sequence: int) -> dict[int, Any]:
@@ -262,6 +264,41 @@ def test_verify_finds_the_three_sources_in_agreement_then_a_removed_row(
     assert set(report["compared"].values()) == {len(stored_records_of(published))}
     assert damaged.returncode == 6
     assert "sequence 5 is missing from the published audit trail" in damaged.stdout
+
+
+def conflicting_copy(partition: int, records: Records) -> Records:
+    """The partition with a second, different record at its first record's sequence."""
+    if not records:
+        return records
+    first = records[0]
+    body = json.loads(first.value) | {"reason": "A conflicting account"}
+    return [*records, first._replace(value=json.dumps(body).encode())]
+
+
+def test_verify_reports_a_conflicting_record_on_the_topic(published: Settings, served: str) -> None:
+    # Given a copy of the topic where a different record re-uses a sequence
+    copy_topics(published, conflicting_copy)
+
+    # When the operator verifies the store against that topic
+    result = run(published, "audit", "verify", "--url", served, "--json",
+                 KAFKA_TOPIC_PREFIX="copy.")  # fmt: skip
+
+    # Then the sources do not agree, and the conflict is named
+    assert result.returncode == 6, result.stdout + result.stderr
+    assert "conflicting record" in result.stdout
+
+
+def test_verify_refuses_to_run_without_the_event_store(
+    published: Settings, served: str, tmp_path: Path
+) -> None:
+    missing = tmp_path / "nowhere" / "registry.sqlite3"
+
+    result = run(published, "audit", "verify", "--url", served, DATABASE_URL=f"sqlite:///{missing}")
+
+    assert result.returncode == 2
+    assert "no event store" in result.stderr
+    assert "audit replay" in result.stderr
+    assert not missing.exists()
 
 
 def stored_records_of(settings: Settings) -> list[Any]:

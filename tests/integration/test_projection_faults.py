@@ -6,7 +6,6 @@ import json
 import random
 import subprocess
 import time
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from registry.bootstrap import build_read_models
 from registry.config import Settings
 from registry.record.messages import encode_event
 from registry.service.application import PartnerRegistry
-from tests.conftest import open_registry
 from tests.histories import more_events, published_history, scripted_history, stored_records
 from tests.kafka_helpers import (
     CLI,
@@ -34,13 +32,6 @@ from tests.kafka_helpers import (
 from tests.read_model_helpers import dump, expected_dump
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_writer(postgres_url: str) -> Iterator[PartnerRegistry]:
-    registry = open_registry(postgres_url)
-    yield registry
-    registry.close()
 
 
 def settings_for(database_url: str, broker: LocalBroker, **overrides: object) -> Settings:

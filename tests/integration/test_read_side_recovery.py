@@ -16,7 +16,6 @@ from infra.local.broker import LocalBroker
 from registry.bootstrap import build_read_models
 from registry.config import Settings
 from registry.service.application import PartnerRegistry
-from tests.conftest import open_registry
 from tests.histories import more_events, scripted_history, stored_records
 from tests.kafka_helpers import (
     ServiceProcess,
@@ -31,13 +30,6 @@ from tests.os_faults import remount, small_disk, terminate_connections
 from tests.read_model_helpers import dump, expected_dump
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_writer(postgres_url: str) -> Iterator[PartnerRegistry]:
-    registry = open_registry(postgres_url)
-    yield registry
-    registry.close()
 
 
 def chain_head(settings: Settings) -> int:

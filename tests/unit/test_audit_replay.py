@@ -10,9 +10,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from projections.audit_replay import Replay, ReplayReport
 from registry.domain.criteria import Criterion
+from registry.record import merkle, note
+from registry.record.chain import canonical_json
 from registry.record.keyring import Keyring
 from registry.record.messages import PublishedEvent
 from registry.record.signing import Checkpoint, announce, key_id, public_pem, sign
+from registry.record.tree_head import TreeHead
 from registry.service.records import PublicRecord
 from tests import histories
 from tests.builders import NEXT_MONTH, TODAY, YESTERDAY, decision, findings, records_of, registered
@@ -227,3 +230,55 @@ def test_an_altered_announcement_is_not_followed() -> None:
 
     assert keyring.key_ids == [key_id(KEY.public_key())]
     assert keyring.unfollowed == [swapped]
+
+
+ORIGIN = "registry.example/log"
+
+
+def signed_heads(
+    events: list[PublishedEvent], key: Ed25519PrivateKey = KEY
+) -> list[PublishedEvent]:
+    """Each event with the signed checkpoint of the tree it ends, as the relay sends it."""
+    frontier, signed = merkle.Frontier(), []
+    for event in events:
+        frontier.append(merkle.leaf_hash(canonical_json(event.record)))
+        body = TreeHead(ORIGIN, event.sequence, frontier.root()).body()
+        checkpoint = note.signed_note(body, [note.sign(body, ORIGIN, key)])
+        signed.append(dataclasses.replace(event, checkpoint=checkpoint))
+    return signed
+
+
+def test_records_whose_signed_heads_hold_are_whole() -> None:
+    report = replay(signed_heads(history()), log_origin=ORIGIN)
+
+    assert report.whole, report.findings
+
+
+def test_a_record_with_a_forged_altered_missing_or_misplaced_head_is_named_by_sequence() -> None:
+    # Given a genuine signed log of five records
+    events = signed_heads(history())
+    stranger = signed_heads(history(), key=Ed25519PrivateKey.generate())
+    altered_record = dict(events[3].record) | {"reason": "rewritten after signing"}
+
+    # When one record's head was signed by another key, one altered, one unsigned,
+    # and one carries the head of another place in the log
+    damaged = [
+        events[0],
+        stranger[1],
+        dataclasses.replace(events[2], checkpoint=""),
+        dataclasses.replace(events[3], record=altered_record),  # type: ignore[arg-type]
+        dataclasses.replace(events[4], checkpoint=events[3].checkpoint),
+    ]
+    report = replay(damaged, log_origin=ORIGIN)
+
+    # Then each is named with its sequence
+    named = {(f.kind, f.sequence) for f in report.findings}
+    assert {("forged", 2), ("unsigned", 3), ("altered", 4), ("misplaced", 5)} <= named
+
+
+def test_without_a_key_the_signed_heads_are_not_judged() -> None:
+    events = [dataclasses.replace(e, checkpoint="") for e in history()]
+
+    report = replay(events, keyring=None, log_origin=ORIGIN)
+
+    assert "unsigned" not in kinds(report)

@@ -89,3 +89,27 @@ def test_proofs_are_refused_outside_the_tree() -> None:
         merkle.inclusion_proof(tree, 4, 4)
     with pytest.raises(ProofError):
         merkle.consistency_proof(tree, 4, 0)
+
+
+def test_the_frontier_appends_and_roots_like_the_whole_tree() -> None:
+    # Given a whole tree and a frontier, both fed the same leaves
+    tree, frontier = MemoryTree(), merkle.Frontier()
+
+    for i in range(300):
+        leaf = merkle.leaf_hash(i.to_bytes(2, "big"))
+        # When a leaf is appended to each
+        completed = frontier.append(leaf)
+
+        # Then they complete the same subtrees and agree on the root
+        assert completed == tree.append(leaf)
+        assert frontier.root() == merkle.root(tree, i + 1)
+
+
+def test_a_frontier_rebuilt_from_stored_subtrees_continues_the_same_tree() -> None:
+    tree = tree_of(77)
+    resumed = merkle.Frontier.of(tree, 77)
+
+    resumed.append(merkle.leaf_hash(b"next"))
+    tree.append(merkle.leaf_hash(b"next"))
+
+    assert resumed.root() == merkle.root(tree, 78)

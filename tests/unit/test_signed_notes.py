@@ -38,7 +38,7 @@ def test_a_note_signed_by_another_key_or_name_or_altered_is_refused() -> None:
 
 
 def test_a_vkey_whose_hash_does_not_match_its_key_is_refused() -> None:
-    name, key_hash, key = note.verifier_of(NAME, KEY.public_key()).vkey.split("+")
+    name, key_hash, key = note.verifier_of(NAME, KEY.public_key()).vkey.split("+", 2)
 
     with pytest.raises(NoteError, match="hash does not match"):
         note.parse_vkey(f"{name}+{'0' * 8}+{key}")

@@ -1,0 +1,104 @@
+"""The transparency log's tables beside the event store: subtrees, leaves, signed heads.
+
+The relay appends to them as it publishes; the HTTP API serves checkpoints,
+tiles and proofs from them. Every row, once written, never changes: a
+subtree's hash and a leaf are fixed the moment its last record is numbered,
+so writing one again (a relay re-sending after a crash) changes nothing.
+Hashes are stored as hex and leaves as the records' canonical JSON text,
+the same on PostgreSQL and SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from registry.adapters.sqldb import Database
+
+_CREATE = [
+    """CREATE TABLE IF NOT EXISTS tlog_subtrees (
+        level INTEGER NOT NULL, idx BIGINT NOT NULL, hash TEXT NOT NULL,
+        PRIMARY KEY (level, idx))""",
+    """CREATE TABLE IF NOT EXISTS tlog_leaves (idx BIGINT PRIMARY KEY, leaf TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS tlog_checkpoints (
+        size BIGINT PRIMARY KEY, note TEXT NOT NULL, signed_at TEXT NOT NULL)""",
+]
+
+Node = tuple[int, int, bytes]
+
+
+class MissingSubtreeError(LookupError):
+    """A subtree the log has not stored (beyond its size)."""
+
+
+class LogStore:
+    """The log's rows in the store's database."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def close(self) -> None:
+        """Release the connections."""
+        self._db.close()
+
+    def setup(self) -> None:
+        """Create the tables if missing."""
+        with self._db.transaction() as tx:
+            self._db.serialise(tx, "partner-registry:tlog")
+            for statement in _CREATE:
+                tx.execute(statement)
+
+    def append(
+        self, first: int, leaves: Sequence[bytes], nodes: Sequence[Node], size: int, note: str
+    ) -> None:
+        """Keep leaves from index ``first``, the subtrees they complete, and the new head."""
+        with self._db.transaction() as tx:
+            tx.executemany(
+                "INSERT INTO tlog_leaves (idx, leaf) VALUES (?, ?) ON CONFLICT (idx) DO NOTHING",
+                [(first + i, leaf.decode()) for i, leaf in enumerate(leaves)],
+            )
+            tx.executemany(
+                "INSERT INTO tlog_subtrees (level, idx, hash) VALUES (?, ?, ?) "
+                "ON CONFLICT (level, idx) DO NOTHING",
+                [(level, index, digest.hex()) for level, index, digest in nodes],
+            )
+            tx.execute(
+                "INSERT INTO tlog_checkpoints (size, note, signed_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (size) DO NOTHING",
+                (size, note, datetime.now(UTC).isoformat()),
+            )
+
+    def subtree(self, level: int, index: int) -> bytes:
+        """The root of a complete subtree the log holds."""
+        with self._db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT hash FROM tlog_subtrees WHERE level = ? AND idx = ?", (level, index)
+            )
+        if not rows:
+            raise MissingSubtreeError(f"no subtree {index} at level {level}")
+        return bytes.fromhex(str(rows[0][0]))
+
+    def subtrees(self, level: int, start: int, count: int) -> list[bytes]:
+        """Consecutive subtree roots at one level (a row of a hash tile)."""
+        with self._db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT hash FROM tlog_subtrees WHERE level = ? AND idx >= ? AND idx < ? "
+                "ORDER BY idx",
+                (level, start, start + count),
+            )
+        return [bytes.fromhex(str(r[0])) for r in rows]
+
+    def leaves(self, start: int, count: int) -> list[bytes]:
+        """Consecutive leaves (records' canonical bytes) from index ``start``."""
+        with self._db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT leaf FROM tlog_leaves WHERE idx >= ? AND idx < ? ORDER BY idx",
+                (start, start + count),
+            )
+        return [str(r[0]).encode() for r in rows]
+
+    def latest(self) -> tuple[int, str] | None:
+        """The newest signed head: its tree size and signed note."""
+        with self._db.transaction() as tx:
+            rows = tx.execute("SELECT size, note FROM tlog_checkpoints ORDER BY size DESC LIMIT 1")
+        return (int(rows[0][0]), str(rows[0][1])) if rows else None
