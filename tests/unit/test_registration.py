@@ -14,7 +14,7 @@ from registry.domain.exceptions import (
     NotAPlatformError,
 )
 from registry.domain.partner import Partner, Status
-from registry.domain.platforms import Declaration
+from registry.domain.platforms import Declaration, declaration
 from tests.builders import TODAY, YESTERDAY, decision, platform
 
 
@@ -217,3 +217,14 @@ def test_the_declared_identifiers_and_terms_are_recorded_as_given() -> None:
 def test_an_actor_name_longer_than_a_name_may_be_is_refused() -> None:
     with pytest.raises(InvalidCommandError, match="actor is 201 characters long; the limit is 200"):
         Partner.register(platform(), decision(actor="a" * 201), today=TODAY)
+
+
+def test_a_declaration_names_unknown_and_missing_facts_and_unknown_legal_forms() -> None:
+    with pytest.raises(InvalidCommandError, match="declares no colour"):
+        declaration(name="X", legal_form="private_company", national_coverage=True,
+                    technology_ready=True, open_marketplace=True, colour="red")  # fmt: skip
+    with pytest.raises(InvalidCommandError, match="needs national_coverage"):
+        declaration(name="X", legal_form="private_company", technology_ready=True,
+                    open_marketplace=True)  # fmt: skip
+    with pytest.raises(InvalidCommandError, match="'cooperative' is not a legal form"):
+        Partner.register(platform(legal_form="cooperative"), decision(), today=TODAY)

@@ -59,3 +59,25 @@ def test_a_malformed_checkpoint_body_is_refused(body: str) -> None:
 def test_a_note_without_a_signature_block_is_refused() -> None:
     with pytest.raises(NoteError):
         note.split(HEAD.body())
+
+
+@pytest.mark.parametrize(
+    "block",
+    ["not a signature\n", "\u2014 name !!!notbase64\n", "\u2014 name AAAA\n"],
+)
+def test_malformed_signature_lines_are_refused(block: str) -> None:
+    with pytest.raises(NoteError, match="signature"):
+        note.split(HEAD.body() + "\n" + block)
+
+
+@pytest.mark.parametrize("vkey", ["name+zz+AAAA", f"{NAME}+00000000+AAAA"])
+def test_a_vkey_that_is_not_an_ed25519_key_is_refused(vkey: str) -> None:
+    with pytest.raises(NoteError):
+        note.parse_vkey(vkey)
+
+
+def test_key_names_and_note_texts_are_checked_before_signing() -> None:
+    with pytest.raises(NoteError, match="key name"):
+        note.verifier_of("two words", KEY.public_key())
+    with pytest.raises(NoteError, match="newline"):
+        note.sign("no final newline", NAME, KEY)
