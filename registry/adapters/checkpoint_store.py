@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from registry.adapters.sqldb import Database
+from registry.adapters.sqldb import OwnTables
 from registry.record.signing import Checkpoint, KeyAnnouncement
 
 _CREATE = [
@@ -26,22 +26,11 @@ _ANNOUNCED = "new_key_id, new_public_key, announced_at, source, key_id, signatur
 _COLUMNS = "sequence, position, chain_hash, signed_at, source, key_id, signature"
 
 
-class CheckpointStore:
+class CheckpointStore(OwnTables):
     """Checkpoints and public keys in the store's database."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    def close(self) -> None:
-        """Release the connections."""
-        self._db.close()
-
-    def setup(self) -> None:
-        """Create the tables if missing."""
-        with self._db.transaction() as tx:
-            self._db.serialise(tx, "partner-registry:checkpoints")
-            for statement in _CREATE:
-                tx.execute(statement)
+    CREATE = _CREATE
+    LOCK = "partner-registry:checkpoints"
 
     def remember_key(self, key_id: str, public_key: str) -> None:
         """Publish a public key (once) so auditors can pin it."""

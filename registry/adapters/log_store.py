@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from registry.adapters.sqldb import Database
+from registry.adapters.sqldb import OwnTables
 
 _CREATE = [
     """CREATE TABLE IF NOT EXISTS tlog_subtrees (
@@ -31,22 +31,11 @@ class MissingSubtreeError(LookupError):
     """A subtree the log has not stored (beyond its size)."""
 
 
-class LogStore:
+class LogStore(OwnTables):
     """The log's rows in the store's database."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    def close(self) -> None:
-        """Release the connections."""
-        self._db.close()
-
-    def setup(self) -> None:
-        """Create the tables if missing."""
-        with self._db.transaction() as tx:
-            self._db.serialise(tx, "partner-registry:tlog")
-            for statement in _CREATE:
-                tx.execute(statement)
+    CREATE = _CREATE
+    LOCK = "partner-registry:tlog"
 
     def append(
         self, first: int, leaves: Sequence[bytes], nodes: Sequence[Node], size: int, note: str

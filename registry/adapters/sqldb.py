@@ -13,7 +13,7 @@ import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, ClassVar
 
 import psycopg
 from eventsourcing.persistence import PersistenceError
@@ -80,3 +80,28 @@ class Database(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release every connection."""
+
+
+class OwnTables:
+    """Tables of our own beside the event store, created on first use by whoever comes first.
+
+    Subclasses name their statements and a lock; creating them under the
+    lock lets processes starting together do it safely.
+    """
+
+    CREATE: ClassVar[Sequence[str]] = ()
+    LOCK: ClassVar[str] = ""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def setup(self) -> None:
+        """Create the tables if missing."""
+        with self._db.transaction() as tx:
+            self._db.serialise(tx, self.LOCK)
+            for statement in self.CREATE:
+                tx.execute(statement)
+
+    def close(self) -> None:
+        """Release the connections."""
+        self._db.close()

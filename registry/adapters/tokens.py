@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from cachetools import TTLCache
 
-from registry.adapters.sqldb import Database
+from registry.adapters.sqldb import OwnTables
 from registry.domain.text import MAX_NAME_LENGTH, require_text
 
 _PREFIX = "prt_"
@@ -79,17 +79,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-class TokenStore:
+class TokenStore(OwnTables):
     """Tokens in the event store's database (table ``api_tokens``)."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    def setup(self) -> None:
-        """Create the table if missing."""
-        with self._db.transaction() as tx:
-            self._db.serialise(tx, "partner-registry:tokens")
-            tx.execute(_CREATE)
+    CREATE = (_CREATE,)
+    LOCK = "partner-registry:tokens"
 
     def create(self, actor: str, role: Role) -> tuple[TokenInfo, str]:
         """A new token for the actor; the secret is returned here and never again."""
