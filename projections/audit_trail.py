@@ -88,6 +88,28 @@ def extend(head: ChainHead, entries: Iterable[AuditEntry]) -> ChainHead:
     return head
 
 
+def extend_until_broken(
+    head: ChainHead, entries: Iterable[AuditEntry]
+) -> tuple[ChainHead, list[AuditEntry], AuditEntry | None]:
+    """Like ``extend``, but a breaking entry ends the walk instead of raising.
+
+    Returns the new head, the entries that joined the trail (in order) and
+    the entry whose hash does not follow, if one was met.
+    """
+    joined: list[AuditEntry] = []
+    for entry in entries:
+        try:
+            new_head = extend(head, [entry])
+        except ChainBrokenError:
+            return head, joined, entry
+        if new_head != head:
+            joined.append(entry)
+        elif entry.sequence > head.sequence:
+            break
+        head = new_head
+    return head, joined, None
+
+
 def verify_trail(entries: Iterable[AuditEntry]) -> ChainHead:
     """Check a whole stored trail from the first entry: no gap, no altered entry."""
     head = GENESIS_HEAD

@@ -5,7 +5,7 @@ Nothing connects to a database at import time; entry points call this.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -40,8 +40,15 @@ from registry.adapters.log_store import LogStore
 from registry.adapters.sqldb import Database
 from registry.adapters.sqldb_postgres import RECONNECT_SECONDS, PostgresDatabase
 from registry.adapters.sqldb_sqlite import SqliteDatabase
-from registry.config import Settings, is_postgres, persistence_env, sqlite_path
+from registry.config import (
+    ConfigurationError,
+    Settings,
+    is_postgres,
+    persistence_env,
+    sqlite_path,
+)
 from registry.record.chain import GENESIS
+from registry.record.note import Verifier, parse_vkey, verifier_of
 from registry.record.signing import load_key, load_or_create_key
 from registry.service.application import PartnerRegistry
 from registry.service.clock import today_in
@@ -215,7 +222,33 @@ def build_projection_runner(
             settings, settings.projection_group, group_instance_id=settings.projection_instance_id
         )
 
-    return ProjectionRunner(store, new_consumer, dead_letters, options, RunnerMetrics(), health)
+    return ProjectionRunner(
+        store, new_consumer, dead_letters, options, RunnerMetrics(), health,
+        log_verifiers(settings),
+    )  # fmt: skip
+
+
+def log_verifiers(settings: Settings) -> Callable[[], list[Verifier]]:
+    """The keys the read side trusts to have signed the log, asked for at each batch.
+
+    ``LOG_VKEYS`` (the lines of ``GET /log/vkey``) in production; in
+    development, when it is not set, the public half of the relay's key file,
+    once the relay has created it.
+    """
+    if settings.log_vkeys:
+        pinned = [parse_vkey(line) for line in settings.log_vkeys.split()]
+        return lambda: pinned
+    if settings.registry_environment == "production":
+        msg = "LOG_VKEYS is not set: give the read side the log's verifier keys (GET /log/vkey)"
+        raise ConfigurationError(msg)
+    path = Path(settings.signing_key_file)
+
+    def from_key_file() -> list[Verifier]:
+        if not path.exists():
+            return []
+        return [verifier_of(settings.log_origin, load_key(path).public_key())]
+
+    return from_key_file
 
 
 def build_feed_publisher(

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     kafka_ssl_cafile: str | None = None
     kafka_fetch_max_wait_ms: int = Field(default=500, ge=1, le=30_000)
     cloudevents_source: str = "urn:prakerja:partner-registry"
+    log_vkeys: str | None = None
     log_origin: str = Field(default="prakerja.go.id/partner-registry", pattern=r"^[^\s+]+$")
     relay_safety_poll_seconds: float = Field(default=5.0, gt=0)
     relay_batch_size: int = Field(default=2000, ge=1, le=10_000)

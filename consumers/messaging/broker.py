@@ -216,7 +216,7 @@ class KafkaOutbound:
         self._producer = self._admin = self._reader = None
         for client in (producer, admin, reader):
             if client is not None:
-                _close_quietly(client)
+                close_quietly(client)
 
     def close(self) -> None:
         """Flush and close the clients."""
@@ -230,7 +230,8 @@ class KafkaOutbound:
         return self._admin
 
 
-def _close_quietly(client: Any) -> None:
+def close_quietly(client: Any) -> None:
+    """Close a client; a producer that cannot flush (the broker is gone) is abandoned."""
     try:
         if isinstance(client, KafkaProducer):
             client.close(timeout=_FLUSH_SECONDS)
@@ -238,3 +239,18 @@ def _close_quietly(client: Any) -> None:
             client.close()
     except (KafkaError, OSError) as error:
         log.debug("closing a Kafka client failed", error=str(error))
+        if isinstance(client, KafkaProducer):
+            _abandon(client)
+
+
+def _abandon(producer: Any) -> None:
+    """Stop a producer whose records cannot be delivered: its owner re-sends them.
+
+    kafka-python's ``close`` gives up before stopping the sender thread when
+    the flush times out, and tries again, and fails, when the producer is
+    garbage-collected; this stops the thread and marks the producer closed.
+    """
+    sender = getattr(producer, "_sender", None)
+    if sender is not None:
+        sender.force_close()
+    producer._closed = True

@@ -32,15 +32,17 @@ import structlog
 from kafka import ConsumerRebalanceListener
 
 from consumers.messaging.dead_letters import DeadLetters, Refused
-from consumers.messaging.kafka_types import GroupConsumer, Partition, Polled
+from consumers.messaging.kafka_types import ConsumedRecord, GroupConsumer, Partition, Polled
 from consumers.parts.health import PartHealth
 from consumers.parts.resilience import TRANSIENT, Backoff, describe
 from consumers.read_side.metrics import RunnerMetrics
 from consumers.read_side.recovery import Action, Recovery
 from projections.current_partners import ProjectionError
 from projections.storage.store import ReadModelStore
-from projections.storage.writer import Applied, ModelsRebuiltError
+from projections.storage.writer import Applied, ConflictingRecordError, ModelsRebuiltError
+from registry.record.log_verification import signed_head_problem
 from registry.record.messages import MalformedMessageError, PublishedEvent, decode_event
+from registry.record.note import Verifier
 
 log = structlog.get_logger(__name__)
 
@@ -85,8 +87,10 @@ class ProjectionRunner:
         options: RunnerOptions,
         metrics: RunnerMetrics,
         health: PartHealth | None = None,
+        verifiers: Callable[[], list[Verifier]] = list,
     ) -> None:
         self._store = store
+        self._verifiers = verifiers
         self._new_consumer = new_consumer
         self._consumer = new_consumer()
         self._health = health
@@ -178,14 +182,29 @@ class ProjectionRunner:
         self._log.info("partitions assigned", partitions=sorted(tp.partition for tp in partitions))
 
     def _handle(self, polled: Polled) -> Applied | None:
-        events, refused, offsets = _decode(polled)
+        verifiers = self._verifiers()
+        if not verifiers:
+            self._seek_back(polled)
+            raise NoVerifierKeyError(
+                "no key to verify the log's signed checkpoints with: set LOG_VKEYS "
+                "(GET /log/vkey) or give the runner the relay's SIGNING_KEY_FILE"
+            )
+        decoded = _decode(polled, verifiers)
         try:
+            events, conflicting = self._without_conflicts(decoded)
+            refused = decoded.refused + conflicting
             if refused:
                 self._dead_letters.send(refused)
-            applied = self._store.apply(events, offsets, self._generation)
+            applied = self._store.apply(events, decoded.offsets, self._generation)
         except TRANSIENT:
             self._seek_back(polled)
             raise
+        except ConflictingRecordError as error:
+            self._log.warning(
+                "a conflicting record arrived meanwhile; reading again", error=str(error)
+            )
+            self._seek_back(polled)
+            return None
         except ModelsRebuiltError:
             self._generation = self._store.generation()
             self._log.info("read models were rebuilt; resuming from their offsets")
@@ -194,6 +213,8 @@ class ProjectionRunner:
         except ProjectionError as error:
             self._rewind(f"a partner's events do not follow on ({error})")
             return None
+        if applied.broken is not None:
+            self._dead_letter_broken(decoded, applied.broken)
         self._consumer.commit_async()
         self.metrics.applied(applied, refused=len(refused))
         self._log.info(
@@ -201,6 +222,30 @@ class ProjectionRunner:
             dead_lettered=len(refused), chain_head=applied.chain_head.sequence,
         )  # fmt: skip
         return applied
+
+    def _dead_letter_broken(self, decoded: Decoded, sequence: int) -> None:
+        """Dead-letter the record whose hash did not follow, if it came in this batch."""
+        error = MalformedMessageError(
+            "chain_break", f"sequence {sequence}: its hash does not follow from the trail "
+            "before it (the record was altered); it was not kept"
+        )  # fmt: skip
+        self._log.warning("refused an altered record", sequence=sequence)
+        broken = [(decoded.sources[i], error) for i, e in enumerate(decoded.events)
+                  if e.sequence == sequence]  # fmt: skip
+        if broken:
+            self._dead_letters.send(broken)
+
+    def _without_conflicts(self, decoded: Decoded) -> tuple[list[PublishedEvent], list[Refused]]:
+        """The events, less those contradicting a record with their sequence (refused)."""
+        conflicting = set(self._store.conflicting(decoded.events))
+        refused = [
+            (decoded.sources[i], MalformedMessageError(
+                "conflict", f"sequence {decoded.events[i].sequence} differs from the record "
+                "already taken at that sequence"))
+            for i in sorted(conflicting)
+        ]  # fmt: skip
+        kept = [e for i, e in enumerate(decoded.events) if i not in conflicting]
+        return kept, refused
 
     def _seek_back(self, polled: Polled) -> None:
         """Give the batch back: the next poll starts again at its first record."""
@@ -262,17 +307,43 @@ class ProjectionRunner:
             self._reconnect()
 
 
-def _decode(
-    polled: Polled,
-) -> tuple[list[PublishedEvent], list[Refused], dict[tuple[str, int], int]]:
+@dataclass(frozen=True)
+class Decoded:
+    """A poll's records: the events taken (with the records they came from), the refused."""
+
+    events: list[PublishedEvent]
+    sources: list[ConsumedRecord]
+    refused: list[Refused]
+    offsets: dict[tuple[str, int], int]
+
+
+def _decode(polled: Polled, verifiers: list[Verifier]) -> Decoded:
+    """The readable, signed records; the rest refused with their reason.
+
+    A record is taken only if its signed checkpoint verifies with a trusted
+    key and is of the tree the record ends: nothing unsigned reaches the
+    read models, whoever could write to the topic.
+    """
     events: list[PublishedEvent] = []
+    sources: list[ConsumedRecord] = []
     refused: list[Refused] = []
     offsets: dict[tuple[str, int], int] = {}
     for tp, records in polled.items():
         for record in records:
             try:
-                events.append(decode_event(record.key, record.value, record.headers))
+                event = decode_event(record.key, record.value, record.headers)
             except MalformedMessageError as error:
                 refused.append((record, error))
+                continue
+            problem = signed_head_problem(event, verifiers)
+            if problem is None:
+                events.append(event)
+                sources.append(record)
+            else:
+                refused.append((record, MalformedMessageError(*problem)))
         offsets[(tp.topic, tp.partition)] = records[-1].offset + 1
-    return events, refused, offsets
+    return Decoded(events, sources, refused, offsets)
+
+
+class NoVerifierKeyError(OSError):
+    """The runner has no key to check signatures with yet: it waits, applying nothing."""

@@ -12,10 +12,18 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
+import orjson
 from more_itertools import chunked
 
-from projections.audit_trail import GENESIS_HEAD, AuditEntry, ChainHead, entry_of, extend
+from projections.audit_trail import (
+    GENESIS_HEAD,
+    AuditEntry,
+    ChainHead,
+    entry_of,
+    extend_until_broken,
+)
 from projections.current_partners import PartnerRow, apply
 from projections.storage import rows, schema
 from projections.storage.queries import PAGE, ReadModelDatabase
@@ -23,6 +31,7 @@ from projections.storage.schema import LIVE, NEXT, TableSet
 from registry.adapters.sqldb import Tx
 from registry.record.chain import GENESIS
 from registry.record.messages import PublishedEvent
+from registry.service.records import PublicRecord
 
 Offsets = Mapping[tuple[str, int], int]
 CHANGES_CHANNEL = "partner_registry_read_models"
@@ -47,11 +56,17 @@ class ModelsRebuiltError(Exception):
 
 @dataclass(frozen=True)
 class Applied:
-    """What one batch did to the read models."""
+    """What one batch did to the read models.
+
+    ``broken`` is the sequence of a record refused because its hash does not
+    follow from the trail before it (altered): it was not kept, so the
+    genuine record can still take its place.
+    """
 
     new: int
     duplicates: int
     chain_head: ChainHead
+    broken: int | None = None
 
 
 class ReadModelWriter(ReadModelDatabase):
@@ -154,12 +169,27 @@ class ReadModelWriter(ReadModelDatabase):
             raise ModelsRebuiltError
 
     def _apply(self, tx: Tx, tables: TableSet, events: Sequence[PublishedEvent]) -> Applied:
+        """Keep the new entries, extend the verified trail, and fold only what it verified.
+
+        Partner rows change only for entries the chain has just reached, in
+        sequence order (entries waiting for a predecessor change nothing the
+        public sees until then); an entry that breaks the chain is not kept.
+        """
         fresh = self._new_entries(tx, tables, events)
         entries = [entry for _, entry in fresh]
-        head = self._extend_chain(tx, tables, entries)
+        head, joined, broken = self._extend_chain(tx, tables, entries)
+        if broken is not None:
+            entries = [e for e in entries if e.sequence != broken.sequence]
+            tx.execute(f"DELETE FROM {tables.audit} WHERE sequence = ?", (broken.sequence,))  # noqa: S608
         tx.insert_rows(tables.audit, schema.AUDIT_COLUMNS, [rows.entry_params(e) for e in entries])
-        self._apply_to_partners(tx, tables, [event for event, _ in fresh])
-        return Applied(new=len(fresh), duplicates=len(events) - len(fresh), chain_head=head)
+        arrived = {event.sequence: event for event, _ in fresh}
+        self._apply_to_partners(
+            tx, tables, [arrived.get(e.sequence) or _event_of(e) for e in joined]
+        )
+        return Applied(
+            new=len(entries), duplicates=len(events) - len(fresh), chain_head=head,
+            broken=None if broken is None else broken.sequence,
+        )  # fmt: skip
 
     def _new_entries(
         self, tx: Tx, tables: TableSet, events: Sequence[PublishedEvent]
@@ -184,6 +214,7 @@ class ReadModelWriter(ReadModelDatabase):
     def _apply_to_partners(
         self, tx: Tx, tables: TableSet, events: Sequence[PublishedEvent]
     ) -> None:
+        """Fold the events that joined the verified trail, in order, into the partner rows."""
         ids = sorted({e.partner_id for e in events})
         partners: dict[str, PartnerRow] = {}
         for chunk in chunked(ids, 500):
@@ -202,21 +233,25 @@ class ReadModelWriter(ReadModelDatabase):
             [rows.partner_params(partners[p]) for p in sorted(changed)],
         )
 
-    def _extend_chain(self, tx: Tx, tables: TableSet, arriving: Sequence[AuditEntry]) -> ChainHead:
+    def _extend_chain(
+        self, tx: Tx, tables: TableSet, arriving: Sequence[AuditEntry]
+    ) -> tuple[ChainHead, list[AuditEntry], AuditEntry | None]:
         """Verify the trail as far as it now runs unbroken, before the batch is stored.
 
         The chain continues through the entries arriving now and those stored
         earlier that were waiting for a predecessor; the arriving ones are
-        checked from memory rather than read back.
+        checked from memory rather than read back. Returns the new head, the
+        entries that joined the trail, and the entry that broke it, if any.
         """
         row = tx.execute(schema.select_chain(tables, self._db.lock_suffix))[0]
         start = ChainHead(int(row[0]), str(row[1]))
         following = sorted((e for e in arriving if e.sequence > start.sequence), key=_sequence_of)
         waiting = self._stored_after(tx, tables, start.sequence)
-        head = extend(start, heapq.merge(following, waiting, key=_sequence_of))
+        merged = heapq.merge(following, waiting, key=_sequence_of)
+        head, joined, broken = extend_until_broken(start, merged)
         if head != start:
             tx.execute(schema.update_chain(tables), (head.sequence, head.chain_hash))
-        return head
+        return head, joined, broken
 
     def _stored_after(self, tx: Tx, tables: TableSet, after: int) -> Iterator[AuditEntry]:
         """Stored entries after a sequence, in order, read a page at a time as needed.
@@ -242,3 +277,10 @@ class ReadModelWriter(ReadModelDatabase):
 
 def _sequence_of(entry: AuditEntry) -> int:
     return entry.sequence
+
+
+def _event_of(entry: AuditEntry) -> PublishedEvent:
+    """The event a stored entry keeps (its body is the record's canonical JSON, checked
+    against the published schema when it arrived)."""
+    record = cast(PublicRecord, orjson.loads(entry.body))
+    return PublishedEvent(record, entry.position, entry.sequence, entry.chain_hash)

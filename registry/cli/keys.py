@@ -21,6 +21,7 @@ from registry.cli.app import app
 from registry.cli.output import emit_json
 from registry.cli.writes import AsJson
 from registry.config import Settings
+from registry.record.note import verifier_of
 from registry.record.signing import create_key, key_id, load_key, public_pem
 
 keys = typer.Typer(help="The checkpoint signing key: create, show, rotate.", no_args_is_help=True)
@@ -45,6 +46,14 @@ def public(ctx: typer.Context, file: KeyFile = None, as_json: AsJson = False) ->
     path = file or Path(ctx.obj.signing_key_file)
     key = load_key(path).public_key()
     _show(key_id(key), public_pem(key), as_json, f"Public key of {path}:")
+
+
+@keys.command("vkey")
+def vkey(ctx: typer.Context, file: KeyFile = None) -> None:
+    """Print the log's verifier key (C2SP signed-note vkey) for LOG_VKEYS and auditors."""
+    settings: Settings = ctx.obj
+    path = file or Path(settings.signing_key_file)
+    typer.echo(verifier_of(settings.log_origin, load_key(path).public_key()).vkey)
 
 
 @keys.command("announce")

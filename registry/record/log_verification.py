@@ -14,8 +14,37 @@ from collections.abc import Sequence
 
 from registry.record.merkle import Frontier, leaf_hash
 from registry.record.messages import PublishedEvent
-from registry.record.note import NoteError, Verifier, open_note
+from registry.record.note import NoteError, Verifier, open_note, split
 from registry.record.tree_head import TreeHeadError, parse
+
+
+def signed_head_problem(
+    event: PublishedEvent, verifiers: Sequence[Verifier]
+) -> tuple[str, str] | None:
+    """What is wrong with a record's signed checkpoint on its own, or None.
+
+    Checked on arrival, before anything else: the checkpoint is there, a
+    trusted key signed it, and it is of the tree this record ends. Whether
+    the tree's root is this record's can only be checked in log order.
+    """
+    if not event.checkpoint:
+        return "unsigned", f"sequence {event.sequence} carries no signed checkpoint"
+    try:
+        text, _ = open_note(event.checkpoint, verifiers)
+        head = parse(text)
+    except (NoteError, TreeHeadError) as error:
+        return "forged", f"sequence {event.sequence}: its checkpoint does not verify ({error})"
+    if head.size != event.sequence:
+        return "misplaced", (
+            f"sequence {event.sequence} carries the checkpoint of a tree of {head.size} records"
+        )
+    return None
+
+
+def signed_root(event: PublishedEvent) -> bytes:
+    """The root hash the record's (already verified) checkpoint states."""
+    text, _ = split(event.checkpoint)
+    return parse(text).root_hash
 
 
 class SignedHeads:
@@ -35,16 +64,10 @@ class SignedHeads:
             self._frontier.append(leaf_hash(canonical))
         if self._verifiers is None:
             return []
-        if not event.checkpoint:
-            return [("unsigned", "carries no signed checkpoint (ce_checkpoint)")]
-        try:
-            text, _ = open_note(event.checkpoint, self._verifiers)
-            head = parse(text)
-        except (NoteError, TreeHeadError) as error:
-            return [("forged", f"its checkpoint does not verify with a trusted key: {error}")]
-        if head.size != event.sequence:
-            return [("misplaced", f"its checkpoint is of a tree of {head.size} records")]
-        if self._frontier is not None and head.root_hash != self._frontier.root():
+        problem = signed_head_problem(event, self._verifiers)
+        if problem is not None:
+            return [problem]
+        if self._frontier is not None and signed_root(event) != self._frontier.root():
             self._frontier = None
             return [("altered", "the signed tree does not end in this record as received")]
         return []

@@ -101,19 +101,28 @@ def test_records_arriving_out_of_order_are_verified_once_the_gap_fills(
     assert len(read_models.verified_entries(0, 100)) == len(history)
 
 
-def test_an_edited_record_breaks_the_chain_and_nothing_of_its_batch_is_kept(
+def test_an_edited_record_is_not_kept_and_nothing_after_it_is_shown_until_the_genuine_one(
     read_models: ReadModelStore, history: list[PublishedEvent]
 ) -> None:
+    # Given four records applied
     read_models.apply(history[:4], NO_OFFSETS, read_models.generation())
-    before = snapshot(read_models)
+    partners, head = read_models.partners(), read_models.chain_head()
     edited = history[4].record | {"reason": "Something else entirely"}
     tampered = dataclasses.replace(history[4], record=edited)
 
-    with pytest.raises(ChainBrokenError) as broken:
-        read_models.apply([tampered, *history[5:]], NO_OFFSETS, read_models.generation())
+    # When record 5 arrives edited, with the records after it
+    applied = read_models.apply([tampered, *history[5:]], NO_OFFSETS, read_models.generation())
 
-    assert broken.value.sequence == 5
-    assert snapshot(read_models) == before
+    # Then it is refused and not kept, and the public sees nothing of it or after it
+    assert applied.broken == 5
+    assert read_models.entry_at(5) is None
+    assert (read_models.partners(), read_models.chain_head()) == (partners, head)
+
+    # When the genuine record 5 arrives, the trail runs through to the end
+    applied = read_models.apply([history[4]], NO_OFFSETS, read_models.generation())
+
+    assert applied.chain_head.sequence == len(history)
+    assert read_models.verify().sequence == len(history)
 
 
 def test_a_record_rewritten_with_a_recomputed_hash_conflicts_with_the_one_on_file(
@@ -217,3 +226,30 @@ def test_a_process_starting_beside_a_batch_in_progress_does_not_wait_for_it(
         assert not opening.is_alive()
         batch.rollback()
     opening.join()
+
+
+def test_a_record_waiting_for_its_predecessor_changes_no_partner_until_the_chain_reaches_it(
+    read_models: ReadModelStore, history: list[PublishedEvent]
+) -> None:
+    # Given three records applied, and the fifth arriving before the fourth
+    read_models.apply(history[:3], NO_OFFSETS, read_models.generation())
+    partners = read_models.partners()
+
+    read_models.apply([history[4]], NO_OFFSETS, read_models.generation())
+
+    # Then the public register is unchanged while the fifth waits
+    assert read_models.partners() == partners
+    assert read_models.chain_head().sequence == 3
+
+    # When the fourth arrives, both are folded in order
+    read_models.apply([history[3]], NO_OFFSETS, read_models.generation())
+
+    assert read_models.chain_head().sequence == 5
+    assert {p.partner_id: p.version for p in read_models.partners()} == _versions(history[:5])
+
+
+def _versions(events: list[PublishedEvent]) -> dict[str, int]:
+    latest: dict[str, int] = {}
+    for event in events:
+        latest[event.partner_id] = event.record["version"]
+    return latest

@@ -9,7 +9,9 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from kafka import KafkaProducer
 
+from consumers.messaging.broker import close_quietly
 from infra.local.broker import LocalBroker
 from registry.bootstrap import build_relay
 from registry.record.chain import GENESIS, chain_hash
@@ -100,3 +102,22 @@ def test_a_standby_relay_takes_over_when_the_leader_is_killed(
     assert standby.logged("relay leading")
     assert standby.stop() == 0
     assert_whole_and_chained(events, positions)
+
+
+def test_a_producer_that_cannot_flush_is_abandoned_not_left_running() -> None:
+    # Given a producer with a record pending for a broker that has gone away
+    local = LocalBroker()
+    local.start()
+    producer = KafkaProducer(bootstrap_servers=local.bootstrap_servers, acks="all")
+    producer.send("partner-events", b"x").get(timeout=10)
+    local.stop()
+    producer.send("partner-events", b"pending")
+
+    # When it is closed quietly
+    close_quietly(producer)
+
+    # Then its sender thread is stopped and it counts as closed (its finaliser does nothing)
+    assert getattr(producer, "_closed") is True  # noqa: B009
+    sender = getattr(producer, "_sender")  # noqa: B009
+    sender.join(5)
+    assert not sender.is_alive()

@@ -1,0 +1,208 @@
+"""Records nobody signed never reach the read models, and never stop the runner.
+
+The forgeries are produced with confluent-kafka (librdkafka), a client the
+project does not use, as anyone with write access to the topic could.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Producer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from infra.local.broker import LocalBroker
+from projections.storage.store import ReadModelStore
+from registry.config import Settings
+from registry.record import merkle, note
+from registry.record.chain import canonical_json, chain_hash
+from registry.record.messages import PublishedEvent, encode_event
+from registry.record.public_record import START, read_after
+from registry.record.signing import load_key
+from registry.record.tree_head import TreeHead
+from registry.service.application import PartnerRegistry
+from tests.histories import more_events, scripted_history, stored_records
+from tests.kafka_helpers import (
+    TopicReader,
+    relay_settings,
+    running_projection,
+    running_relay,
+    wait_for,
+)
+
+pytestmark = pytest.mark.postgres
+
+
+def produce_foreign(settings: Settings, events: list[PublishedEvent]) -> None:
+    """Write records to the events topic with a producer that is not the project's."""
+    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    for event in events:
+        message = encode_event(event, source="urn:forger")
+        headers: list[tuple[str, str | bytes | None]] = list(message.headers)
+        producer.produce("partner-events", key=message.key, value=message.value, headers=headers)
+    assert producer.flush(30) == 0
+
+
+def published(settings: Settings) -> list[PublishedEvent]:
+    reader = TopicReader(settings.kafka_bootstrap_servers or "", "partner-events")
+    reader.poll_until(lambda rs: len(rs) > 0)
+    return sorted(reader.events(), key=lambda e: e.sequence)
+
+
+def dead_letters(settings: Settings, count: int) -> list[dict[str, str]]:
+    reader = TopicReader(settings.kafka_bootstrap_servers or "", "partner-events-dead-letter")
+    records = reader.poll_until(lambda rs: len(rs) >= count)
+    return [{n: (v or b"").decode() for n, v in r.headers} for r in records]
+
+
+def register_and_partners(store: ReadModelStore) -> tuple[int, list[object]]:
+    return store.chain_head().sequence, [r.to_json() for r in store.partners()]
+
+
+def signed_as_the_relay_would(settings: Settings, registry: PartnerRegistry) -> PublishedEvent:
+    """The store's newest event as the relay will publish it, signed with the relay's key."""
+    events, _ = read_after(registry, START, 100_000)
+    frontier = merkle.Frontier()
+    for event in events:
+        frontier.append(merkle.leaf_hash(canonical_json(event.record)))
+    body = TreeHead(settings.log_origin, events[-1].sequence, frontier.root()).body()
+    key = load_key(Path(settings.signing_key_file))
+    return dataclasses.replace(
+        events[-1], checkpoint=note.signed_note(body, [note.sign(body, settings.log_origin, key)])
+    )
+
+
+@pytest.fixture
+def settings(postgres_url: str, broker: LocalBroker) -> Settings:
+    return relay_settings(postgres_url, broker.bootstrap_servers)
+
+
+@pytest.fixture
+def running(settings: Settings, pg_writer: PartnerRegistry) -> Iterator[ReadModelStore]:
+    """A genuine history published by the relay and applied by a runner."""
+    scripted_history(pg_writer, partners=4)
+    total = len(stored_records(pg_writer))
+    with running_projection(settings) as store:
+        with running_relay(settings):
+            wait_for(lambda: store.chain_head().sequence == total)
+        yield store
+
+
+def test_an_altered_record_ahead_of_the_genuine_is_refused_and_the_genuine_then_applied(
+    settings: Settings, running: ReadModelStore, pg_writer: PartnerRegistry
+) -> None:
+    # Given a new event in the store, not yet published, and an altered copy of it that
+    # keeps its genuine signed checkpoint and chain hash, produced before the relay runs
+    before = register_and_partners(running)
+    more_events(pg_writer, 1)
+    genuine = signed_as_the_relay_would(settings, pg_writer)
+    altered = dataclasses.replace(
+        genuine,
+        record=dict(genuine.record) | {"reason": "altered in flight"},  # type: ignore[arg-type]
+        canonical=b"",
+    )
+    produce_foreign(settings, [altered])
+
+    # Then it is refused as a chain break, not kept, and the public sees nothing of it
+    letters = dead_letters(settings, 1)
+    assert letters[0]["dlq_reason"] == "chain_break"
+    assert f"sequence {genuine.sequence}" in letters[0]["dlq_detail"]
+    assert register_and_partners(running) == before
+
+    # When the relay publishes the genuine record, it takes its place
+    with running_relay(settings):
+        wait_for(lambda: running.chain_head().sequence == genuine.sequence)
+    entry = running.entry_at(genuine.sequence)
+    assert entry is not None
+    assert json.loads(entry.body)["reason"] == genuine.record["reason"]
+
+
+def test_unsigned_records_at_the_head_and_beyond_are_dead_lettered_and_change_nothing(
+    settings: Settings, running: ReadModelStore
+) -> None:
+    # Given the genuine log applied, and what the public sees of it
+    before = register_and_partners(running)
+    last = published(settings)[-1]
+    head = last.sequence
+
+    # When a forger appends a correctly chained termination at head + 1 and one at head + 2,
+    # without the relay's key
+    forged_record = dict(last.record) | {"type": "Terminated", "reason": "forged",
+                                         "version": last.record["version"] + 1, "data": {}}  # fmt: skip
+    at_next = dataclasses.replace(
+        last, record=forged_record, sequence=head + 1,  # type: ignore[arg-type]
+        chain_hash=chain_hash(last.chain_hash, forged_record), checkpoint="",
+    )  # fmt: skip
+    beyond = dataclasses.replace(at_next, sequence=head + 2, checkpoint=last.checkpoint)
+    produce_foreign(settings, [at_next, beyond])
+
+    # Then both are dead-lettered with the reason and their sequence
+    letters = dead_letters(settings, 2)
+    assert {(h["dlq_reason"], str(s)) for h, s in zip(letters, (head + 1, head + 2), strict=True)
+            if str(s) in h["dlq_detail"]} == {("unsigned", str(head + 1)),
+                                              ("misplaced", str(head + 2))}  # fmt: skip
+    # And nothing the public sees changed
+    assert register_and_partners(running) == before
+
+
+def test_an_altered_copy_of_a_signed_record_is_refused_and_the_genuine_log_goes_on(
+    settings: Settings, running: ReadModelStore, pg_writer: PartnerRegistry
+) -> None:
+    # Given the genuine log applied
+    genuine = published(settings)
+    before = register_and_partners(running)
+
+    # When a forger re-sends record 3 rewritten, with its genuine signed checkpoint
+    # and the chain recomputed, then more genuine records are written
+    victim = genuine[2]
+    altered = dict(victim.record) | {"reason": "quietly rewritten"}
+    forged = dataclasses.replace(victim, record=altered,  # type: ignore[arg-type]
+                                 chain_hash=chain_hash(genuine[1].chain_hash, altered))  # fmt: skip
+    produce_foreign(settings, [forged])
+    more_events(pg_writer, 3)
+    total = len(stored_records(pg_writer))
+    with running_relay(settings):
+        wait_for(lambda: running.chain_head().sequence == total)
+
+    # Then it is dead-lettered as a conflict, the runner goes on, and record 3 is the genuine
+    letters = dead_letters(settings, 1)
+    assert letters[0]["dlq_reason"] == "conflict"
+    assert "sequence 3" in letters[0]["dlq_detail"]
+    entry = running.entry_at(3)
+    assert entry is not None
+    assert json.loads(entry.body)["reason"] == victim.record["reason"]
+    assert register_and_partners(running)[1] != before[1]  # the new genuine records applied
+
+
+def test_a_record_of_another_log_key_is_refused(
+    settings: Settings, running: ReadModelStore
+) -> None:
+    # Given a forger with a key of their own, signing a checkpoint in the log's name
+    genuine = published(settings)
+    before = register_and_partners(running)
+    last = genuine[-1]
+    record = dict(last.record) | {"type": "Terminated", "reason": "forged with a key",
+                                  "version": last.record["version"] + 1, "data": {}}  # fmt: skip
+    frontier = merkle.Frontier()
+    for event in genuine:
+        frontier.append(merkle.leaf_hash(canonical_json(event.record)))
+    frontier.append(merkle.leaf_hash(canonical_json(record)))
+    body = TreeHead(settings.log_origin, last.sequence + 1, frontier.root()).body()
+    key = Ed25519PrivateKey.generate()
+    forged = dataclasses.replace(
+        last, record=record, sequence=last.sequence + 1,  # type: ignore[arg-type]
+        chain_hash=chain_hash(last.chain_hash, record),
+        checkpoint=note.signed_note(body, [note.sign(body, settings.log_origin, key)]),
+    )  # fmt: skip
+
+    # When it is produced
+    produce_foreign(settings, [forged])
+
+    # Then it is refused as forged and changes nothing
+    letters = dead_letters(settings, 1)
+    assert letters[0]["dlq_reason"] == "forged"
+    assert register_and_partners(running) == before
