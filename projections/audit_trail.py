@@ -8,8 +8,8 @@ whoever found it (see ``ChainBrokenError``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from registry.record.chain import GENESIS, canonical_json, chain_hash_of_canonical
 from registry.record.messages import PublishedEvent
@@ -30,6 +30,7 @@ class AuditEntry:
     effective_date: str
     body: str
     chain_hash: str
+    checkpoint: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ def entry_of(event: PublishedEvent) -> AuditEntry:
         effective_date=record["effective_date"],
         body=canonical_json(record).decode("utf-8"),
         chain_hash=event.chain_hash,
+        checkpoint=event.checkpoint,
     )
 
 
@@ -89,18 +91,23 @@ def extend(head: ChainHead, entries: Iterable[AuditEntry]) -> ChainHead:
 
 
 def extend_until_broken(
-    head: ChainHead, entries: Iterable[AuditEntry]
+    head: ChainHead,
+    entries: Iterable[AuditEntry],
+    accept: Callable[[AuditEntry], bool] = lambda _: True,
 ) -> tuple[ChainHead, list[AuditEntry], AuditEntry | None]:
     """Like ``extend``, but a breaking entry ends the walk instead of raising.
 
-    Returns the new head, the entries that joined the trail (in order) and
-    the entry whose hash does not follow, if one was met.
+    ``accept`` is asked of each entry whose hash follows, in order; one it
+    refuses breaks the walk too. Returns the new head, the entries that
+    joined the trail (in order) and the entry that broke it, if one did.
     """
     joined: list[AuditEntry] = []
     for entry in entries:
         try:
             new_head = extend(head, [entry])
         except ChainBrokenError:
+            return head, joined, entry
+        if new_head != head and not accept(entry):
             return head, joined, entry
         if new_head != head:
             joined.append(entry)

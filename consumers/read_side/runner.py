@@ -214,7 +214,7 @@ class ProjectionRunner:
             self._rewind(f"a partner's events do not follow on ({error})")
             return None
         if applied.broken is not None:
-            self._dead_letter_broken(decoded, applied.broken)
+            self._dead_letter_broken(decoded, applied.broken, applied.broken_reason)
         self._consumer.commit_async()
         self.metrics.applied(applied, refused=len(refused))
         self._log.info(
@@ -223,13 +223,16 @@ class ProjectionRunner:
         )  # fmt: skip
         return applied
 
-    def _dead_letter_broken(self, decoded: Decoded, sequence: int) -> None:
-        """Dead-letter the record whose hash did not follow, if it came in this batch."""
+    def _dead_letter_broken(self, decoded: Decoded, sequence: int, reason: str) -> None:
+        """Dead-letter the record the trail refused, if it came in this batch."""
+        why = {
+            "chain_break": "its hash does not follow from the trail before it",
+            "altered": "the log's signed tree does not end in it as received",
+        }[reason]
         error = MalformedMessageError(
-            "chain_break", f"sequence {sequence}: its hash does not follow from the trail "
-            "before it (the record was altered); it was not kept"
-        )  # fmt: skip
-        self._log.warning("refused an altered record", sequence=sequence)
+            reason, f"sequence {sequence}: {why} (the record was altered); it was not kept"
+        )
+        self._log.warning("refused an altered record", sequence=sequence, reason=reason)
         broken = [(decoded.sources[i], error) for i, e in enumerate(decoded.events)
                   if e.sequence == sequence]  # fmt: skip
         if broken:

@@ -34,8 +34,10 @@ PARTNER_COLUMNS = (
 )  # fmt: skip
 AUDIT_COLUMNS = (
     "sequence", "position", "partner_id", "version", "event_type", "actor", "reason",
-    "recorded_at", "effective_date", "body", "chain_hash",
+    "recorded_at", "effective_date", "body", "chain_hash", "checkpoint",
 )  # fmt: skip
+SCHEMA_MARK = "rm_schema_v2"
+"""The table created last: present only when every table has this version's columns."""
 
 
 def create_tables(tables: TableSet) -> list[str]:
@@ -51,11 +53,11 @@ def create_tables(tables: TableSet) -> list[str]:
             sequence BIGINT PRIMARY KEY, position BIGINT NOT NULL, partner_id TEXT NOT NULL,
             version BIGINT NOT NULL, event_type TEXT NOT NULL, actor TEXT NOT NULL,
             reason TEXT NOT NULL, recorded_at TEXT NOT NULL, effective_date TEXT NOT NULL,
-            body TEXT NOT NULL, chain_hash TEXT NOT NULL)""",
+            body TEXT NOT NULL, chain_hash TEXT NOT NULL, checkpoint TEXT NOT NULL DEFAULT '')""",
         f"CREATE INDEX IF NOT EXISTS {tables.audit_index} ON {tables.audit} (partner_id, version)",
         f"""CREATE TABLE IF NOT EXISTS {tables.chain} (
             id INTEGER PRIMARY KEY CHECK (id = 1), sequence BIGINT NOT NULL,
-            chain_hash TEXT NOT NULL)""",
+            chain_hash TEXT NOT NULL, frontier TEXT NOT NULL DEFAULT '')""",
         f"""INSERT INTO {tables.chain} (id, sequence, chain_hash) VALUES (1, 0, ?)
             ON CONFLICT (id) DO NOTHING""",
     ]
@@ -68,7 +70,16 @@ CREATE_SHARED = [
     """CREATE TABLE IF NOT EXISTS rm_generation (
         id INTEGER PRIMARY KEY CHECK (id = 1), generation BIGINT NOT NULL)""",
     "INSERT INTO rm_generation (id, generation) VALUES (1, 1) ON CONFLICT (id) DO NOTHING",
+    f"CREATE TABLE IF NOT EXISTS {SCHEMA_MARK} (id INTEGER PRIMARY KEY)",
 ]
+
+
+def drop_everything() -> list[str]:
+    """Statements dropping every read-model table (older versions' too), to start afresh."""
+    return [
+        *drop_tables(LIVE), *drop_tables(NEXT),
+        *(f"DROP TABLE IF EXISTS {name}" for name in ("rm_consumer", "rm_generation", SCHEMA_MARK)),
+    ]  # fmt: skip
 
 
 def drop_tables(tables: TableSet) -> list[str]:
@@ -120,12 +131,25 @@ SAVE_END_OFFSET = """UPDATE rm_consumer SET end_offset = ?, updated_at = ?
 
 def select_chain(tables: TableSet, suffix: str = "") -> str:
     """The chain head; ``suffix`` may lock it (FOR UPDATE)."""
-    return f"SELECT sequence, chain_hash FROM {tables.chain}{suffix}"
+    return f"SELECT sequence, chain_hash, frontier FROM {tables.chain}{suffix}"
+
+
+def forget_checkpoints(tables: TableSet) -> str:
+    """Blank the signed checkpoints of entries that joined the verified trail.
+
+    A checkpoint is kept only to check a waiting entry when the trail reaches
+    it; once joined, the entry is the same whether it came from the topic or
+    from the store.
+    """
+    return (
+        f"UPDATE {tables.audit} SET checkpoint = '' "
+        "WHERE sequence >= ? AND sequence <= ? AND checkpoint <> ''"
+    )
 
 
 def update_chain(tables: TableSet) -> str:
     """Move the chain head."""
-    return f"UPDATE {tables.chain} SET sequence = ?, chain_hash = ? WHERE id = 1"
+    return f"UPDATE {tables.chain} SET sequence = ?, chain_hash = ?, frontier = ? WHERE id = 1"
 
 
 def select_generation(suffix: str = "") -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 import orjson
@@ -30,12 +30,13 @@ from projections.storage.queries import PAGE, ReadModelDatabase
 from projections.storage.schema import LIVE, NEXT, TableSet
 from registry.adapters.sqldb import Tx
 from registry.record.chain import GENESIS
+from registry.record.log_verification import note_root
+from registry.record.merkle import Frontier, leaf_hash
 from registry.record.messages import PublishedEvent
 from registry.service.records import PublicRecord
 
 Offsets = Mapping[tuple[str, int], int]
 CHANGES_CHANNEL = "partner_registry_read_models"
-_LAST_CREATED = "rm_generation"
 _FIRST_PAGE = 50
 
 
@@ -58,15 +59,17 @@ class ModelsRebuiltError(Exception):
 class Applied:
     """What one batch did to the read models.
 
-    ``broken`` is the sequence of a record refused because its hash does not
-    follow from the trail before it (altered): it was not kept, so the
-    genuine record can still take its place.
+    ``broken`` is the sequence of a record refused when the trail reached it,
+    and ``broken_reason`` why: its hash does not follow from the trail before
+    it (``chain_break``) or the log's signed tree does not end in it
+    (``altered``). It was not kept, so the genuine record can take its place.
     """
 
     new: int
     duplicates: int
     chain_head: ChainHead
     broken: int | None = None
+    broken_reason: str = ""
 
 
 class ReadModelWriter(ReadModelDatabase):
@@ -78,14 +81,18 @@ class ReadModelWriter(ReadModelDatabase):
         Once they exist nothing is run: the DDL's table locks, taken beside a
         runner applying a batch, deadlocked with it on PostgreSQL. The tables
         are created in one transaction, so the last one existing means all do.
+        Tables of an older version are dropped first: the models are derived,
+        and the runner, finding no saved offsets, reads the topic again.
         """
         with self.transaction() as tx:
-            if self._db.has_table(tx, _LAST_CREATED):
+            if self._db.has_table(tx, schema.SCHEMA_MARK):
                 return
         with self.transaction() as tx:
             self._db.serialise(tx, "partner-registry:read-models")
-            if self._db.has_table(tx, _LAST_CREATED):
+            if self._db.has_table(tx, schema.SCHEMA_MARK):
                 return
+            for statement in schema.drop_everything():
+                tx.execute(statement)
             self._create(tx, LIVE)
             for statement in schema.CREATE_SHARED:
                 tx.execute(statement)
@@ -177,18 +184,24 @@ class ReadModelWriter(ReadModelDatabase):
         """
         fresh = self._new_entries(tx, tables, events)
         entries = [entry for _, entry in fresh]
-        head, joined, broken = self._extend_chain(tx, tables, entries)
+        head, joined, broken, why = self._extend_chain(tx, tables, entries)
         if broken is not None:
             entries = [e for e in entries if e.sequence != broken.sequence]
             tx.execute(f"DELETE FROM {tables.audit} WHERE sequence = ?", (broken.sequence,))  # noqa: S608
-        tx.insert_rows(tables.audit, schema.AUDIT_COLUMNS, [rows.entry_params(e) for e in entries])
+        verified = {e.sequence for e in joined}
+        tx.insert_rows(tables.audit, schema.AUDIT_COLUMNS, [
+            rows.entry_params(replace(e, checkpoint="") if e.sequence in verified else e)
+            for e in entries
+        ])  # fmt: skip
+        if joined:
+            tx.execute(schema.forget_checkpoints(tables), (joined[0].sequence, joined[-1].sequence))
         arrived = {event.sequence: event for event, _ in fresh}
         self._apply_to_partners(
             tx, tables, [arrived.get(e.sequence) or _event_of(e) for e in joined]
         )
         return Applied(
             new=len(entries), duplicates=len(events) - len(fresh), chain_head=head,
-            broken=None if broken is None else broken.sequence,
+            broken=None if broken is None else broken.sequence, broken_reason=why,
         )  # fmt: skip
 
     def _new_entries(
@@ -235,23 +248,30 @@ class ReadModelWriter(ReadModelDatabase):
 
     def _extend_chain(
         self, tx: Tx, tables: TableSet, arriving: Sequence[AuditEntry]
-    ) -> tuple[ChainHead, list[AuditEntry], AuditEntry | None]:
+    ) -> tuple[ChainHead, list[AuditEntry], AuditEntry | None, str]:
         """Verify the trail as far as it now runs unbroken, before the batch is stored.
 
         The chain continues through the entries arriving now and those stored
         earlier that were waiting for a predecessor; the arriving ones are
         checked from memory rather than read back. Returns the new head, the
-        entries that joined the trail, and the entry that broke it, if any.
+        entries that joined the trail, and the entry that broke it, if any, and why.
+        Each entry that carries the log's signed checkpoint must end the tree
+        the trail now makes, whose right edge is kept with the head.
         """
         row = tx.execute(schema.select_chain(tables, self._db.lock_suffix))[0]
         start = ChainHead(int(row[0]), str(row[1]))
+        tree = _TreeCheck(Frontier.from_text(start.sequence, str(row[2])))
         following = sorted((e for e in arriving if e.sequence > start.sequence), key=_sequence_of)
         waiting = self._stored_after(tx, tables, start.sequence)
         merged = heapq.merge(following, waiting, key=_sequence_of)
-        head, joined, broken = extend_until_broken(start, merged)
+        head, joined, broken = extend_until_broken(start, merged, tree.accepts)
         if head != start:
-            tx.execute(schema.update_chain(tables), (head.sequence, head.chain_hash))
-        return head, joined, broken
+            tx.execute(
+                schema.update_chain(tables),
+                (head.sequence, head.chain_hash, tree.frontier.to_text()),
+            )
+        why = "" if broken is None else ("altered" if tree.refused else "chain_break")
+        return head, joined, broken, why
 
     def _stored_after(self, tx: Tx, tables: TableSet, after: int) -> Iterator[AuditEntry]:
         """Stored entries after a sequence, in order, read a page at a time as needed.
@@ -284,3 +304,20 @@ def _event_of(entry: AuditEntry) -> PublishedEvent:
     against the published schema when it arrived)."""
     record = cast(PublicRecord, orjson.loads(entry.body))
     return PublishedEvent(record, entry.position, entry.sequence, entry.chain_hash)
+
+
+class _TreeCheck:
+    """The log's tree as the trail grows, checking each entry's signed root."""
+
+    def __init__(self, frontier: Frontier) -> None:
+        self.frontier = frontier
+        self.refused = False
+
+    def accepts(self, entry: AuditEntry) -> bool:
+        grown = self.frontier.copy()
+        grown.append(leaf_hash(entry.body.encode("utf-8")))
+        if entry.checkpoint and note_root(entry.checkpoint) != grown.root():
+            self.refused = True
+            return False
+        self.frontier = grown
+        return True

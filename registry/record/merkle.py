@@ -114,6 +114,19 @@ class Frontier:
             completed.append((level + 1, (self.size >> (level + 1)) - 1, parent[1]))
         return completed
 
+    def copy(self) -> Frontier:
+        """An independent frontier of the same tree."""
+        return Frontier(self.size, [node for _, node in self._nodes])
+
+    def to_text(self) -> str:
+        """The frontier's hashes in hex, left to right, for keeping beside its size."""
+        return " ".join(node.hex() for _, node in self._nodes)
+
+    @classmethod
+    def from_text(cls, size: int, text: str) -> Frontier:
+        """The frontier of ``size`` leaves kept by ``to_text``."""
+        return cls(size, [bytes.fromhex(h) for h in text.split()])
+
     def root(self) -> bytes:
         """The root hash of the tree so far."""
         if not self._nodes:

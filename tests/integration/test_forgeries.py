@@ -206,3 +206,33 @@ def test_a_record_of_another_log_key_is_refused(
     letters = dead_letters(settings, 1)
     assert letters[0]["dlq_reason"] == "forged"
     assert register_and_partners(running) == before
+
+
+def test_an_altered_record_with_its_chain_recomputed_is_refused_by_the_signed_tree(
+    settings: Settings, running: ReadModelStore, pg_writer: PartnerRegistry
+) -> None:
+    # Given a new, unpublished event, and an altered copy ahead of it whose chain hash is
+    # recomputed (the chain is public) and which carries the genuine signed checkpoint
+    before = register_and_partners(running)
+    previous = published(settings)[-1]
+    more_events(pg_writer, 1)
+    genuine = signed_as_the_relay_would(settings, pg_writer)
+    record = dict(genuine.record) | {"reason": "altered, chain recomputed"}
+    altered = dataclasses.replace(
+        genuine, record=record, chain_hash=chain_hash(previous.chain_hash, record),  # type: ignore[arg-type]
+        canonical=b"",
+    )  # fmt: skip
+    produce_foreign(settings, [altered])
+
+    # Then the signed tree does not end in it: it is refused, and nothing the public sees changes
+    letters = dead_letters(settings, 1)
+    assert letters[0]["dlq_reason"] == "altered"
+    assert f"sequence {genuine.sequence}" in letters[0]["dlq_detail"]
+    assert register_and_partners(running) == before
+
+    # When the relay publishes the genuine record, it is applied
+    with running_relay(settings):
+        wait_for(lambda: running.chain_head().sequence == genuine.sequence)
+    entry = running.entry_at(genuine.sequence)
+    assert entry is not None
+    assert json.loads(entry.body)["reason"] == genuine.record["reason"]

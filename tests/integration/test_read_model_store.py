@@ -253,3 +253,25 @@ def _versions(events: list[PublishedEvent]) -> dict[str, int]:
     for event in events:
         latest[event.partner_id] = event.record["version"]
     return latest
+
+
+def test_read_models_of_an_older_version_are_dropped_and_built_again(
+    read_models: ReadModelStore, history: list[PublishedEvent]
+) -> None:
+    # Given read models whose tables predate the signed log (no version mark, no new columns)
+    read_models.apply(history, {("partner-events", 0): len(history)}, read_models.generation())
+    with read_models.transaction() as tx:
+        for statement in ("DROP TABLE rm_schema_v2", "DROP TABLE rm_chain",
+                          "CREATE TABLE rm_chain (id INTEGER PRIMARY KEY, sequence BIGINT NOT NULL, "
+                          "chain_hash TEXT NOT NULL)"):  # fmt: skip
+            tx.execute(statement)
+
+    # When a part starts on them
+    read_models.setup()
+
+    # Then they are empty, with this version's tables, and the runner reads the topic again
+    assert read_models.chain_head().sequence == 0
+    assert read_models.partners() == []
+    assert read_models.offsets("partner-events") == {}
+    applied = read_models.apply(history, NO_OFFSETS, read_models.generation())
+    assert applied.chain_head.sequence == len(history)
