@@ -24,6 +24,8 @@ from registry.adapters.sqldb import Database
 log = structlog.get_logger(__name__)
 
 RUNNING = "running"
+DEGRADED = "degraded"
+"""Working, and serving what it verified, after refusing records that failed verification."""
 _FORGET_AFTER_SECONDS = 3600.0
 _CREATE = [
     """CREATE TABLE IF NOT EXISTS part_health (

@@ -33,7 +33,7 @@ from kafka import ConsumerRebalanceListener
 
 from consumers.messaging.dead_letters import DeadLetters, Refused
 from consumers.messaging.kafka_types import ConsumedRecord, GroupConsumer, Partition, Polled
-from consumers.parts.health import PartHealth
+from consumers.parts.health import DEGRADED, RUNNING, PartHealth
 from consumers.parts.resilience import TRANSIENT, Backoff, describe
 from consumers.read_side.metrics import RunnerMetrics
 from consumers.read_side.recovery import Action, Recovery
@@ -91,6 +91,8 @@ class ProjectionRunner:
     ) -> None:
         self._store = store
         self._verifiers = verifiers
+        self._refused = 0
+        self._refused_summary = ""
         self._new_consumer = new_consumer
         self._consumer = new_consumer()
         self._health = health
@@ -134,7 +136,10 @@ class ProjectionRunner:
             stop.wait(delay)
             return
         self._backoff.reset()
-        self._beat("running")
+        if self._refused:
+            self._beat(DEGRADED, self._refused_summary)
+        else:
+            self._beat(RUNNING)
 
     def _beat(self, state: str, detail: str = "") -> None:
         if self._health is not None:
@@ -195,6 +200,7 @@ class ProjectionRunner:
             refused = decoded.refused + conflicting
             if refused:
                 self._dead_letters.send(refused)
+                self._note_refused(refused)
             applied = self._store.apply(events, decoded.offsets, self._generation)
         except TRANSIENT:
             self._seek_back(polled)
@@ -237,6 +243,16 @@ class ProjectionRunner:
                   if e.sequence == sequence]  # fmt: skip
         if broken:
             self._dead_letters.send(broken)
+            self._note_refused(broken)
+
+    def _note_refused(self, refused: Sequence[Refused]) -> None:
+        """Remember, for the health beats, that records were refused (until restarted)."""
+        self._refused += len(refused)
+        _, last = refused[-1]
+        self._refused_summary = (
+            f"{self._refused} records refused and dead-lettered since start; "
+            f"the latest: {last.reason}: {last.detail}"
+        )
 
     def _without_conflicts(self, decoded: Decoded) -> tuple[list[PublishedEvent], list[Refused]]:
         """The events, less those contradicting a record with their sequence (refused)."""

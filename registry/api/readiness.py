@@ -19,7 +19,7 @@ from typing import Any
 import structlog
 
 from consumers.messaging.broker import new_admin
-from consumers.parts.health import RUNNING, PartState, instances
+from consumers.parts.health import DEGRADED, RUNNING, PartState, instances
 from consumers.parts.resilience import describe
 from projections.storage.queries import ReadModelQueries
 from registry.adapters.sqldb import Database
@@ -33,7 +33,7 @@ log = structlog.get_logger(__name__)
 _REFRESH_SECONDS = 1.0
 _BROKER_CHECK_SECONDS = 5.0
 _STALLED_AFTER_SECONDS = 5.0
-_WORKING = (RUNNING, "leading", "standing by")
+_WORKING = (RUNNING, DEGRADED, "leading", "standing by")
 
 
 @dataclass
@@ -43,6 +43,7 @@ class Snapshot:
     taken_at: float = 0.0
     checks: dict[str, Any] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=lambda: ["not checked yet"])
+    warnings: list[str] = field(default_factory=list)
     views: Views | None = None
     parts: dict[str, list[PartState]] = field(default_factory=dict)
 
@@ -85,7 +86,7 @@ class Readiness:
             reasons.append(f"the health checks have not completed for {age:.0f} s")
         body = dict(snapshot.checks)
         body["checked_seconds_ago"] = round(age, 1) if snapshot.taken_at else None
-        return not reasons, {"reasons": reasons, **body}
+        return not reasons, {"reasons": reasons, "warnings": list(snapshot.warnings), **body}
 
     def refresh(self) -> Snapshot:
         """Measure everything once and keep it as the snapshot."""
@@ -96,7 +97,7 @@ class Readiness:
         checks["read_models"] = _status(self._read_models.chain_head)
         reasons += [f"{name} {checks[name]}" for name in ("event_store", "read_models")
                     if checks[name] != "ok"]  # fmt: skip
-        views, parts = None, {}
+        views, parts, warnings = None, {}, []
         if not reasons:
             try:
                 views = measure(self._registry, self._read_models, self._feed, now)
@@ -107,7 +108,8 @@ class Readiness:
                 checks["views"] = _views_json(views)
                 checks["parts"] = self._parts_json(parts, now)
                 reasons += self._views_reasons(views) + self._parts_reasons(parts, now)
-        self.snapshot = Snapshot(now, checks, reasons, views, parts)
+                warnings = self._parts_warnings(parts, now)
+        self.snapshot = Snapshot(now, checks, reasons, warnings, views, parts)
         return self.snapshot
 
     def _views_reasons(self, views: Views) -> list[str]:
@@ -128,6 +130,15 @@ class Readiness:
                 found.append(f"{name} has not reported for {now - states[0].beat_at:.0f} s")
             found += [f"{name} is {p.state}: {p.detail}" for p in alive if p.state not in _WORKING]
         return found
+
+    def _parts_warnings(self, parts: dict[str, list[PartState]], now: float) -> list[str]:
+        """Parts serving what they verified after refusing records: ready, but say so."""
+        return [
+            f"{name} is degraded: {p.detail}"
+            for name, states in sorted(parts.items())
+            for p in self._alive(states, now)
+            if p.state == DEGRADED
+        ]
 
     def _alive(self, states: list[PartState], now: float) -> list[PartState]:
         return [p for p in states if now - p.beat_at <= self._settings.part_silence_seconds]

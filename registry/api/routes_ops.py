@@ -35,12 +35,14 @@ def readyz(services: ServicesDep) -> JSONResponse:
     Not ready while a database is unreachable, the read models or the feed
     trail the event store by more than READY_MAX_LAG_EVENTS or
     READY_MAX_AGE_SECONDS, or a part of the pipeline is silent or waiting
-    out a fault.
+    out a fault. Ready but "degraded" (200, with ``warnings``) while serving
+    what it verified after refusing records that failed verification.
     """
     ready, checks = services.readiness.report()
-    reasons = checks.pop("reasons")
+    reasons, warnings = checks.pop("reasons"), checks.pop("warnings")
+    status = ("degraded" if warnings else "ready") if ready else "not ready"
     body: dict[str, Any] = {
-        "status": "ready" if ready else "not ready", "reasons": reasons, "checks": checks,
+        "status": status, "reasons": reasons, "warnings": warnings, "checks": checks,
     }  # fmt: skip
     return JSONResponse(body, status_code=200 if ready else 503, headers=_NO_STORE)
 

@@ -15,8 +15,10 @@ import pytest
 from confluent_kafka import Producer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from consumers.parts.health import DEGRADED, instances
 from infra.local.broker import LocalBroker
 from projections.storage.store import ReadModelStore
+from registry.bootstrap import build_health, build_projection_runner, build_read_models
 from registry.config import Settings
 from registry.record import merkle, note
 from registry.record.chain import canonical_json, chain_hash
@@ -28,6 +30,7 @@ from registry.service.application import PartnerRegistry
 from tests.histories import more_events, scripted_history, stored_records
 from tests.kafka_helpers import (
     TopicReader,
+    in_a_thread,
     relay_settings,
     running_projection,
     running_relay,
@@ -236,3 +239,30 @@ def test_an_altered_record_with_its_chain_recomputed_is_refused_by_the_signed_tr
     entry = running.entry_at(genuine.sequence)
     assert entry is not None
     assert json.loads(entry.body)["reason"] == genuine.record["reason"]
+
+
+def test_the_runner_reports_itself_degraded_after_refusing_a_record(
+    settings: Settings, pg_writer: PartnerRegistry
+) -> None:
+    # Given a runner reporting its health, on a genuine log
+    scripted_history(pg_writer, partners=2)
+    store = build_read_models(settings)
+    health = build_health(settings, "project")
+    health.started()
+    runner = build_projection_runner(settings, store, health)
+    with running_relay(settings), in_a_thread(runner.run):
+        wait_for(lambda: store.chain_head().sequence == len(stored_records(pg_writer)))
+        assert {s.state for s in instances(store.database)["project"]} == {"running"}
+
+        # When it refuses a record nobody signed
+        last = published(settings)[-1]
+        produce_foreign(settings, [dataclasses.replace(last, sequence=last.sequence + 1,
+                                                       checkpoint="")])  # fmt: skip
+
+        # Then its health beats say it is degraded, and why
+        def degraded() -> bool:
+            states = instances(store.database).get("project", [])
+            return any(s.state == DEGRADED and "unsigned" in s.detail for s in states)
+
+        wait_for(degraded)
+    store.close()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from consumers.parts.health import PartHealth
+from consumers.parts.health import DEGRADED, PartHealth
 from infra.local.broker import LocalBroker, free_port
 from registry.api.app import create_app
 from registry.bootstrap import build_feed_publisher, build_read_models, open_database
@@ -140,3 +140,30 @@ def test_readiness_answers_within_a_second_while_the_broker_is_unreachable(
     assert times[-1] < 2.0, times
     assert {status for _, status in answers} <= {200, 503}
     assert metrics.status_code == 200
+
+
+def test_a_part_that_refused_records_leaves_the_instance_ready_but_degraded(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # Given every part running, the runner having refused a forged record
+    settings = Settings.model_validate({"database_url": postgres_url, "feed_dir": str(tmp_path)})
+    build_read_models(settings).close()
+    db = open_database(postgres_url, settings)
+    for part in ("relay", "publish-feed"):
+        health = PartHealth(db, part)
+        health.started()
+        health.beat()
+    runner = PartHealth(db, "project")
+    runner.started()
+    runner.beat(DEGRADED, "1 records refused; the latest: unsigned: sequence 9")
+
+    # When readiness is asked
+    with TestClient(create_app(settings)) as client:
+        body = eventually_ready(client, ready=True)
+    db.close()
+
+    # Then it serves (200), says degraded, and why
+    assert body["status"] == "degraded"
+    assert body["warnings"] == [
+        "project is degraded: 1 records refused; the latest: unsigned: sequence 9"
+    ]
