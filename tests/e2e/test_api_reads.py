@@ -127,8 +127,10 @@ def test_feeds_answer_conditional_requests_with_304(
 
 
 def test_health_readiness_metrics_and_the_openapi_document(stack: Stack) -> None:
-    # Given something applied (run first on a fresh stack, nothing would be yet)
+    # Given something applied, and measured (the health checks run once a second)
     registered_and_visible(stack)
+    with stack.client() as client:
+        eventually(lambda: "newest_applied_event_age_seconds " in client.get("/metrics").text)
 
     with stack.client() as client:
         health = client.get("/healthz")
