@@ -117,13 +117,7 @@ class Relay:
             except LeadershipLostError as error:
                 self._log.warning("relay lost the lead", error=str(error))
             except DATABASE_UNAVAILABLE as error:
-                delay = backoff.next_delay()
-                self._log.warning(
-                    "event store unavailable; retrying", error=describe(error),
-                    attempt=backoff.failures, retry_in_seconds=round(delay, 2),
-                )  # fmt: skip
-                self._beat("waiting", f"event store unavailable: {describe(error)}")
-                stop.wait(delay)
+                self._wait_out("event store unavailable", error, backoff, stop)
             self._positions.close()
             self._states.clear()
         self.close()
@@ -204,16 +198,22 @@ class Relay:
                 return action()
             except BrokerUnavailableError as error:
                 verified = False
-                delay = backoff.next_delay()
-                self._log.warning(
-                    "broker unavailable; retrying", error=describe(error),
-                    attempt=backoff.failures, retry_in_seconds=round(delay, 2),
-                )  # fmt: skip
-                self._beat("waiting", f"broker unavailable: {describe(error)}")
-                stop.wait(delay)
+                self._wait_out("broker unavailable", error, backoff, stop)
                 self._kafka.reconnect()
                 self._states.clear()
         return None
+
+    def _wait_out(
+        self, what: str, error: Exception, backoff: Backoff, stop: threading.Event
+    ) -> None:
+        """Log the fault, say so in the health beats, and wait the next delay."""
+        delay = backoff.next_delay()
+        self._log.warning(
+            f"{what}; retrying", error=describe(error),
+            attempt=backoff.failures, retry_in_seconds=round(delay, 2),
+        )  # fmt: skip
+        self._beat("waiting", f"{what}: {describe(error)}")
+        stop.wait(delay)
 
     def _verify_broker(self) -> None:
         """Create missing topics; republish from the start if the history is gone."""

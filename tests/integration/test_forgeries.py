@@ -79,6 +79,22 @@ def signed_as_the_relay_would(settings: Settings, registry: PartnerRegistry) -> 
     )
 
 
+def refused_then_genuine_applied(
+    settings: Settings, running: ReadModelStore, genuine: PublishedEvent, reason: str,
+    before: tuple[int, list[object]],
+) -> None:  # fmt: skip
+    """The forgery was dead-lettered, nothing changed, and the relay's genuine record wins."""
+    letters = dead_letters(settings, 1)
+    assert letters[0]["dlq_reason"] == reason
+    assert f"sequence {genuine.sequence}" in letters[0]["dlq_detail"]
+    assert register_and_partners(running) == before
+    with running_relay(settings):
+        wait_for(lambda: running.chain_head().sequence == genuine.sequence)
+    entry = running.entry_at(genuine.sequence)
+    assert entry is not None
+    assert json.loads(entry.body)["reason"] == genuine.record["reason"]
+
+
 @pytest.fixture
 def settings(postgres_url: str, broker: LocalBroker) -> Settings:
     return relay_settings(postgres_url, broker.bootstrap_servers)
@@ -110,18 +126,9 @@ def test_an_altered_record_ahead_of_the_genuine_is_refused_and_the_genuine_then_
     )
     produce_foreign(settings, [altered])
 
-    # Then it is refused as a chain break, not kept, and the public sees nothing of it
-    letters = dead_letters(settings, 1)
-    assert letters[0]["dlq_reason"] == "chain_break"
-    assert f"sequence {genuine.sequence}" in letters[0]["dlq_detail"]
-    assert register_and_partners(running) == before
-
-    # When the relay publishes the genuine record, it takes its place
-    with running_relay(settings):
-        wait_for(lambda: running.chain_head().sequence == genuine.sequence)
-    entry = running.entry_at(genuine.sequence)
-    assert entry is not None
-    assert json.loads(entry.body)["reason"] == genuine.record["reason"]
+    # Then it is refused as a chain break, not kept, the public sees nothing of it,
+    # and the genuine record, once published, takes its place
+    refused_then_genuine_applied(settings, running, genuine, "chain_break", before)
 
 
 def test_unsigned_records_at_the_head_and_beyond_are_dead_lettered_and_change_nothing(
@@ -227,18 +234,9 @@ def test_an_altered_record_with_its_chain_recomputed_is_refused_by_the_signed_tr
     )  # fmt: skip
     produce_foreign(settings, [altered])
 
-    # Then the signed tree does not end in it: it is refused, and nothing the public sees changes
-    letters = dead_letters(settings, 1)
-    assert letters[0]["dlq_reason"] == "altered"
-    assert f"sequence {genuine.sequence}" in letters[0]["dlq_detail"]
-    assert register_and_partners(running) == before
-
-    # When the relay publishes the genuine record, it is applied
-    with running_relay(settings):
-        wait_for(lambda: running.chain_head().sequence == genuine.sequence)
-    entry = running.entry_at(genuine.sequence)
-    assert entry is not None
-    assert json.loads(entry.body)["reason"] == genuine.record["reason"]
+    # Then the signed tree does not end in it: it is refused, the public sees nothing of it,
+    # and the genuine record, once published, is applied
+    refused_then_genuine_applied(settings, running, genuine, "altered", before)
 
 
 def test_the_runner_reports_itself_degraded_after_refusing_a_record(
