@@ -7,6 +7,7 @@ anything changed by comparing bytes, and HTTP caches can trust ETags.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from collections.abc import Mapping, Sequence
@@ -33,16 +34,26 @@ def current_partners(rows: Sequence[PartnerRow]) -> list[PartnerRow]:
     return sorted(live, key=lambda r: (r.name.casefold(), r.partner_id))
 
 
-def render_json(rows: Sequence[PartnerRow], head: ChainHead) -> bytes:
-    """The current-partners feed as a JSON document (see its JSON Schema)."""
+def render_json(
+    rows: Sequence[PartnerRow], head: ChainHead, log_root: bytes | None = None
+) -> bytes:
+    """The current-partners feed as a JSON document (see its JSON Schema).
+
+    With ``log_root``, the feed states the transparency log's tree it was
+    built from (size and root hash), so a downloaded copy can be checked
+    against the log's signed checkpoints and consistency proofs.
+    """
     partners = current_partners(rows)
-    document = {
+    document: dict[str, object] = {
         "schema": "current-partners.schema.json",
         "chain_head": {"sequence": head.sequence, "chain_hash": head.chain_hash},
         "updated_at": max((r.updated_at for r in rows), default=None),
         "count": len(partners),
         "partners": [r.to_json() for r in partners],
     }
+    if log_root is not None:
+        document["log"] = {"tree_size": head.sequence,
+                           "root_hash": base64.b64encode(log_root).decode()}  # fmt: skip
     return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
 
 

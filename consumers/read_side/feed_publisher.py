@@ -57,11 +57,11 @@ class FeedPublisher:
     def render(self) -> dict[str, bytes]:
         """Every feed file's content, from the read models as they are now."""
         rows = self._store.partners()
-        head = self._store.chain_head()
+        head, log_root = self._store.head_with_root()
         recent = self._store.recent_verified(RECENT_CHANGES)
         names = {row.partner_id: row.name for row in rows}
         rendered = {
-            "current-partners.json": render_json(rows, head),
+            "current-partners.json": render_json(rows, head, log_root),
             "current-partners.csv": render_csv(rows),
             "changes.atom": render_atom(recent, names, self._base_url),
         }

@@ -21,6 +21,7 @@ from projections.point_in_time import register_as_of
 from projections.storage import rows, schema
 from projections.storage.schema import LIVE
 from registry.adapters.sqldb import Database, Tx
+from registry.record.merkle import Frontier
 from registry.record.messages import PublishedEvent
 
 PAGE = 1000
@@ -79,6 +80,13 @@ class ReadModelQueries(ReadModelDatabase):
         with self.transaction() as tx:
             row = tx.execute(schema.select_chain(LIVE))[0]
         return ChainHead(int(row[0]), str(row[1]))
+
+    def head_with_root(self) -> tuple[ChainHead, bytes]:
+        """The chain head and the root of the log's tree it ends, read together."""
+        with self.transaction() as tx:
+            row = tx.execute(schema.select_chain(LIVE))[0]
+        sequence = int(row[0])
+        return ChainHead(sequence, str(row[1])), Frontier.from_text(sequence, str(row[2])).root()
 
     def partner(self, partner_id: str) -> PartnerRow | None:
         """One partner's row."""

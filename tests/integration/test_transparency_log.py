@@ -8,6 +8,7 @@ verifier key, the tiles and the proofs, and they all agree with the records.
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from infra.local.broker import LocalBroker
 from registry.api.app import create_app
-from registry.bootstrap import build_relay
+from registry.bootstrap import build_feed_publisher, build_relay
 from registry.config import Settings
 from registry.record import merkle, note, tiles
 from registry.record.chain import canonical_json
@@ -24,7 +25,7 @@ from registry.record.signing import load_key
 from registry.record.tree_head import parse
 from registry.service.application import PartnerRegistry
 from tests.histories import more_events, scripted_history, stored_records
-from tests.kafka_helpers import TopicReader, relay_settings
+from tests.kafka_helpers import TopicReader, relay_settings, running_projection, wait_for
 
 pytestmark = pytest.mark.postgres
 
@@ -133,3 +134,24 @@ def test_tiles_and_trees_the_log_does_not_hold_are_not_found(
     assert api.get("/log/tile/0/000.p/10").status_code == 200
     assert api.get("/log/proof/inclusion", params={"index": 3, "size": 11}).status_code == 404
     assert api.get("/log/proof/inclusion", params={"index": 10}).status_code == 404
+
+
+def test_the_feed_states_the_signed_tree_it_was_built_from(
+    settings: Settings, pg_writer: PartnerRegistry, api: TestClient
+) -> None:
+    # Given a history published, signed and applied to the read models
+    scripted_history(pg_writer, partners=3)
+    drain(settings, pg_writer)
+    total = len(leaves_of(pg_writer))
+    with running_projection(settings) as store:
+        wait_for(lambda: store.chain_head().sequence == total)
+
+        # When the feed is built from the read models
+        feed = json.loads(build_feed_publisher(settings, store).render()["current-partners.json"])
+
+    # Then it names the tree of the log's latest signed checkpoint, root and all
+    text, _ = note.open_note(api.get("/log/checkpoint").text, [the_verifier(settings)])
+    head = parse(text)
+    assert feed["log"] == {"tree_size": head.size,
+                           "root_hash": base64.b64encode(head.root_hash).decode()}  # fmt: skip
+    assert head.size == total

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import date, timedelta
+from pathlib import Path
 
-from projections.audit_trail import GENESIS_HEAD, AuditEntry, entry_of
+import jsonschema_rs
+
+from projections.audit_trail import GENESIS_HEAD, AuditEntry, ChainHead, entry_of
 from projections.current_partners import PartnerRow, apply
 from projections.feeds import render_atom, render_csv, render_json
 from projections.point_in_time import register_as_of
@@ -13,6 +18,8 @@ from registry.record.messages import PublishedEvent
 from registry.service.records import PublicRecord
 from tests.builders import NEXT_MONTH, TODAY, decision, findings, records_of, registered
 from tests.histories import chained
+
+FEED_SCHEMA = "infra/feeds/current-partners.schema.json"
 
 
 def published(records: list[PublicRecord]) -> list[PublishedEvent]:
@@ -101,3 +108,18 @@ def test_a_recorded_control_character_does_not_stop_the_atom_feed() -> None:
     assert b"Old\xef\xbf\xbd Name" in atom
     assert b"\x00" not in atom
     assert b"\x01" not in atom
+
+
+def test_the_json_feed_states_the_log_tree_it_was_built_from() -> None:
+    # Given rows and the root of the log's tree at the chain head
+    events = published(records_of(registered(name="Pintaria")))
+    head = ChainHead(events[-1].sequence, events[-1].chain_hash)
+
+    # When the JSON feed is rendered with the root
+    document = json.loads(render_json(rows_of(events), head, b"\x07" * 32))
+
+    # Then it states the tree's size and root, and the published schema accepts it
+    assert document["log"] == {"tree_size": head.sequence,
+                               "root_hash": base64.b64encode(b"\x07" * 32).decode()}  # fmt: skip
+    schema = json.loads((Path(__file__).parents[2] / FEED_SCHEMA).read_text())
+    assert jsonschema_rs.validator_for(schema).is_valid(document)
