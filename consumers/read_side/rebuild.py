@@ -16,7 +16,9 @@ from typing import Any
 import structlog
 from kafka import TopicPartition
 
+from registry.record.log_verification import signed_head_problem
 from registry.record.messages import MalformedMessageError, PublishedEvent, decode_event
+from registry.record.note import Verifier
 from registry.record.public_record import START, read_after
 from registry.service.application import PartnerRegistry
 
@@ -30,6 +32,7 @@ class TopicHistory:
     reader: Any
     topic: str
     total: int
+    verifiers: list[Verifier]
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     skipped: int = 0
 
@@ -47,22 +50,32 @@ class TopicHistory:
         self.offsets = {(self.topic, tp.partition): self.reader.position(tp) for tp in partitions}
 
     def _decoded(self, records: list[Any]) -> Iterator[PublishedEvent]:
+        """The readable records the log's key signed; the rest are skipped, as the runner does."""
         for record in records:
             try:
-                yield decode_event(record.key, record.value, record.headers)
+                event = decode_event(record.key, record.value, record.headers)
             except MalformedMessageError as error:
-                self.skipped += 1
-                log.warning("skipping an unreadable record", offset=record.offset, error=str(error))
+                self._skip(record, str(error))
+                continue
+            problem = signed_head_problem(event, self.verifiers)
+            if problem is None:
+                yield event
+            else:
+                self._skip(record, ": ".join(problem))
+
+    def _skip(self, record: Any, why: str) -> None:
+        self.skipped += 1
+        log.warning("skipping a record", offset=record.offset, partition=record.partition, why=why)
 
 
-def topic_history(reader: Any, topic: str) -> TopicHistory | None:
+def topic_history(reader: Any, topic: str, verifiers: list[Verifier]) -> TopicHistory | None:
     """The topic's history, or None when the topic is missing or empty."""
     partitions = reader.partitions_for_topic(topic)
     if not partitions:
         return None
     ends = reader.end_offsets([TopicPartition(topic, p) for p in partitions])
     total = sum(ends.values())
-    return TopicHistory(reader, topic, total) if total > 0 else None
+    return TopicHistory(reader, topic, total, verifiers) if total > 0 else None
 
 
 def store_history(registry: PartnerRegistry) -> Iterator[PublishedEvent]:

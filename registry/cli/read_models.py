@@ -24,12 +24,17 @@ from consumers.read_side.rebuild import TopicHistory, store_history, topic_histo
 from infra.topics import EVENTS, declared_topics
 from projections.audit_trail import ChainHead
 from projections.storage.store import ReadModelStore
-from registry.bootstrap import build_feed_publisher, build_projection_runner, build_read_models
+from registry.bootstrap import (
+    build_feed_publisher,
+    build_projection_runner,
+    build_read_models,
+    log_verifiers,
+)
 from registry.cli.app import app, open_registry
 from registry.cli.output import emit_json
 from registry.cli.processes import long_running
 from registry.cli.writes import AsJson
-from registry.config import Settings
+from registry.config import ConfigurationError, Settings
 from registry.service.application import PartnerRegistry
 
 
@@ -113,7 +118,11 @@ def _rebuild_from_store(store: ReadModelStore, registry: PartnerRegistry) -> Cha
 def _topic_history(settings: Settings) -> TopicHistory | None:
     settings.require_kafka()
     topic = declared_topics(settings.kafka_topic_prefix)[EVENTS].name
-    return topic_history(new_reader(settings), topic)
+    verifiers = log_verifiers(settings)()
+    if not verifiers:
+        msg = "no key to verify the log's signed checkpoints with: set LOG_VKEYS (GET /log/vkey)"
+        raise ConfigurationError(msg)
+    return topic_history(new_reader(settings), topic, verifiers)
 
 
 @contextmanager

@@ -15,10 +15,17 @@ import pytest
 from confluent_kafka import Producer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from consumers.messaging.broker import new_reader
 from consumers.parts.health import DEGRADED, instances
+from consumers.read_side.rebuild import topic_history
 from infra.local.broker import LocalBroker
 from projections.storage.store import ReadModelStore
-from registry.bootstrap import build_health, build_projection_runner, build_read_models
+from registry.bootstrap import (
+    build_health,
+    build_projection_runner,
+    build_read_models,
+    log_verifiers,
+)
 from registry.config import Settings
 from registry.record import merkle, note
 from registry.record.chain import canonical_json, chain_hash
@@ -264,3 +271,26 @@ def test_the_runner_reports_itself_degraded_after_refusing_a_record(
 
         wait_for(degraded)
     store.close()
+
+
+def test_a_rebuild_from_the_topic_skips_what_the_log_key_did_not_sign(
+    settings: Settings, running: ReadModelStore, pg_writer: PartnerRegistry
+) -> None:
+    # Given the genuine log, and a correctly chained record nobody signed after it
+    total = len(stored_records(pg_writer))
+    last = published(settings)[-1]
+    record = dict(last.record) | {"type": "Terminated", "reason": "forged for the rebuild",
+                                  "version": last.record["version"] + 1, "data": {}}  # fmt: skip
+    produce_foreign(settings, [dataclasses.replace(
+        last, record=record, sequence=last.sequence + 1,  # type: ignore[arg-type]
+        chain_hash=chain_hash(last.chain_hash, record), checkpoint="",
+    )])  # fmt: skip
+
+    # When the read models are rebuilt from the topic
+    history = topic_history(new_reader(settings), "partner-events", log_verifiers(settings)())
+    assert history is not None
+    head = running.rebuild(history.events(), history.offsets)
+
+    # Then the forged record was skipped: the models hold exactly the genuine log
+    assert (head.sequence, history.skipped) == (total, 1)
+    assert running.entry_at(total + 1) is None
