@@ -223,5 +223,7 @@ def service_env(settings: Settings, **extra: str) -> dict[str, str]:
         "PROJECTION_STALL_SECONDS": str(settings.projection_stall_seconds),
         "KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix,
         "DATABASE_POOL_MAX": "4",
+        # The relay signs with this key and the read side verifies with it: one per run.
+        "SIGNING_KEY_FILE": settings.signing_key_file,
         **extra,
     }
