@@ -242,11 +242,13 @@ def log_verifiers(settings: Settings) -> Callable[[], list[Verifier]]:
         msg = "LOG_VKEYS is not set: give the read side the log's verifier keys (GET /log/vkey)"
         raise ConfigurationError(msg)
     path = Path(settings.signing_key_file)
+    found: list[Verifier] = []
 
     def from_key_file() -> list[Verifier]:
-        if not path.exists():
-            return []
-        return [verifier_of(settings.log_origin, load_key(path).public_key())]
+        """Read once the file exists: the runner asks at every batch."""
+        if not found and path.exists():
+            found.append(verifier_of(settings.log_origin, load_key(path).public_key()))
+        return found
 
     return from_key_file
 

@@ -193,9 +193,10 @@ class ReadModelWriter(ReadModelDatabase):
             rows.entry_params(replace(e, checkpoint="") if e.sequence in verified else e)
             for e in entries
         ])  # fmt: skip
-        if joined:
-            tx.execute(schema.forget_checkpoints(tables), (joined[0].sequence, joined[-1].sequence))
         arrived = {event.sequence: event for event, _ in fresh}
+        waited = [e.sequence for e in joined if e.sequence not in arrived]
+        if waited:
+            tx.execute(schema.forget_checkpoints(tables), (waited[0], waited[-1]))
         self._apply_to_partners(
             tx, tables, [arrived.get(e.sequence) or _event_of(e) for e in joined]
         )
