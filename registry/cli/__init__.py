@@ -24,7 +24,7 @@ from infra.local.stack import StackError
 from projections.audit_trail import ChainBrokenError
 from projections.storage.writer import ConflictingRecordError
 from registry.adapters.sqldb import DATABASE_UNAVAILABLE
-from registry.cli import audit, keys, processes, read_models, reads, tokens, writes
+from registry.cli import audit, keys, processes, read_models, reads, tokens, witness, writes
 from registry.cli.app import app
 from registry.config import ConfigurationError, Settings
 from registry.domain.exceptions import (
@@ -35,7 +35,18 @@ from registry.domain.exceptions import (
 )
 from registry.record.signing import SigningKeyError
 
-__all__ = ["app", "audit", "keys", "main", "processes", "read_models", "reads", "tokens", "writes"]
+__all__ = [
+    "app",
+    "audit",
+    "keys",
+    "main",
+    "processes",
+    "read_models",
+    "reads",
+    "tokens",
+    "witness",
+    "writes",
+]
 
 log = structlog.get_logger(__name__)
 

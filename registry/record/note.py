@@ -14,6 +14,7 @@ import base64
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -27,6 +28,21 @@ _DASH = "\u2014 "
 
 class NoteError(ValueError):
     """A note that is malformed, or that no trusted key signed."""
+
+
+class NoteVerifier(Protocol):
+    """Whatever checks one kind of signature line: a log's key, a witness's key."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def key_hash(self) -> bytes: ...
+
+    def verifies(self, text: str, signature: bytes) -> bool: ...
+
+
+V = TypeVar("V", bound=NoteVerifier)
 
 
 @dataclass(frozen=True)
@@ -67,10 +83,10 @@ class Signature:
         return f"{_DASH}{self.name} {encoded}\n"
 
 
-def key_hash(name: str, public_key: Ed25519PublicKey) -> bytes:
-    """The 4-byte hash that names a key in a signature line."""
+def key_hash(name: str, public_key: Ed25519PublicKey, kind: bytes = ED25519) -> bytes:
+    """The 4-byte hash that names a key (of a signature ``kind``) in a signature line."""
     raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(name.encode() + b"\n" + ED25519 + raw).digest()[:KEY_HASH_SIZE]
+    return hashlib.sha256(name.encode() + b"\n" + kind + raw).digest()[:KEY_HASH_SIZE]
 
 
 def verifier_of(name: str, public_key: Ed25519PublicKey) -> Verifier:
@@ -81,19 +97,26 @@ def verifier_of(name: str, public_key: Ed25519PublicKey) -> Verifier:
 
 def parse_vkey(vkey: str) -> Verifier:
     """A verifier from its ``<name>+<hash>+<key>`` text, refusing a hash that does not match."""
-    name, _, rest = vkey.partition("+")
+    name, public_key = vkey_parts(vkey, ED25519)
+    return verifier_of(name, public_key)
+
+
+def vkey_parts(vkey: str, kind: bytes) -> tuple[str, Ed25519PublicKey]:
+    """The name and Ed25519 key of a verifier key of signature type ``kind``, hash checked."""
+    name, _, rest = vkey.strip().partition("+")
     hash_hex, _, key_text = rest.partition("+")
     try:
         raw = base64.b64decode(key_text, validate=True)
         claimed = bytes.fromhex(hash_hex)
     except ValueError as error:
         raise NoteError(f"malformed verifier key: {error}") from None
-    if len(raw) != 1 + _ED25519_KEY_SIZE or raw[:1] != ED25519 or len(claimed) != KEY_HASH_SIZE:
-        raise NoteError("the verifier key is not an Ed25519 key")
-    verifier = verifier_of(name, Ed25519PublicKey.from_public_bytes(raw[1:]))
-    if verifier.key_hash != claimed:
+    if len(raw) != 1 + _ED25519_KEY_SIZE or raw[:1] != kind or len(claimed) != KEY_HASH_SIZE:
+        raise NoteError(f"the verifier key is not an Ed25519 key of type 0x{kind.hex()}")
+    _check_name(name)
+    public_key = Ed25519PublicKey.from_public_bytes(raw[1:])
+    if key_hash(name, public_key, kind) != claimed:
         raise NoteError("the verifier key's hash does not match its name and key")
-    return verifier
+    return name, public_key
 
 
 def sign(text: str, name: str, key: Ed25519PrivateKey) -> Signature:
@@ -119,15 +142,22 @@ def split(note: str) -> tuple[str, list[Signature]]:
 def open_note(note: str, verifiers: Sequence[Verifier]) -> tuple[str, list[Verifier]]:
     """The note's text and the trusted keys that signed it; NoteError if none did."""
     text, signatures = split(note)
-    signed_by = [
-        v
-        for v in verifiers
-        for s in signatures
-        if (s.name, s.key_hash) == (v.name, v.key_hash) and v.verifies(text, s.signature)
-    ]
+    signed_by = signers(text, signatures, verifiers)
     if not signed_by:
         raise NoteError("no trusted key signed the note")
     return text, signed_by
+
+
+def signers(text: str, signatures: Sequence[Signature], verifiers: Sequence[V]) -> list[V]:
+    """The verifiers whose signature over ``text`` is among ``signatures``, unknown ones ignored."""
+    return [
+        v
+        for v in verifiers
+        if any(
+            (s.name, s.key_hash) == (v.name, v.key_hash) and v.verifies(text, s.signature)
+            for s in signatures
+        )
+    ]
 
 
 def _signature(line: str) -> Signature:
