@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -32,6 +33,7 @@ from consumers.relay.positions_postgres import PostgresRelayPositions
 from consumers.relay.positions_sqlite import SqliteRelayPositions
 from consumers.relay.relay import Relay, RelayOptions
 from consumers.relay.transparency_log import TransparencyLog
+from consumers.relay.witnessing import WitnessCollector
 from infra.topics import CHECKPOINTS, DEAD_LETTER, EVENTS, STATE, declared_topics
 from projections.storage.store import ReadModelStore
 from projections.storage.writer import CHANGES_CHANNEL
@@ -136,6 +138,14 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
     path = Path(settings.signing_key_file)
     production = settings.registry_environment == "production"
     return load_key(path) if production else load_or_create_key(path)
+
+
+def build_witness_collector(settings: Settings) -> WitnessCollector | None:
+    """The loop that gathers the configured witnesses' cosignatures (None if there are none)."""
+    if not settings.witnesses:
+        return None
+    client = httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
+    return WitnessCollector(build_log_store(settings), settings.witnesses, client)
 
 
 def build_log_store(settings: Settings) -> LogStore:

@@ -8,15 +8,18 @@ secret and only ever shown redacted.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from psycopg.conninfo import conninfo_to_dict
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from registry.record.cosignature import Cosigner, parse_cosigner_vkey
+from registry.record.note import NoteError
 from registry.service.clock import DEFAULT_TIMEZONE
 
 DEFAULT_DATABASE_URL = "sqlite:///var/registry.sqlite3"
@@ -49,6 +52,9 @@ class Settings(BaseSettings):
     cloudevents_source: str = "urn:prakerja:partner-registry"
     log_vkeys: str | None = None
     log_origin: str = Field(default="prakerja.go.id/partner-registry", pattern=r"^[^\s+]+$")
+    log_witnesses: str | None = None
+    log_witness_quorum: int = Field(default=0, ge=0)
+    witness_interval_seconds: float = Field(default=2.0, gt=0)
     relay_safety_poll_seconds: float = Field(default=5.0, gt=0)
     relay_batch_size: int = Field(default=2000, ge=1, le=10_000)
     projection_group: str = "partner-registry-projections"
@@ -92,6 +98,29 @@ class Settings(BaseSettings):
             raise ValueError(msg) from None
         return value
 
+    @field_validator("log_witnesses")
+    @classmethod
+    def _witness_list(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_witnesses(value)
+        return value
+
+    @model_validator(mode="after")
+    def _reachable_quorum(self) -> Settings:
+        named = len(self.witnesses)
+        if self.log_witness_quorum > named:
+            msg = (
+                f"LOG_WITNESS_QUORUM is {self.log_witness_quorum} but LOG_WITNESSES names "
+                f"{named} witness(es)"
+            )
+            raise ValueError(msg)
+        return self
+
+    @property
+    def witnesses(self) -> list[WitnessEndpoint]:
+        """The witnesses the registry asks to cosign its checkpoints."""
+        return parse_witnesses(self.log_witnesses) if self.log_witnesses else []
+
     @field_validator("kafka_topic_prefix")
     @classmethod
     def _legal_prefix(cls, value: str) -> str:
@@ -121,6 +150,30 @@ class Settings(BaseSettings):
     def redacted_database_url(self) -> str:
         """The database URL with any password replaced, safe to print or log."""
         return redact_url(self.database_url.get_secret_value())
+
+
+@dataclass(frozen=True)
+class WitnessEndpoint:
+    """A witness: where to send checkpoints and the key its cosignatures must verify with."""
+
+    url: str
+    cosigner: Cosigner
+
+
+def parse_witnesses(text: str) -> list[WitnessEndpoint]:
+    """``<url> <vkey>`` pairs separated by commas (LOG_WITNESSES), each checked."""
+    found = []
+    for entry in filter(None, (e.strip() for e in text.split(","))):
+        url, _, vkey = entry.partition(" ")
+        if not url.startswith(("http://", "https://")) or not vkey.strip():
+            msg = f"LOG_WITNESSES entries are '<url> <witness vkey>', not {entry!r}"
+            raise ValueError(msg)
+        try:
+            found.append(WitnessEndpoint(url.rstrip("/"), parse_cosigner_vkey(vkey)))
+        except NoteError as error:
+            msg = f"LOG_WITNESSES: the witness key for {url} is unusable: {error}"
+            raise ValueError(msg) from None
+    return found
 
 
 class ConfigurationError(ValueError):

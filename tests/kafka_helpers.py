@@ -149,6 +149,15 @@ class ServiceProcess:
             [str(CLI), *args], env=full_env, stdout=self._log, stderr=self._log
         )
 
+    @staticmethod
+    def output(args: list[str], env: dict[str, str] | None = None) -> str:
+        """What a short partner-registry command prints, once it has exited 0."""
+        done = subprocess.run(
+            [str(CLI), *args], env={**os.environ, **(env or {})}, capture_output=True,
+            text=True, check=True, timeout=60,
+        )  # fmt: skip
+        return done.stdout.strip()
+
     def logged(self, event: str) -> bool:
         """Whether the process has logged a line with this event."""
         for line in self.log_path.read_text().splitlines():

@@ -22,6 +22,9 @@ _CREATE = [
     """CREATE TABLE IF NOT EXISTS tlog_leaves (idx BIGINT PRIMARY KEY, leaf TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS tlog_checkpoints (
         size BIGINT PRIMARY KEY, note TEXT NOT NULL, signed_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS tlog_cosignatures (
+        size BIGINT NOT NULL, witness TEXT NOT NULL, line TEXT NOT NULL,
+        PRIMARY KEY (size, witness))""",
 ]
 
 Node = tuple[int, int, bytes]
@@ -91,3 +94,37 @@ class LogStore(OwnTables):
         with self._db.transaction() as tx:
             rows = tx.execute("SELECT size, note FROM tlog_checkpoints ORDER BY size DESC LIMIT 1")
         return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
+    def add_cosignature(self, size: int, witness: str, line: str) -> None:
+        """Keep a witness's (verified) cosignature of the signed head of ``size``."""
+        with self._db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO tlog_cosignatures (size, witness, line) VALUES (?, ?, ?) "
+                "ON CONFLICT (size, witness) DO NOTHING",
+                (size, witness, line),
+            )
+
+    def published(self, quorum: int) -> tuple[int, str] | None:
+        """The newest signed head with at least ``quorum`` cosignatures, which it carries.
+
+        With no quorum that is the newest head, with whatever cosignatures
+        it has so far; with one, clients that require it always find a
+        checkpoint they can check.
+        """
+        with self._db.transaction() as tx:
+            if quorum == 0:
+                rows = tx.execute("SELECT max(size) FROM tlog_checkpoints")
+            else:
+                rows = tx.execute(
+                    "SELECT max(size) FROM (SELECT size FROM tlog_cosignatures GROUP BY size "
+                    "HAVING count(*) >= ?) AS witnessed",
+                    (quorum,),
+                )
+            if rows[0][0] is None:
+                return None
+            size = int(rows[0][0])
+            note = tx.execute("SELECT note FROM tlog_checkpoints WHERE size = ?", (size,))
+            lines = tx.execute(
+                "SELECT line FROM tlog_cosignatures WHERE size = ? ORDER BY witness", (size,)
+            )
+        return size, str(note[0][0]) + "".join(str(r[0]) for r in lines)

@@ -37,7 +37,11 @@ _SIGNED: dict[int | str, dict[str, Any]] = {
 
 @router.get("/checkpoint", response_class=Response, responses=_SIGNED)
 def checkpoint(services: ServicesDep) -> Response:
-    """The latest signed checkpoint (C2SP tlog-checkpoint in a C2SP signed note)."""
+    """The latest signed checkpoint (C2SP tlog-checkpoint in a C2SP signed note).
+
+    It carries the cosignatures of the witnesses collected so far; with
+    ``LOG_WITNESS_QUORUM`` set, it is the newest checkpoint that many witnesses cosigned.
+    """
     _, signed = _latest(services)
     return Response(signed, media_type=_TEXT, headers=_FRESH)
 
@@ -100,9 +104,11 @@ def consistency(
 
 
 def _latest(services: Services) -> tuple[int, str]:
-    latest = services.log.latest()
+    quorum = services.settings.log_witness_quorum
+    latest = services.log.published(quorum)
     if latest is None:
-        raise ProblemError(404, "log-empty", "The log has no signed checkpoint yet.")
+        detail = f" cosigned by {quorum} witnesses" if quorum else ""
+        raise ProblemError(404, "log-empty", f"The log has no signed checkpoint{detail} yet.")
     return latest
 
 

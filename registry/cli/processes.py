@@ -20,7 +20,13 @@ from consumers.parts.health import PartHealth, instances
 from consumers.parts.resilience import keep_trying
 from infra.local.stack import LocalStack
 from registry.api.app import create_app
-from registry.bootstrap import build_health, build_registry, build_relay, open_database
+from registry.bootstrap import (
+    build_health,
+    build_registry,
+    build_relay,
+    build_witness_collector,
+    open_database,
+)
 from registry.cli.app import app, open_registry
 from registry.config import Settings
 
@@ -71,7 +77,7 @@ def relay(
                 publisher.close()
         typer.echo(f"Published {count} events.")
         return
-    with long_running(settings, "relay") as (stop, health):
+    with long_running(settings, "relay") as (stop, health), collecting(settings, stop):
         store = keep_trying(stop, lambda: build_registry(settings), "relay start-up")
         if store is None:
             return
@@ -81,6 +87,25 @@ def relay(
                 leader.run(stop)
         finally:
             store.close()
+
+
+@contextmanager
+def collecting(settings: Settings, stop: threading.Event) -> Iterator[None]:
+    """The witnesses' cosignatures gathered in a thread beside the relay, if any are set."""
+    collector = keep_trying(stop, lambda: build_witness_collector(settings), "witness start-up")
+    if collector is None:
+        yield
+        return
+    thread = threading.Thread(
+        target=collector.run, args=(stop, settings.witness_interval_seconds),
+        name="cosignatures", daemon=True,
+    )  # fmt: skip
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=15)
 
 
 class PartName(StrEnum):

@@ -98,3 +98,18 @@ def with_cosignatures(checkpoint: str, lines: Sequence[str]) -> str:
     have = set(checkpoint.splitlines(keepends=True))
     added = [line for line in dict.fromkeys(lines) if line not in have]
     return checkpoint + "".join(added)
+
+
+def cosignature_in(checkpoint: str, response: str, cosigner: Cosigner) -> str | None:
+    """The line of ``response`` that is ``cosigner``'s valid cosignature of the checkpoint."""
+    text, _ = split(checkpoint)
+    for line in response.splitlines(keepends=True):
+        try:
+            _, (signature,) = split(text + "\n" + line)
+        except (NoteError, ValueError):
+            continue
+        if (signature.name, signature.key_hash) == (cosigner.name, cosigner.key_hash) and (
+            cosigner.verifies(text, signature.signature)
+        ):
+            return signature.line()
+    return None

@@ -1,0 +1,178 @@
+"""Witnesses run by outside bodies cosign the log's checkpoints, and a split view is caught.
+
+The witnesses are real ``partner-registry witness`` processes on their own
+ports, each with its own key and memory; the registry reaches them over
+HTTP, as it would reach the state audit board's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from infra.local.broker import LocalBroker
+from registry.adapters.witness_store import WitnessStore
+from registry.api.app import create_app
+from registry.bootstrap import (
+    build_log_store,
+    build_relay,
+    build_witness_collector,
+    open_database,
+)
+from registry.config import Settings
+from registry.record import note
+from registry.record.cosignature import cosigned_by
+from registry.record.merkle import leaf_hash, node_hash
+from registry.record.signing import load_key, load_or_create_key
+from registry.record.tree_head import TreeHead, parse
+from registry.record.witness_protocol import AddCheckpoint
+from registry.service.application import PartnerRegistry
+from tests.histories import more_events, scripted_history
+from tests.kafka_helpers import relay_settings, wait_for
+from tests.witnesses import RunningWitness, running_witness
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def log_vkey(postgres_url: str, broker: LocalBroker) -> str:
+    settings = relay_settings(postgres_url, broker.bootstrap_servers)
+    key = load_or_create_key(Path(settings.signing_key_file))
+    return note.verifier_of(settings.log_origin, key.public_key()).vkey
+
+
+@pytest.fixture
+def witnesses(tmp_path: Path, log_vkey: str) -> Iterator[list[RunningWitness]]:
+    with (
+        running_witness("audit-board.example/witness", tmp_path, log_vkey) as first,
+        running_witness("university.example/witness", tmp_path, log_vkey) as second,
+    ):
+        yield [first, second]
+
+
+def settings_with(postgres_url: str, broker: LocalBroker, *named: RunningWitness,
+                  quorum: int = 0) -> Settings:  # fmt: skip
+    return relay_settings(
+        postgres_url, broker.bootstrap_servers,
+        log_witnesses=",".join(w.endpoint for w in named), log_witness_quorum=quorum,
+    )  # fmt: skip
+
+
+def publish(settings: Settings, writer: PartnerRegistry) -> int:
+    relay = build_relay(settings, writer)
+    relay.drain()
+    relay.close()
+    latest = build_log_store(settings).latest()
+    assert latest is not None
+    return latest[0]
+
+
+def served_checkpoint(settings: Settings) -> str:
+    with TestClient(create_app(settings)) as api:
+        response = api.get("/log/checkpoint")
+    assert response.status_code == 200, response.text
+    return str(response.text)
+
+
+def collect(settings: Settings) -> int:
+    collector = build_witness_collector(settings)
+    assert collector is not None
+    return collector.collect()
+
+
+def test_the_published_checkpoint_carries_every_witness_cosignature_and_follows_the_log(
+    postgres_url: str, broker: LocalBroker, pg_writer: PartnerRegistry,
+    witnesses: list[RunningWitness], log_vkey: str,
+) -> None:  # fmt: skip
+    # Given a published history and two witnesses
+    settings = settings_with(postgres_url, broker, *witnesses, quorum=2)
+    scripted_history(pg_writer)
+    first_size = publish(settings, pg_writer)
+
+    # When the registry collects cosignatures, then again after more records
+    assert collect(settings) == 2
+    first = served_checkpoint(settings)
+    more_events(pg_writer, 5)
+    grown = publish(settings, pg_writer)
+    collector = build_witness_collector(settings)
+    assert collector is not None
+    assert collector.collect() == 2  # the witnesses' sizes learnt from their 409 answers
+    second = served_checkpoint(settings)
+
+    # Then each served checkpoint is the log's, cosigned by both witnesses, at the newest size
+    pinned = [w.cosigner for w in witnesses]
+    for checkpoint, size in ((first, first_size), (second, grown)):
+        text, _ = note.open_note(checkpoint, [note.parse_vkey(log_vkey)])
+        assert parse(text).size == size
+        assert cosigned_by(checkpoint, pinned) == pinned
+    assert grown > first_size
+
+
+def test_a_second_history_of_the_same_size_is_refused_and_kept_as_evidence(
+    postgres_url: str, broker: LocalBroker, pg_writer: PartnerRegistry,
+    witnesses: list[RunningWitness], tmp_path: Path,
+) -> None:  # fmt: skip
+    # Given a witnessed checkpoint
+    settings = settings_with(postgres_url, broker, *witnesses)
+    scripted_history(pg_writer)
+    size = publish(settings, pg_writer)
+    collect(settings)
+
+    # When the log's key signs another tree of that size (a view shown to someone else)
+    key = load_key(Path(settings.signing_key_file))
+    other_root = node_hash(leaf_hash(b"another history"), leaf_hash(b"of the same size"))
+    text = TreeHead(settings.log_origin, size, other_root).body()
+    forked = note.signed_note(text, [note.sign(text, settings.log_origin, key)])
+    answer = httpx.post(f"{witnesses[0].url}/add-checkpoint",
+                        content=AddCheckpoint(size, (), forked).body())  # fmt: skip
+
+    # Then the witness refuses it, naming the size it cosigned, and keeps the forked note
+    assert answer.status_code == 409
+    assert answer.headers["content-type"].startswith("text/x.tlog.size")
+    assert answer.text == f"{size}\n"
+    assert witnesses[0].process.logged("checkpoint refused")
+    memory = WitnessStore(
+        open_database(f"sqlite:///{tmp_path / 'audit-board.example_witness.sqlite3'}", settings)
+    )
+    assert [(e[1], e[2]) for e in memory.evidence()] == [(size, forked)]
+    memory.close()
+    assert cosigned_by(served_checkpoint(settings), [w.cosigner for w in witnesses]) == [
+        w.cosigner for w in witnesses
+    ]
+
+
+def test_a_witness_that_is_away_is_asked_again_and_the_quorum_checkpoint_waits_for_it(
+    postgres_url: str, broker: LocalBroker, pg_writer: PartnerRegistry,
+    witnesses: list[RunningWitness], tmp_path: Path, log_vkey: str,
+) -> None:  # fmt: skip
+    # Given both witnesses cosigned the first history
+    settings = settings_with(postgres_url, broker, *witnesses, quorum=2)
+    scripted_history(pg_writer)
+    first_size = publish(settings, pg_writer)
+    collector = build_witness_collector(settings)
+    assert collector is not None
+    assert collector.collect() == 2
+
+    # When one witness is away while the log grows
+    away = witnesses[1]
+    port = int(away.url.rsplit(":", 1)[1])
+    away.process.stop()
+    more_events(pg_writer, 5)
+    grown = publish(settings, pg_writer)
+    assert collector.collect() == 1
+
+    # Then the checkpoint served to a quorum of two stays at the last one both cosigned
+    assert parse(note.split(served_checkpoint(settings))[0]).size == first_size
+
+    # And when the witness is back (same key, same memory), it catches up
+    with running_witness(away.name, tmp_path, log_vkey, port=port):
+        wait_for(lambda: collector.collect() > 0 or _served_size(settings) == grown, timeout=30)
+    assert _served_size(settings) == grown
+
+
+def _served_size(settings: Settings) -> int:
+    return parse(note.split(served_checkpoint(settings))[0]).size
