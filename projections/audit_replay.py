@@ -22,7 +22,9 @@ from registry.record.checkpoints import Verdict, genuine, judge
 from registry.record.keyring import Keyring
 from registry.record.log_verification import SignedHeads
 from registry.record.messages import PublishedEvent
+from registry.record.note import Verifier
 from registry.record.signing import Checkpoint
+from registry.record.tree_head import TreeHead
 
 MAX_LISTED = 50
 
@@ -88,12 +90,10 @@ class Replay:
         as_of: date | None = None,
         *,
         allow_resent: bool = False,
-        log_origin: str | None = None,
+        log_verifiers: Sequence[Verifier] | None = None,
     ) -> None:
         self._allow_resent = allow_resent
-        self._signed_heads = SignedHeads(
-            None if keyring is None or log_origin is None else keyring.log_verifiers(log_origin)
-        )
+        self._signed_heads = SignedHeads(log_verifiers)
         self._counts: Counter[str] = Counter()
         self._findings: list[Finding] = []
         self._pending = self._genuine(checkpoints, keyring)
@@ -110,6 +110,23 @@ class Replay:
         self._read = 0
         self._events = 0
         self._positions: tuple[int, int] | None = None
+        self._heads: list[tuple[TreeHead, str]] = []
+        self._roots: dict[int, bytes | None] = {}
+
+    def signed_tree(self, head: TreeHead, where: str) -> None:
+        """A tree head the log signed (checked by the caller) that the record must agree with.
+
+        Given before the records: a checkpoint served over HTTP, cosigned by
+        witnesses, or saved by whoever was shown it. One the record does not
+        reach is a truncated record; one whose root differs is a second
+        history the log signed, a split view.
+        """
+        self._heads.append((head, where))
+        self._roots.setdefault(head.size, None)
+
+    def problem(self, kind: str, sequence: int | None, detail: str) -> None:
+        """Something wrong found outside the records (a checkpoint, a witness)."""
+        self._note(kind, sequence, detail)
 
     def unreadable(self, where: str, reason: str) -> None:
         """A record that is not a valid partner event."""
@@ -136,6 +153,8 @@ class Replay:
         self._remember(sequence, digest)
         for kind, detail in self._signed_heads.check(event, canonical):
             self._note(kind, sequence, detail)
+        if sequence in self._roots:
+            self._roots[sequence] = self._signed_heads.root()
         self._check_checkpoints(sequence)
         self._fold(event)
         self._expected = sequence + 1
@@ -152,6 +171,7 @@ class Replay:
                 f"a checkpoint signed at {checkpoint.signed_at} covers sequence "
                 f"{checkpoint.sequence}, but the record ends at {last}",
             )  # fmt: skip
+        self._check_signed_trees(last)
         first, last_position = self._positions or (None, None)
         return ReplayReport(
             records_read=self._read, events=self._events,
@@ -164,6 +184,24 @@ class Replay:
                 self._standings.values(), key=lambda s: _by_name(s.row)
             ),
         )  # fmt: skip
+
+    def _check_signed_trees(self, last: int) -> None:
+        for head, where in self._heads:
+            root = self._roots.get(head.size)
+            if head.size > last:
+                self._note("truncated", head.size,
+                           f"{where} is signed for {head.size} records, but the record ends at "
+                           f"{last}")  # fmt: skip
+            elif root is None:
+                self._note("unchecked_checkpoint", head.size,
+                           f"records before {where} are missing, so its root cannot be "
+                           "recomputed")  # fmt: skip
+            elif root != head.root_hash:
+                self._note("split_view", head.size,
+                           f"{where} states another tree of {head.size} records than the "
+                           "record: the log signed two histories")  # fmt: skip
+            else:
+                self._verified += 1
 
     def _genuine(
         self, checkpoints: Sequence[Checkpoint], keyring: Keyring | None

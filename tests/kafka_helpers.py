@@ -13,10 +13,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from pydantic import SecretStr
 
 from consumers.relay.relay import Relay
+from infra.local.broker import free_port
 from projections.storage.store import ReadModelStore
 from registry.bootstrap import build_projection_runner, build_read_models, build_relay
 from registry.config import Settings
@@ -236,3 +238,35 @@ def service_env(settings: Settings, **extra: str) -> dict[str, str]:
         "SIGNING_KEY_FILE": settings.signing_key_file,
         **extra,
     }
+
+
+@contextmanager
+def serving_api(settings: Settings, **extra: str) -> Iterator[str]:
+    """``partner-registry serve`` on a free port for these settings; its base URL."""
+    port = free_port()
+    env = {**os.environ, **service_env(settings, **extra)}
+    server = subprocess.Popen([str(CLI), "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _healthy(url))
+        yield url
+    finally:
+        server.terminate()
+        server.wait(15)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def outsider(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as an outsider runs it: no database, no broker, no key file, an empty folder."""
+    folder.mkdir(exist_ok=True)
+    env = {"PATH": os.environ["PATH"], "HOME": str(folder), "LOG_FORMAT": "console",
+           "SIGNING_KEY_FILE": str(folder / "no-such-key.pem")}  # fmt: skip
+    return subprocess.run([str(CLI), *args], env=env, cwd=folder, capture_output=True, text=True,
+                          check=False, timeout=120)  # fmt: skip

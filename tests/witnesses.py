@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from infra.local.broker import free_port
 from registry.record.cosignature import Cosigner, parse_cosigner_vkey
 from tests.kafka_helpers import ServiceProcess, wait_for
 
@@ -27,12 +27,6 @@ class RunningWitness:
     def endpoint(self) -> str:
         """This witness as a LOG_WITNESSES entry."""
         return f"{self.url} {self.cosigner.vkey}"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def witness_args(name: str, folder: Path, log_vkey: str, port: int) -> list[str]:

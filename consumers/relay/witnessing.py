@@ -77,6 +77,11 @@ class WitnessCollector:
                 log.warning("cosignatures: waiting out a fault", error=describe(error))
                 backoff.wait(stop)
 
+    def close(self) -> None:
+        """Release the database connections and the HTTP client."""
+        self._client.close()
+        self._log.close()
+
     def _ask(self, witness: WitnessEndpoint, asked: _Asked, size: int, checkpoint: str) -> int:
         name = witness.cosigner.name
         for _ in range(2):  # a second time once a 409 told the witness's size

@@ -16,6 +16,7 @@ import structlog
 import typer
 from pydantic import ValidationError
 
+from consumers.audit.tiles_reader import LogUnavailableError
 from consumers.messaging.broker import BrokerUnavailableError
 from consumers.parts.resilience import describe
 from consumers.read_side.runner import RecordsMissingError
@@ -80,6 +81,8 @@ def main() -> None:
         _fail(str(error), EXIT_USAGE)
     except ConfigurationError as error:
         _fail(str(error), EXIT_USAGE)
+    except LogUnavailableError as error:
+        _fail(f"the log cannot be read over HTTP: {error}", EXIT_UNAVAILABLE)
     except BrokerUnavailableError as error:
         _fail(f"Kafka cannot be reached: {error}", EXIT_UNAVAILABLE)
     except LeadershipLostError as error:

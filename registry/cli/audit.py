@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -25,12 +26,13 @@ from consumers.audit.sources import (
     http_announcements,
     http_checkpoints,
 )
+from consumers.audit.tiles_reader import HttpLog
 from consumers.audit.verify import STORE
 from consumers.audit.verify import verify as verify_sources
 from consumers.messaging.broker import new_reader
 from consumers.read_side.rebuild import store_history
 from infra.topics import CHECKPOINTS, EVENTS, declared_topics
-from projections.audit_replay import Replay
+from projections.audit_replay import Replay, ReplayReport
 from projections.storage.queries import ReadModelQueries
 from registry.adapters.checkpoint_store import CheckpointStore
 from registry.bootstrap import build_read_models, open_database, open_signer
@@ -39,9 +41,15 @@ from registry.cli.audit_output import show_replay, show_verify
 from registry.cli.output import emit_json
 from registry.cli.writes import AsJson
 from registry.config import Settings, sqlite_path
+from registry.record.chain import GENESIS
+from registry.record.cosignature import Cosigner, parse_cosigner_vkey
 from registry.record.keyring import Keyring
+from registry.record.log_verification import signed_head
+from registry.record.messages import MalformedMessageError, decode_leaf
+from registry.record.note import NoteError, Verifier, parse_vkey, verifier_of
 from registry.record.public_record import RecordPosition
 from registry.record.signing import load_key, load_public_key
+from registry.record.tree_head import TreeHead, TreeHeadError
 
 audit = typer.Typer(
     help="Check the public record as an outside auditor would.", no_args_is_help=True
@@ -69,26 +77,102 @@ def replay(
         ),
     ] = None,
     public_key: PublicKeyOption = None,
+    log_vkey: Annotated[
+        list[str] | None,
+        typer.Option(help="The log's verifier key (GET /log/vkey, the README); repeatable."),
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="Read the log from this registry's tiles over HTTP (base URL) instead of Kafka."
+        ),
+    ] = None,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(help="A signed checkpoint file the record must agree with; repeatable."),
+    ] = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(help="A witness's verifier key (type 0x04) to require; repeatable."),
+    ] = None,
+    quorum: Annotated[
+        int | None,
+        typer.Option(min=1, help="How many of the --witness keys must cosign [default: all]."),
+    ] = None,
     allow_resent: Annotated[
         bool,
         typer.Option(help="Accept identical re-sent copies (the relay re-sends after a crash)."),
     ] = False,
     as_json: AsJson = False,
 ) -> None:
-    """Read the events topic from the first offset, check everything, rebuild the register."""
+    """Check the whole public record from the first record, and rebuild the register.
+
+    Needs no database: the events topic (KAFKA_BOOTSTRAP_SERVERS) or the
+    registry's base URL (--url), and the log's key. Exits 0 when the record
+    is whole, 6 naming the first bad sequence otherwise.
+    """
     settings: Settings = ctx.obj
+    verifiers = _log_verifiers(settings, public_key, log_vkey or [])
+    cosigners = _cosigners(witness or [])
+    policy = _Policy(
+        verifiers, cosigners, len(cosigners) if quorum is None else quorum, bool(log_vkey)
+    )
+    if policy.quorum > len(cosigners):
+        raise typer.BadParameter(
+            f"only {len(cosigners)} witness key(s) given", param_hint="--quorum"
+        )
+    notes = [(f"checkpoint file {path}", path.read_text()) for path in checkpoint or []]
+    if url is not None:
+        report = _replay_tiles(url, notes, policy, as_of)
+    else:
+        report = _replay_topic(settings, notes, policy, public_key, as_of, allow_resent)
+    show_replay(report, as_json)
+    if not report.whole:
+        raise typer.Exit(6)
+
+
+@dataclass(frozen=True)
+class _Policy:
+    """What an auditor pinned: the log's keys, the witnesses' keys, and how many must cosign."""
+
+    verifiers: list[Verifier]
+    cosigners: list[Cosigner]
+    quorum: int
+    pinned_vkeys: bool
+
+    def take(self, run: Replay, notes: list[tuple[str, str]]) -> list[TreeHead]:
+        """Give the replay every checkpoint the auditor holds; the heads that are signed."""
+        heads = []
+        for where, text in notes:
+            try:
+                head, problems = signed_head(text, self.verifiers, self.cosigners, self.quorum)
+            except (NoteError, TreeHeadError) as error:
+                run.problem("unreadable", None, f"{where} is not a checkpoint ({error})")
+                continue
+            for kind, detail in problems:
+                run.problem(kind, head.size, f"{where}: {detail}")
+            if not any(kind == "forged" for kind, _ in problems):
+                run.signed_tree(head, where)
+                heads.append(head)
+        return heads
+
+
+def _replay_topic(
+    settings: Settings, notes: list[tuple[str, str]], policy: _Policy,
+    public_key: Path | None, as_of: datetime | None, allow_resent: bool,
+) -> ReplayReport:  # fmt: skip
     settings.require_kafka()
     topics = declared_topics(settings.kafka_topic_prefix)
     reader = partial(new_reader, settings)
     signed = read_checkpoints(reader, topics[CHECKPOINTS].name)
     pinned = _public_key(settings, public_key)
+    keyring = None if pinned is None else Keyring(pinned, signed.announcements)
     run = Replay(
-        signed.checkpoints,
-        None if pinned is None else Keyring(pinned, signed.announcements),
-        as_of.date() if as_of else None,
-        allow_resent=allow_resent,
-        log_origin=settings.log_origin,
-    )
+        signed.checkpoints, keyring, as_of.date() if as_of else None, allow_resent=allow_resent,
+        log_verifiers=policy.verifiers if keyring is None or policy.pinned_vkeys
+        else keyring.log_verifiers(settings.log_origin),
+    )  # fmt: skip
+    policy.take(run, notes)
     for unreadable in signed.unreadable:
         run.unreadable(unreadable.where, unreadable.reason)
     with _spinner("Replaying the events topic") as advance:
@@ -98,10 +182,53 @@ def replay(
             else:
                 run.event(located.item, located.where)
             advance()
-    report = run.finish()
-    show_replay(report, as_json)
-    if not report.whole:
-        raise typer.Exit(6)
+    return run.finish()
+
+
+def _replay_tiles(
+    url: str, notes: list[tuple[str, str]], policy: _Policy, as_of: datetime | None
+) -> ReplayReport:
+    run = Replay([], None, as_of.date() if as_of else None)
+    with httpx.Client(base_url=url, timeout=30) as client:
+        log = HttpLog(client)
+        served = policy.take(run, [(f"{url}/log/checkpoint", log.checkpoint())])
+        policy.take(run, notes)
+        size = served[0].size if served else 0
+        chain = GENESIS
+        with _spinner(f"Replaying {size} records from {url}") as advance:
+            for index, leaf in enumerate(log.leaves(size)):
+                where = f"leaf {index}"
+                try:
+                    event = decode_leaf(leaf, index + 1, chain)
+                except MalformedMessageError as error:
+                    run.unreadable(where, str(error))
+                    continue
+                chain = event.chain_hash
+                run.event(event, where)
+                advance()
+    return run.finish()
+
+
+def _log_verifiers(settings: Settings, public_key: Path | None, vkeys: list[str]) -> list[Verifier]:
+    try:
+        if vkeys:
+            return [parse_vkey(v) for v in vkeys]
+    except NoteError as error:
+        raise typer.BadParameter(str(error), param_hint="--log-vkey") from None
+    pinned = _public_key(settings, public_key)
+    if pinned is None:
+        raise typer.BadParameter(
+            "no key to check the log with: pass --log-vkey (GET /log/vkey) or --public-key",
+            param_hint="--log-vkey",
+        )
+    return [verifier_of(settings.log_origin, pinned)]
+
+
+def _cosigners(vkeys: list[str]) -> list[Cosigner]:
+    try:
+        return [parse_cosigner_vkey(v) for v in vkeys]
+    except NoteError as error:
+        raise typer.BadParameter(str(error), param_hint="--witness") from None
 
 
 @audit.command()

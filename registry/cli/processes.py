@@ -106,6 +106,7 @@ def collecting(settings: Settings, stop: threading.Event) -> Iterator[None]:
     finally:
         stop.set()
         thread.join(timeout=15)
+        collector.close()
 
 
 class PartName(StrEnum):

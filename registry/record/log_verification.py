@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from registry.record.cosignature import Cosigner, cosigned_by
 from registry.record.merkle import Frontier, leaf_hash
 from registry.record.messages import PublishedEvent
 from registry.record.note import NoteError, Verifier, open_note, split
-from registry.record.tree_head import TreeHeadError, parse
+from registry.record.tree_head import TreeHead, TreeHeadError, parse
 
 
 def signed_head_problem(
@@ -52,6 +53,34 @@ def note_root(checkpoint: str) -> bytes:
     return parse(text).root_hash
 
 
+def signed_head(
+    checkpoint: str, verifiers: Sequence[Verifier], cosigners: Sequence[Cosigner], quorum: int
+) -> tuple[TreeHead, list[tuple[str, str]]]:
+    """The tree head a checkpoint states, and what is wrong with it: (kind, detail) pairs.
+
+    The log's pinned key must have signed it, and ``quorum`` of the pinned
+    witnesses cosigned it; a checkpoint that is not even a checkpoint raises
+    NoteError or TreeHeadError.
+    """
+    text, _ = split(checkpoint)
+    head = parse(text)
+    problems = []
+    try:
+        open_note(checkpoint, verifiers)
+    except NoteError:
+        problems.append(
+            ("forged", f"the checkpoint of size {head.size} is not signed by the log's key")
+        )
+    witnesses = cosigned_by(checkpoint, cosigners)
+    if len(witnesses) < quorum:
+        named = ", ".join(w.name for w in witnesses) or "none"
+        problems.append(("unwitnessed", (
+            f"the checkpoint of size {head.size} is cosigned by {len(witnesses)} of the "
+            f"{quorum} witnesses required ({named})"
+        )))  # fmt: skip
+    return head, problems
+
+
 class SignedHeads:
     """The tree as far as the records in hand build it, and the trusted log keys."""
 
@@ -62,6 +91,10 @@ class SignedHeads:
     def lose_track(self) -> None:
         """Records are missing: the tree beyond them cannot be rebuilt."""
         self._frontier = None
+
+    def root(self) -> bytes | None:
+        """The root of the tree of the records so far, unless records are missing."""
+        return None if self._frontier is None else self._frontier.root()
 
     def check(self, event: PublishedEvent, canonical: bytes) -> list[tuple[str, str]]:
         """What is wrong with the next record's signed head: (kind, detail) pairs."""

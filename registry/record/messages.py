@@ -22,7 +22,7 @@ import jsonschema_rs
 import orjson
 
 from infra.schemas import load_schema
-from registry.record.chain import canonical_json
+from registry.record.chain import canonical_json, chain_hash_of_canonical
 from registry.record.signing import Checkpoint, KeyAnnouncement
 from registry.service.records import SCHEMA_VERSION, PublicRecord
 
@@ -150,6 +150,22 @@ def decode_event(
         chain_hash=chain,
         checkpoint=attributes.get("checkpoint", ""),
     )
+
+
+def decode_leaf(leaf: bytes, sequence: int, previous_chain_hash: str) -> PublishedEvent:
+    """A leaf of the log (a record's canonical bytes, as an entry bundle holds it), checked.
+
+    A leaf carries no store position: the sequence stands in for it.
+    """
+    value = _json_object(leaf)
+    event_type = value.get("type")
+    if event_type not in _TYPES_BY_CE_TYPE.values():
+        raise MalformedMessageError("unknown_type", f"leaf {sequence - 1} is not a partner event")
+    record = _validated(value, str(event_type))
+    if canonical_json(record) != leaf:
+        raise MalformedMessageError("not_canonical", f"leaf {sequence - 1} is not canonical JSON")
+    chain = chain_hash_of_canonical(previous_chain_hash, leaf)
+    return PublishedEvent(record, sequence, sequence, chain, leaf)
 
 
 def _attributes(headers: Sequence[tuple[str, bytes | None]]) -> dict[str, str]:

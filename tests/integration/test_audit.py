@@ -14,19 +14,24 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kafka import KafkaConsumer, KafkaProducer
 
 from consumers.audit.reader import partition_records, partitions_of
 from infra.local.broker import LocalBroker, free_port
 from registry.bootstrap import build_relay
 from registry.config import Settings
+from registry.record import note
 from registry.record.chain import chain_hash
+from registry.record.cosignature import cosigner_of
 from registry.record.messages import decode_event, encode_event
+from registry.record.signing import load_key
+from registry.record.tree_head import TreeHead
 from registry.service.seed import seed
 from tests.builders import REPORTED
 from tests.conftest import open_registry
 from tests.histories import scripted_history, stored_records
-from tests.kafka_helpers import CLI, relay_settings, service_env, wait_for
+from tests.kafka_helpers import CLI, outsider, relay_settings, service_env, wait_for
 
 pytestmark = pytest.mark.postgres
 
@@ -338,3 +343,80 @@ def test_export_writes_the_trail_with_chain_hashes_as_json_lines_and_csv(
         assert line["chain_hash"] == previous
     assert len(rows) == len(lines) + 1
     assert len(signed) == 1
+
+
+def log_vkey(settings: Settings) -> str:
+    return run(settings, "keys", "vkey").stdout.strip()
+
+
+def signed_checkpoint(settings: Settings, size: int, root: bytes, folder: Path) -> Path:
+    """A checkpoint the log's key signed for a tree that is not the record's."""
+    text = TreeHead(settings.log_origin, size, root).body()
+    key = load_key(Path(settings.signing_key_file))
+    path = folder / f"checkpoint-{size}.txt"
+    path.write_text(note.signed_note(text, [note.sign(text, settings.log_origin, key)]))
+    return path
+
+
+def test_replay_from_the_tiles_over_http_needs_only_the_url_and_the_vkey(
+    published: Settings, served: str, tmp_path: Path
+) -> None:
+    # Given an outsider with the registry's address and the log's vkey, nothing else
+    vkey = log_vkey(published)
+
+    # When they replay the log from its tiles
+    result = outsider(tmp_path / "outsider", "audit", "replay", "--json",
+                      "--url", served, "--log-vkey", vkey)  # fmt: skip
+
+    # Then the record is whole, every record replayed, and nothing was created where they ran it
+    report = json.loads(result.stdout)
+    assert result.returncode == 0, result.stderr
+    assert report["whole"] is True
+    assert report["events"] == report["last_sequence"] == 6 * 2 + 3 + 2
+    assert len(report["register"]) == 6
+    assert sorted(p.name for p in (tmp_path / "outsider").iterdir()) == []
+
+
+def test_a_signed_checkpoint_of_another_history_is_named_a_split_view_at_its_size(
+    published: Settings, served: str, tmp_path: Path
+) -> None:
+    # Given a checkpoint the log's key signed for another tree of size 5 (shown to someone else)
+    forked = signed_checkpoint(published, 5, bytes(range(32)), tmp_path)
+    longer = signed_checkpoint(published, 40, bytes(32), tmp_path)
+
+    # When an auditor replays the log against it
+    result = outsider(tmp_path / "outsider", "audit", "replay", "--url", served,
+                      "--log-vkey", log_vkey(published), "--checkpoint", str(forked),
+                      "--checkpoint", str(longer))  # fmt: skip
+
+    # Then the replay exits 6 naming the split view at 5 and the truncation at 40
+    assert result.returncode == 6, result.stderr
+    assert "First bad sequence: 5 (split_view)" in result.stdout
+    assert "truncated" in result.stdout
+
+
+def test_a_replay_that_requires_a_witness_refuses_an_unwitnessed_log(
+    published: Settings, served: str, tmp_path: Path
+) -> None:
+    witness = cosigner_of("audit-board.example/witness", Ed25519PrivateKey.generate().public_key())
+
+    result = outsider(tmp_path / "outsider", "audit", "replay", "--url", served,
+                      "--log-vkey", log_vkey(published), "--witness", witness.vkey)  # fmt: skip
+
+    assert result.returncode == 6, result.stderr
+    assert "unwitnessed" in result.stdout
+    assert "cosigned by 0 of the 1 witnesses required" in result.stdout
+
+
+def test_replay_refuses_a_log_key_of_the_wrong_kind_and_a_missing_key(
+    published: Settings, served: str, tmp_path: Path
+) -> None:
+    witness = cosigner_of("audit-board.example/witness", Ed25519PrivateKey.generate().public_key())
+
+    wrong = outsider(tmp_path / "outsider", "audit", "replay", "--url", served,
+                     "--log-vkey", witness.vkey)  # fmt: skip
+    missing = outsider(tmp_path / "outsider", "audit", "replay", "--url", served)
+
+    assert wrong.returncode == missing.returncode == 2
+    assert "type 0x01" in wrong.stderr
+    assert "--log-vkey" in missing.stderr

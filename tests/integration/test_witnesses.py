@@ -8,12 +8,15 @@ HTTP, as it would reach the state audit board's.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
+from consumers.relay.witnessing import WitnessCollector
 from infra.local.broker import LocalBroker
 from registry.adapters.witness_store import WitnessStore
 from registry.api.app import create_app
@@ -25,14 +28,14 @@ from registry.bootstrap import (
 )
 from registry.config import Settings
 from registry.record import note
-from registry.record.cosignature import cosigned_by
+from registry.record.cosignature import cosigned_by, cosigner_of
 from registry.record.merkle import leaf_hash, node_hash
 from registry.record.signing import load_key, load_or_create_key
 from registry.record.tree_head import TreeHead, parse
 from registry.record.witness_protocol import AddCheckpoint
 from registry.service.application import PartnerRegistry
 from tests.histories import more_events, scripted_history
-from tests.kafka_helpers import relay_settings, wait_for
+from tests.kafka_helpers import outsider, relay_settings, serving_api, wait_for
 from tests.witnesses import RunningWitness, running_witness
 
 pytestmark = pytest.mark.postgres
@@ -66,7 +69,9 @@ def publish(settings: Settings, writer: PartnerRegistry) -> int:
     relay = build_relay(settings, writer)
     relay.drain()
     relay.close()
-    latest = build_log_store(settings).latest()
+    log_store = build_log_store(settings)
+    latest = log_store.latest()
+    log_store.close()
     assert latest is not None
     return latest[0]
 
@@ -78,10 +83,19 @@ def served_checkpoint(settings: Settings) -> str:
     return str(response.text)
 
 
-def collect(settings: Settings) -> int:
+@contextmanager
+def collector_for(settings: Settings) -> Iterator[WitnessCollector]:
     collector = build_witness_collector(settings)
     assert collector is not None
-    return collector.collect()
+    try:
+        yield collector
+    finally:
+        collector.close()
+
+
+def collect(settings: Settings) -> int:
+    with collector_for(settings) as collector:
+        return collector.collect()
 
 
 def test_the_published_checkpoint_carries_every_witness_cosignature_and_follows_the_log(
@@ -98,9 +112,8 @@ def test_the_published_checkpoint_carries_every_witness_cosignature_and_follows_
     first = served_checkpoint(settings)
     more_events(pg_writer, 5)
     grown = publish(settings, pg_writer)
-    collector = build_witness_collector(settings)
-    assert collector is not None
-    assert collector.collect() == 2  # the witnesses' sizes learnt from their 409 answers
+    with collector_for(settings) as collector:
+        assert collector.collect() == 2  # the witnesses' sizes learnt from their 409 answers
     second = served_checkpoint(settings)
 
     # Then each served checkpoint is the log's, cosigned by both witnesses, at the newest size
@@ -153,26 +166,51 @@ def test_a_witness_that_is_away_is_asked_again_and_the_quorum_checkpoint_waits_f
     settings = settings_with(postgres_url, broker, *witnesses, quorum=2)
     scripted_history(pg_writer)
     first_size = publish(settings, pg_writer)
-    collector = build_witness_collector(settings)
-    assert collector is not None
-    assert collector.collect() == 2
+    with collector_for(settings) as collector:
+        assert collector.collect() == 2
 
-    # When one witness is away while the log grows
-    away = witnesses[1]
-    port = int(away.url.rsplit(":", 1)[1])
-    away.process.stop()
-    more_events(pg_writer, 5)
-    grown = publish(settings, pg_writer)
-    assert collector.collect() == 1
+        # When one witness is away while the log grows
+        away = witnesses[1]
+        port = int(away.url.rsplit(":", 1)[1])
+        away.process.stop()
+        more_events(pg_writer, 5)
+        grown = publish(settings, pg_writer)
+        assert collector.collect() == 1
 
-    # Then the checkpoint served to a quorum of two stays at the last one both cosigned
-    assert parse(note.split(served_checkpoint(settings))[0]).size == first_size
+        # Then the checkpoint served to a quorum of two stays at the last one both cosigned
+        assert _served_size(settings) == first_size
 
-    # And when the witness is back (same key, same memory), it catches up
-    with running_witness(away.name, tmp_path, log_vkey, port=port):
-        wait_for(lambda: collector.collect() > 0 or _served_size(settings) == grown, timeout=30)
+        # And when the witness is back (same key, same memory), it catches up
+        with running_witness(away.name, tmp_path, log_vkey, port=port):
+            wait_for(lambda: collector.collect() > 0 or _served_size(settings) == grown, 30)
     assert _served_size(settings) == grown
 
 
 def _served_size(settings: Settings) -> int:
     return parse(note.split(served_checkpoint(settings))[0]).size
+
+
+def test_an_auditor_requiring_both_witnesses_replays_the_witnessed_log_from_its_tiles(
+    postgres_url: str, broker: LocalBroker, pg_writer: PartnerRegistry,
+    witnesses: list[RunningWitness], log_vkey: str, tmp_path: Path,
+) -> None:  # fmt: skip
+    # Given a log cosigned by both witnesses, served with a quorum of two
+    settings = settings_with(postgres_url, broker, *witnesses, quorum=2)
+    scripted_history(pg_writer)
+    publish(settings, pg_writer)
+    collect(settings)
+    pinned = [arg for w in witnesses for arg in ("--witness", w.cosigner.vkey)]
+    stranger = cosigner_of("stranger.example/witness", Ed25519PrivateKey.generate().public_key())
+
+    # When an auditor pins the log's key and both witnesses, then a third nobody asked
+    with serving_api(settings, LOG_WITNESSES=settings.log_witnesses or "",
+                     LOG_WITNESS_QUORUM="2") as url:  # fmt: skip
+        both = outsider(tmp_path / "auditor", "audit", "replay", "--url", url,
+                        "--log-vkey", log_vkey, *pinned)  # fmt: skip
+        three = outsider(tmp_path / "auditor", "audit", "replay", "--url", url,
+                         "--log-vkey", log_vkey, *pinned, "--witness", stranger.vkey)  # fmt: skip
+
+    # Then the witnessed log is whole, and a quorum it lacks is named
+    assert both.returncode == 0, both.stdout + both.stderr
+    assert three.returncode == 6
+    assert "cosigned by 2 of the 3 witnesses required" in three.stdout

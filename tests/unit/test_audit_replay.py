@@ -233,6 +233,7 @@ def test_an_altered_announcement_is_not_followed() -> None:
 
 
 ORIGIN = "registry.example/log"
+LOG_KEYS = [note.verifier_of(ORIGIN, KEY.public_key())]
 
 
 def signed_heads(
@@ -249,7 +250,7 @@ def signed_heads(
 
 
 def test_records_whose_signed_heads_hold_are_whole() -> None:
-    report = replay(signed_heads(history()), log_origin=ORIGIN)
+    report = replay(signed_heads(history()), log_verifiers=LOG_KEYS)
 
     assert report.whole, report.findings
 
@@ -269,7 +270,7 @@ def test_a_record_with_a_forged_altered_missing_or_misplaced_head_is_named_by_se
         dataclasses.replace(events[3], record=altered_record),  # type: ignore[arg-type]
         dataclasses.replace(events[4], checkpoint=events[3].checkpoint),
     ]
-    report = replay(damaged, log_origin=ORIGIN)
+    report = replay(damaged, log_verifiers=LOG_KEYS)
 
     # Then each is named with its sequence
     named = {(f.kind, f.sequence) for f in report.findings}
@@ -279,6 +280,51 @@ def test_a_record_with_a_forged_altered_missing_or_misplaced_head_is_named_by_se
 def test_without_a_key_the_signed_heads_are_not_judged() -> None:
     events = [dataclasses.replace(e, checkpoint="") for e in history()]
 
-    report = replay(events, keyring=None, log_origin=ORIGIN)
+    report = replay(events, keyring=None, log_verifiers=None)
 
     assert "unsigned" not in kinds(report)
+
+
+def tree_head(events: list[PublishedEvent], size: int) -> TreeHead:
+    frontier = merkle.Frontier()
+    for event in events[:size]:
+        frontier.append(merkle.leaf_hash(canonical_json(event.record)))
+    return TreeHead(ORIGIN, size, frontier.root())
+
+
+def replay_against(events: list[PublishedEvent], *heads: TreeHead) -> ReplayReport:
+    run = Replay([], None, log_verifiers=LOG_KEYS)
+    for head in heads:
+        run.signed_tree(head, f"the checkpoint of size {head.size}")
+    for number, event in enumerate(events):
+        run.event(event, f"offset {number}")
+    return run.finish()
+
+
+def test_a_record_that_matches_every_signed_tree_given_is_whole() -> None:
+    events = signed_heads(history())
+
+    report = replay_against(events, tree_head(events, 2), tree_head(events, 5))
+
+    assert report.whole, report.findings
+    assert report.checkpoints_verified == 2
+
+
+def test_a_signed_tree_of_another_history_is_a_split_view_named_by_its_size() -> None:
+    # Given the record, and a checkpoint someone else was shown for size 3 of another history
+    events = signed_heads(history())
+    other = [events[0], events[1], dataclasses.replace(events[0], sequence=3)]
+
+    # When the record is replayed against it
+    report = replay_against(events, tree_head(other, 3))
+
+    # Then the split view is named at size 3
+    assert [(f.kind, f.sequence) for f in report.findings] == [("split_view", 3)]
+
+
+def test_a_record_shorter_than_a_signed_tree_is_truncated() -> None:
+    events = signed_heads(history())
+
+    report = replay_against(events[:3], tree_head(events, 5))
+
+    assert [(f.kind, f.sequence) for f in report.findings] == [("truncated", 5)]
