@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from registry.record.chain import GENESIS, chain_hash
 from tests.e2e.conftest import Stack
 from tests.e2e.helpers import eventually, registration, visible, warning
+from tests.kafka_helpers import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("stack")]
 
@@ -169,7 +171,12 @@ def test_the_page_shows_the_register_and_escapes_what_it_shows(stack: Stack) -> 
         old = client.get("/", params={"as_of": "2020-04-27"}).text
         bad_date = client.get("/", params={"as_of": "soon"})
         unknown = client.get("/register/00000000-0000-4000-8000-000000000000")
+        proof_link = re.search(r'href="(/log/proof/inclusion\?index=(\d+))"', history)
+        assert proof_link is not None
+        wait_for(lambda: client.get(proof_link.group(1)).status_code == 200)
+        proof = client.get(proof_link.group(1)).json()
 
+    assert proof["index"] == int(proof_link.group(2))
     assert "Tokopedia" in page
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Academy" in page
     assert "<script>alert" not in page + history
