@@ -7,9 +7,10 @@ on its own. Two signals arrive from the runner:
   version before). The consumer skipped records, as after a broker that lost
   its history came back with different offsets: re-read the partitions from
   the start. The same gap again at the same chain head means the records
-  are not on the topic at all: give up (the runner exits with status 6, and
-  its supervisor starts it again later, by which time a relay may have
-  republished them).
+  are not on the topic at all, or the log contradicts the register: stop
+  re-reading at once (the runner says it is degraded and goes on serving
+  what it verified; the stall watch below re-reads each period, by which
+  time a relay may have republished the records).
 - a **stall**: the chain head has not moved for ``stall_timeout`` seconds
   while work waits (entries wait for a missing sequence, or the partitions
   hold records not yet read). First re-read from the start; if the head

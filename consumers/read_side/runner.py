@@ -47,10 +47,6 @@ from registry.record.note import Verifier
 log = structlog.get_logger(__name__)
 
 
-class RecordsMissingError(RuntimeError):
-    """Records the read models need are not on the topic, even read from the start."""
-
-
 @dataclass(frozen=True)
 class RunnerOptions:
     """What to consume and how often to report."""
@@ -93,6 +89,7 @@ class ProjectionRunner:
         self._verifiers = verifiers
         self._refused = 0
         self._refused_summary = ""
+        self._stuck = ""
         self._new_consumer = new_consumer
         self._consumer = new_consumer()
         self._health = health
@@ -136,8 +133,8 @@ class ProjectionRunner:
             stop.wait(delay)
             return
         self._backoff.reset()
-        if self._refused:
-            self._beat(DEGRADED, self._refused_summary)
+        if self._refused or self._stuck:
+            self._beat(DEGRADED, "; ".join(filter(None, (self._stuck, self._refused_summary))))
         else:
             self._beat(RUNNING)
 
@@ -219,6 +216,8 @@ class ProjectionRunner:
         except ProjectionError as error:
             self._rewind(f"a partner's events do not follow on ({error})")
             return None
+        if applied.new:
+            self._stuck = ""
         if applied.broken is not None:
             self._dead_letter_broken(decoded, applied.broken, applied.broken_reason)
         self._consumer.commit_async()
@@ -272,9 +271,19 @@ class ProjectionRunner:
             self._consumer.seek(tp, records[0].offset)
 
     def _rewind(self, why: str) -> None:
-        """A gap: re-read from the start, or give up if that was tried at this head."""
-        if self._recovery.gap(self._store.chain_head().sequence) is Action.GIVE_UP:
-            raise RecordsMissingError(f"{why}, even after re-reading the topic from the start")
+        """A gap: re-read from the start; if that was tried at this head, say so and go on.
+
+        The verified trail stands still until the records that follow it
+        arrive (the stall watch re-reads each period); everything verified
+        so far goes on being served, and the health beats say degraded.
+        """
+        head = self._store.chain_head().sequence
+        if self._recovery.gap(head) is Action.GIVE_UP:
+            self._stuck = (f"applying stopped after sequence {head}: {why}, even after "
+                           "re-reading the topic from the start")  # fmt: skip
+            self._log.error("records the read models need are missing or contradict them",
+                            chain_head=head, why=why)  # fmt: skip
+            return
         self._reread(why)
 
     def _reread(self, why: str) -> None:

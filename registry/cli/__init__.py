@@ -19,7 +19,6 @@ from pydantic import ValidationError
 from consumers.audit.tiles_reader import LogUnavailableError
 from consumers.messaging.broker import BrokerUnavailableError
 from consumers.parts.resilience import describe
-from consumers.read_side.runner import RecordsMissingError
 from consumers.relay.positions import LeadershipLostError
 from infra.local.stack import StackError
 from projections.audit_trail import ChainBrokenError
@@ -73,7 +72,7 @@ def main() -> None:
             for e in error.errors()
         )
         _fail(f"invalid settings: {problems}", EXIT_USAGE)
-    except (ChainBrokenError, ConflictingRecordError, RecordsMissingError) as error:
+    except (ChainBrokenError, ConflictingRecordError) as error:
         _fail(f"the public record failed verification: {error}", EXIT_TAMPERED)
     except StackError as error:
         _fail(str(error), EXIT_UNAVAILABLE)

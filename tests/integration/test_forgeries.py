@@ -294,3 +294,57 @@ def test_a_rebuild_from_the_topic_skips_what_the_log_key_did_not_sign(
     # Then the forged record was skipped: the models hold exactly the genuine log
     assert (head.sequence, history.skipped) == (total, 1)
     assert running.entry_at(total + 1) is None
+
+
+def signed_after(
+    settings: Settings, genuine: list[PublishedEvent], record: dict[str, object]
+) -> PublishedEvent:
+    """A record appended after the genuine log, with the tree's checkpoint signed by the log's key."""
+    frontier = merkle.Frontier()
+    for event in genuine:
+        frontier.append(merkle.leaf_hash(canonical_json(event.record)))
+    frontier.append(merkle.leaf_hash(canonical_json(record)))
+    last = genuine[-1]
+    body = TreeHead(settings.log_origin, last.sequence + 1, frontier.root()).body()
+    key = load_key(Path(settings.signing_key_file))
+    return dataclasses.replace(
+        last, record=record, sequence=last.sequence + 1,  # type: ignore[arg-type]
+        chain_hash=chain_hash(last.chain_hash, record),
+        checkpoint=note.signed_note(body, [note.sign(body, settings.log_origin, key)]),
+    )  # fmt: skip
+
+
+def test_a_signed_record_the_register_cannot_follow_degrades_the_runner_and_the_genuine_log_goes_on(
+    settings: Settings, pg_writer: PartnerRegistry
+) -> None:
+    # Given a runner reporting its health, on a genuine log
+    scripted_history(pg_writer, partners=2)
+    store = build_read_models(settings)
+    health = build_health(settings, "project")
+    health.started()
+    runner = build_projection_runner(settings, store, health)
+    with in_a_thread(runner.run):
+        with running_relay(settings):
+            wait_for(lambda: store.chain_head().sequence == len(stored_records(pg_writer)))
+        before = register_and_partners(store)
+
+        # When the log's own key signs a record that skips a partner's versions
+        genuine = published(settings)
+        last = genuine[-1]
+        record = dict(last.record) | {"version": last.record["version"] + 5}
+        produce_foreign(settings, [signed_after(settings, genuine, record)])
+
+        # Then the runner does not stop: it says it is degraded, and nothing changed
+        def degraded() -> bool:
+            states = instances(store.database).get("project", [])
+            return any(s.state == DEGRADED and "applying stopped" in s.detail for s in states)
+
+        wait_for(degraded)
+        assert register_and_partners(store) == before
+
+        # And when the genuine next record is published, it is applied, and the runner recovers
+        more_events(pg_writer, 2)
+        with running_relay(settings):
+            wait_for(lambda: store.chain_head().sequence == len(stored_records(pg_writer)))
+        wait_for(lambda: {s.state for s in instances(store.database)["project"]} == {"running"})
+    store.close()
