@@ -263,10 +263,10 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def outsider(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The CLI as an outsider runs it: no database, no broker, no key file, an empty folder."""
+def outsider(folder: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as an outsider runs it: no database, no key file, an empty folder (and ``extra``)."""
     folder.mkdir(exist_ok=True)
     env = {"PATH": os.environ["PATH"], "HOME": str(folder), "LOG_FORMAT": "console",
-           "SIGNING_KEY_FILE": str(folder / "no-such-key.pem")}  # fmt: skip
+           "SIGNING_KEY_FILE": str(folder / "no-such-key.pem"), **extra}  # fmt: skip
     return subprocess.run([str(CLI), *args], env=env, cwd=folder, capture_output=True, text=True,
                           check=False, timeout=120)  # fmt: skip

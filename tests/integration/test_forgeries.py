@@ -38,6 +38,7 @@ from tests.histories import more_events, scripted_history, stored_records
 from tests.kafka_helpers import (
     TopicReader,
     in_a_thread,
+    outsider,
     relay_settings,
     running_projection,
     running_relay,
@@ -348,3 +349,33 @@ def test_a_signed_record_the_register_cannot_follow_degrades_the_runner_and_the_
             wait_for(lambda: store.chain_head().sequence == len(stored_records(pg_writer)))
         wait_for(lambda: {s.state for s in instances(store.database)["project"]} == {"running"})
     store.close()
+
+
+def test_a_duplicate_and_a_second_signed_history_change_nothing_and_replay_names_them(
+    settings: Settings, running: ReadModelStore, tmp_path: Path
+) -> None:
+    # Given the genuine log applied
+    genuine = published(settings)
+    before = register_and_partners(running)
+
+    # When a copy of record 3 is sent again, and the log's key signs another record 3
+    # (another tree of size 3: the history someone else was shown)
+    other = dict(genuine[2].record) | {"reason": "the history shown to someone else"}
+    second = signed_after(settings, genuine[:2], other)
+    produce_foreign(settings, [genuine[2], second])
+
+    # Then the second history is dead-lettered as a conflict at 3, and nothing changed
+    letters = dead_letters(settings, 1)
+    assert letters[0]["dlq_reason"] == "conflict"
+    assert "sequence 3" in letters[0]["dlq_detail"]
+    assert register_and_partners(running) == before
+
+    # And an auditor with only the topic and the log's vkey names both, with status 6
+    vkey = note.verifier_of(
+        settings.log_origin, load_key(Path(settings.signing_key_file)).public_key()
+    ).vkey
+    result = outsider(tmp_path / "auditor", "audit", "replay", "--json", "--log-vkey", vkey,
+                      KAFKA_BOOTSTRAP_SERVERS=settings.kafka_bootstrap_servers or "")  # fmt: skip
+    assert result.returncode == 6, result.stderr
+    found = {(f["kind"], f["sequence"]) for f in json.loads(result.stdout)["findings"]}
+    assert {("duplicate", 3), ("conflict", 3)} <= found
