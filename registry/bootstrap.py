@@ -33,7 +33,7 @@ from consumers.relay.positions_postgres import PostgresRelayPositions
 from consumers.relay.positions_sqlite import SqliteRelayPositions
 from consumers.relay.relay import Relay, RelayOptions
 from consumers.relay.transparency_log import TransparencyLog
-from consumers.relay.witnessing import WitnessCollector
+from consumers.relay.witnessing import Publication, WitnessCollector
 from infra.topics import CHECKPOINTS, DEAD_LETTER, EVENTS, STATE, declared_topics
 from projections.storage.store import ReadModelStore
 from projections.storage.writer import CHANGES_CHANNEL
@@ -145,7 +145,11 @@ def build_witness_collector(settings: Settings) -> WitnessCollector | None:
     if not settings.witnesses:
         return None
     client = httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
-    return WitnessCollector(build_log_store(settings), settings.witnesses, client)
+    topics = declared_topics(settings.kafka_topic_prefix)
+    outbound = KafkaOutbound(settings, list(topics.values()), topics[EVENTS].name)
+    publication = Publication(outbound, topics[CHECKPOINTS].name,
+                              settings.cloudevents_source, settings.log_witness_quorum)  # fmt: skip
+    return WitnessCollector(build_log_store(settings), settings.witnesses, client, publication)
 
 
 def build_log_store(settings: Settings) -> LogStore:

@@ -21,7 +21,9 @@ from registry.record.messages import (
     decode_announcement,
     decode_checkpoint,
     decode_event,
+    decode_witnessed,
     is_announcement,
+    is_witnessed,
 )
 from registry.record.signing import Checkpoint, KeyAnnouncement
 
@@ -101,6 +103,8 @@ class Signatures:
     checkpoints: list[Checkpoint] = field(default_factory=list)
     announcements: list[KeyAnnouncement] = field(default_factory=list)
     unreadable: list[Unreadable] = field(default_factory=list)
+    witnessed: list[tuple[str, str]] = field(default_factory=list)
+    """Signed notes with cosignatures, and where on the topic each was."""
 
 
 def read_checkpoints(new_reader: ReaderFactory, topic: str) -> Signatures:
@@ -108,13 +112,15 @@ def read_checkpoints(new_reader: ReaderFactory, topic: str) -> Signatures:
     found = Signatures()
     for partition in partitions_of(new_reader, topic):
         for record in partition_records(new_reader, topic, partition):
+            where = f"{topic}[{partition}]@{record.offset}"
             try:
-                if is_announcement(record.headers):
+                if is_witnessed(record.headers):
+                    found.witnessed.append((where, decode_witnessed(record.value)))
+                elif is_announcement(record.headers):
                     found.announcements.append(decode_announcement(record.value))
                 else:
                     found.checkpoints.append(decode_checkpoint(record.value))
             except MalformedMessageError as error:
-                where = f"{topic}[{partition}]@{record.offset}"
                 found.unreadable.append(Unreadable(where, str(error)))
     return found
 

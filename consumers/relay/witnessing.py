@@ -16,16 +16,19 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import httpx
 import structlog
 
+from consumers.messaging.broker import KafkaOutbound
 from consumers.parts.resilience import TRANSIENT, Backoff, describe
 from registry.adapters.log_store import LogStore
 from registry.adapters.witness_client import WitnessUnavailableError, add_checkpoint
 from registry.config import WitnessEndpoint
 from registry.record.cosignature import cosignature_in
 from registry.record.merkle import consistency_proof
+from registry.record.messages import encode_witnessed
 from registry.record.witness_protocol import AddCheckpoint, WitnessRefusedError
 
 log = structlog.get_logger(__name__)
@@ -41,16 +44,34 @@ class _Asked:
     backoff: Backoff = field(default_factory=lambda: Backoff(initial=1.0, ceiling=60.0))
 
 
+@dataclass(frozen=True)
+class Publication:
+    """Where witnessed checkpoints go: the checkpoints topic, and the clients sending to it."""
+
+    outbound: KafkaOutbound
+    topic: str
+    source: str
+    quorum: int
+
+
 class WitnessCollector:
-    """Asks every witness to cosign the newest checkpoint and keeps the cosignatures."""
+    """Asks every witness to cosign the newest checkpoint and keeps the cosignatures.
+
+    Each time the newest checkpoint with a quorum of cosignatures moves, it
+    is also published on the checkpoints topic, so that a consumer of the
+    topic alone holds witnessed checkpoints to check the record against.
+    """
 
     def __init__(
-        self, log_store: LogStore, witnesses: Sequence[WitnessEndpoint], client: httpx.Client
-    ) -> None:
+        self, log_store: LogStore, witnesses: Sequence[WitnessEndpoint], client: httpx.Client,
+        publication: Publication | None = None,
+    ) -> None:  # fmt: skip
         self._log = log_store
         self._witnesses = list(witnesses)
         self._client = client
         self._asked = {w.cosigner.name: _Asked() for w in self._witnesses}
+        self._publication = publication
+        self._published = 0
 
     def collect(self) -> int:
         """One round: the number of new cosignatures kept."""
@@ -63,7 +84,22 @@ class WitnessCollector:
             asked = self._asked[witness.cosigner.name]
             if asked.cosigned < size and asked.next_try <= time.monotonic():
                 kept += self._ask(witness, asked, size, checkpoint)
+        self._publish()
         return kept
+
+    def _publish(self) -> None:
+        """Send the newest witnessed checkpoint to the topic, once, when it moved."""
+        if self._publication is None:
+            return
+        witnessed = self._log.published(max(self._publication.quorum, 1))
+        if witnessed is None or witnessed[0] <= self._published:
+            return
+        size, note = witnessed
+        now = datetime.now(UTC).isoformat()
+        message = encode_witnessed(note, size, source=self._publication.source, time=now)
+        self._publication.outbound.send([(self._publication.topic, message)])
+        self._published = size
+        log.info("witnessed checkpoint published", size=size)
 
     def run(self, stop: threading.Event, interval: float) -> None:
         """Collect until stopped, waiting out a database that is away."""
@@ -81,6 +117,8 @@ class WitnessCollector:
         """Release the database connections and the HTTP client."""
         self._client.close()
         self._log.close()
+        if self._publication is not None:
+            self._publication.outbound.close()
 
     def _ask(self, witness: WitnessEndpoint, asked: _Asked, size: int, checkpoint: str) -> int:
         name = witness.cosigner.name

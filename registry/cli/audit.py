@@ -140,21 +140,37 @@ class _Policy:
     quorum: int
     pinned_vkeys: bool
 
-    def take(self, run: Replay, notes: list[tuple[str, str]]) -> list[TreeHead]:
-        """Give the replay every checkpoint the auditor holds; the heads that are signed."""
-        heads = []
+    def take(self, run: Replay, notes: list[tuple[str, str]]) -> dict[str, TreeHead]:
+        """Give the replay every checkpoint the auditor holds; the signed heads, by source.
+
+        The witnesses' quorum is required of the newest (by size) of them: an
+        older checkpoint may predate a witness, and the newest one covers it.
+        """
+        heads: list[tuple[TreeHead, str, str]] = []
         for where, text in notes:
             try:
-                head, problems = signed_head(text, self.verifiers, self.cosigners, self.quorum)
+                head, problems = signed_head(text, self.verifiers, [], 0)
             except (NoteError, TreeHeadError) as error:
                 run.problem("unreadable", None, f"{where} is not a checkpoint ({error})")
                 continue
             for kind, detail in problems:
                 run.problem(kind, head.size, f"{where}: {detail}")
-            if not any(kind == "forged" for kind, _ in problems):
+            if not problems:
                 run.signed_tree(head, where)
-                heads.append(head)
-        return heads
+                heads.append((head, where, text))
+        self._require_witnesses(run, max(heads, key=lambda h: h[0].size, default=None))
+        return {where: head for head, where, _ in heads}
+
+    def _require_witnesses(self, run: Replay, newest: tuple[TreeHead, str, str] | None) -> None:
+        if not self.cosigners:
+            return
+        if newest is None:
+            run.problem("unwitnessed", None, "no signed checkpoint to find cosignatures on")
+            return
+        head, where, text = newest
+        _, problems = signed_head(text, self.verifiers, self.cosigners, self.quorum)
+        for kind, detail in problems:
+            run.problem(kind, head.size, f"{where}: {detail}")
 
 
 def _replay_topic(
@@ -172,7 +188,7 @@ def _replay_topic(
         log_verifiers=policy.verifiers if keyring is None or policy.pinned_vkeys
         else keyring.log_verifiers(settings.log_origin),
     )  # fmt: skip
-    policy.take(run, notes)
+    policy.take(run, [*notes, *signed.witnessed])
     for unreadable in signed.unreadable:
         run.unreadable(unreadable.where, unreadable.reason)
     with _spinner("Replaying the events topic") as advance:
@@ -191,9 +207,9 @@ def _replay_tiles(
     run = Replay([], None, as_of.date() if as_of else None)
     with httpx.Client(base_url=url, timeout=30) as client:
         log = HttpLog(client)
-        served = policy.take(run, [(f"{url}/log/checkpoint", log.checkpoint())])
-        policy.take(run, notes)
-        size = served[0].size if served else 0
+        served = f"{url}/log/checkpoint"
+        heads = policy.take(run, [(served, log.checkpoint()), *notes])
+        size = heads[served].size if served in heads else 0
         chain = GENESIS
         with _spinner(f"Replaying {size} records from {url}") as advance:
             for index, leaf in enumerate(log.leaves(size)):

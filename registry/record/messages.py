@@ -12,6 +12,7 @@ Schemas, so a consumer never applies a record it cannot vouch for.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -312,3 +313,38 @@ def is_announcement(headers: Sequence[tuple[str, bytes | None]] | None) -> bool:
 @cache
 def _announcement_validator() -> jsonschema_rs.Validator:
     return jsonschema_rs.validator_for(load_schema("key-announcement.v1"), validate_formats=True)
+
+
+WITNESSED_TYPE = "prakerja.partner.witnessed-checkpoint"
+NOTE_CONTENT_TYPE = "text/plain; charset=utf-8"
+
+
+def encode_witnessed(checkpoint: str, size: int, *, source: str, time: str) -> Message:
+    """The checkpoints-topic record of a signed checkpoint with its witnesses' cosignatures.
+
+    The value is the signed note itself, byte for byte as ``GET
+    /log/checkpoint`` serves it; the key is the tree size.
+    """
+    digest = hashlib.sha256(checkpoint.encode()).hexdigest()[:16]
+    attributes = {
+        "specversion": SPEC_VERSION, "id": f"witnessed:{size}:{digest}", "source": source,
+        "type": WITNESSED_TYPE, "time": time, "subject": str(size),
+    }  # fmt: skip
+    headers = [("content-type", NOTE_CONTENT_TYPE.encode())]
+    headers += [(f"ce_{name}", text.encode()) for name, text in attributes.items()]
+    return Message(key=str(size).encode(), value=checkpoint.encode(), headers=headers)
+
+
+def is_witnessed(headers: Sequence[tuple[str, bytes | None]] | None) -> bool:
+    """Whether a checkpoints-topic record is a witnessed signed checkpoint (by its ce_type)."""
+    return any(
+        name == "ce_type" and value == WITNESSED_TYPE.encode() for name, value in headers or ()
+    )
+
+
+def decode_witnessed(value: bytes | None) -> str:
+    """The signed note of a witnessed-checkpoint record (its signatures checked by the caller)."""
+    try:
+        return (value or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedMessageError("not_text", "the checkpoint is not UTF-8 text") from None

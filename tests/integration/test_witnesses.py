@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from confluent_kafka import Producer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
@@ -30,12 +31,19 @@ from registry.config import Settings
 from registry.record import note
 from registry.record.cosignature import cosigned_by, cosigner_of
 from registry.record.merkle import leaf_hash, node_hash
+from registry.record.messages import encode_witnessed, is_witnessed
 from registry.record.signing import load_key, load_or_create_key
 from registry.record.tree_head import TreeHead, parse
 from registry.record.witness_protocol import AddCheckpoint
 from registry.service.application import PartnerRegistry
 from tests.histories import more_events, scripted_history
-from tests.kafka_helpers import outsider, relay_settings, serving_api, wait_for
+from tests.kafka_helpers import (
+    TopicReader,
+    outsider,
+    relay_settings,
+    serving_api,
+    wait_for,
+)
 from tests.witnesses import RunningWitness, running_witness
 
 pytestmark = pytest.mark.postgres
@@ -210,7 +218,49 @@ def test_an_auditor_requiring_both_witnesses_replays_the_witnessed_log_from_its_
         three = outsider(tmp_path / "auditor", "audit", "replay", "--url", url,
                          "--log-vkey", log_vkey, *pinned, "--witness", stranger.vkey)  # fmt: skip
 
-    # Then the witnessed log is whole, and a quorum it lacks is named
+        from_topic = outsider(tmp_path / "auditor", "audit", "replay", "--log-vkey", log_vkey,
+                              *pinned, KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers)  # fmt: skip
+
+    # Then the witnessed log is whole, from its tiles and from the topics, and a quorum it
+    # lacks is named
     assert both.returncode == 0, both.stdout + both.stderr
+    assert from_topic.returncode == 0, from_topic.stdout + from_topic.stderr
     assert three.returncode == 6
     assert "cosigned by 2 of the 3 witnesses required" in three.stdout
+
+
+def test_the_witnessed_checkpoint_is_published_on_the_checkpoints_topic_and_a_forked_one_is_named(
+    postgres_url: str, broker: LocalBroker, pg_writer: PartnerRegistry,
+    witnesses: list[RunningWitness], log_vkey: str, tmp_path: Path,
+) -> None:  # fmt: skip
+    # Given a log cosigned by both witnesses
+    settings = settings_with(postgres_url, broker, *witnesses, quorum=2)
+    scripted_history(pg_writer)
+    size = publish(settings, pg_writer)
+    collect(settings)
+
+    # When a consumer reads the checkpoints topic
+    reader = TopicReader(broker.bootstrap_servers, "partner-checkpoints")
+    records = reader.poll_until(lambda rs: any(is_witnessed(r.headers) for r in rs))
+    witnessed = [r for r in records if is_witnessed(r.headers)]
+
+    # Then it holds the checkpoint the API serves, cosigned, keyed by its size
+    assert [(r.key, r.value.decode()) for r in witnessed] == [
+        (str(size).encode(), served_checkpoint(settings))
+    ]
+
+    # And when someone publishes there a checkpoint the log's key signed for another tree
+    key = load_key(Path(settings.signing_key_file))
+    text = TreeHead(settings.log_origin, size - 1, bytes(range(32))).body()
+    forked = note.signed_note(text, [note.sign(text, settings.log_origin, key)])
+    producer = Producer({"bootstrap.servers": broker.bootstrap_servers})
+    message = encode_witnessed(forked, size - 1, source="urn:forger", time="2026-11-29T00:00:00Z")
+    producer.produce("partner-checkpoints", key=message.key, value=message.value,
+                     headers=list(message.headers))  # fmt: skip
+    assert producer.flush(30) == 0
+
+    # Then an auditor with the topics and the keys names the split view at its size
+    result = outsider(tmp_path / "auditor", "audit", "replay", "--log-vkey", log_vkey,
+                      KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers)  # fmt: skip
+    assert result.returncode == 6
+    assert f"First bad sequence: {size - 1} (split_view)" in result.stdout
