@@ -18,12 +18,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from registry.record import merkle, note
 from registry.record.chain import GENESIS, canonical_json, chain_hash_of_canonical
+from registry.record.cosignature import cosign, cosigner_of, with_cosignatures
 from registry.record.tree_head import TreeHead
+from registry.record.witness_protocol import AddCheckpoint
 
 VECTORS_FILE = Path(__file__).parents[1] / "docs" / "public-record-vectors.json"
 ORIGIN = "example.org/partner-registry"
 # A key for these vectors only: its private half is published here on purpose.
 TEST_SEED = hashlib.sha256(b"partner-registry test vector key").digest()
+WITNESS = "example.org/witness"
+WITNESS_SEED = hashlib.sha256(b"partner-registry test vector witness key").digest()
+COSIGNED_AT = 1_781_485_200
 
 _BASE = {"actor": "officer.siti", "schema_version": 1, "recorded_at": "2026-06-15T03:00:00+00:00",
          "effective_date": "2026-06-14"}  # fmt: skip
@@ -81,7 +86,22 @@ def vectors() -> dict[str, Any]:
                         "proof": [_b64(h) for h in merkle.consistency_proof(tree, size, 3)]},
         "checkpoint_body": body,
         "checkpoint": note.signed_note(body, [note.sign(body, ORIGIN, key)]),
+        **_witness_vectors(tree, body, note.signed_note(body, [note.sign(body, ORIGIN, key)])),
     }  # fmt: skip
+
+
+def _witness_vectors(tree: merkle.MemoryTree, body: str, checkpoint: str) -> dict[str, Any]:
+    """A witness's key, its cosignature of the checkpoint, and the request that asked for it."""
+    witness = Ed25519PrivateKey.from_private_bytes(WITNESS_SEED)
+    line = cosign(body, WITNESS, witness, COSIGNED_AT).line()
+    request = AddCheckpoint(3, tuple(merkle.consistency_proof(tree, tree.size, 3)), checkpoint)
+    return {
+        "witness_seed_hex": WITNESS_SEED.hex(),
+        "witness_vkey": cosigner_of(WITNESS, witness.public_key()).vkey,
+        "cosignature_time": COSIGNED_AT,
+        "cosigned_checkpoint": with_cosignatures(checkpoint, [line]),
+        "add_checkpoint_request": request.body(),
+    }
 
 
 if __name__ == "__main__":

@@ -148,3 +148,20 @@ def test_go_accepts_the_published_test_vectors(tmp_path: Path) -> None:
     # Then the note, the root and both proofs hold
     assert answer["errors"] == []
     assert answer["size"] == len(v["leaves"])
+
+
+def test_go_opens_the_cosigned_checkpoint_with_the_logs_key_alone(tmp_path: Path) -> None:
+    # Given the published checkpoint with a witness's cosignature line added
+    v = json.loads(VECTORS_FILE.read_text())
+    document = {
+        "vkey": v["vkey"], "checkpoint": v["cosigned_checkpoint"],
+        "leaves": [b64(leaf.encode()) for leaf in v["leaves"]],
+        "inclusion": [], "consistency": [], "tiles": {},
+    }  # fmt: skip
+
+    # When Go's sumdb/note opens it knowing only the log's key
+    answer = run_go_checker(document, tmp_path)
+
+    # Then the unknown (witness) signature is ignored, as the signed-note spec requires
+    assert answer["errors"] == []
+    assert v["cosigned_checkpoint"] != v["checkpoint"]

@@ -6,6 +6,8 @@ import base64
 import hashlib
 import json
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from registry.record import merkle, note
 from registry.record.chain import GENESIS
 from registry.record.tree_head import parse
@@ -44,3 +46,26 @@ def test_the_published_vectors_verify_by_the_rules_the_document_states() -> None
         consistency["old"], consistency["new"], bytes.fromhex(v["roots_hex"]["3"]),
         head.root_hash, [base64.b64decode(h) for h in consistency["proof"]],
     )  # fmt: skip
+
+
+def test_the_cosignature_vector_verifies_by_the_rules_the_document_states() -> None:
+    v = json.loads(VECTORS_FILE.read_text())
+    name, key_hash_hex, key_b64 = v["witness_vkey"].split("+", 2)
+    raw = base64.b64decode(key_b64)
+    line = v["cosigned_checkpoint"].splitlines()[-1]
+    signed = base64.b64decode(line.rsplit(" ", 1)[1])
+
+    # The witness key is type 0x04, its hash SHA-256(name, "\n", 0x04, key)[:4]
+    assert raw[:1] == b"\x04"
+    assert hashlib.sha256(name.encode() + b"\n" + raw).digest()[:4].hex() == key_hash_hex
+    # The line is the key hash, the time (8 bytes, big-endian), the Ed25519 signature over
+    # "cosignature/v1\n", "time <t>\n" and the checkpoint body
+    assert line.startswith(f"\u2014 {name} ")
+    assert signed[:4].hex() == key_hash_hex
+    assert int.from_bytes(signed[4:12], "big") == v["cosignature_time"]
+    message = f"cosignature/v1\ntime {v['cosignature_time']}\n{v['checkpoint_body']}".encode()
+    Ed25519PublicKey.from_public_bytes(raw[1:]).verify(signed[12:], message)
+    # The request names the old size, the proof lines, a blank line, then the checkpoint
+    request = v["add_checkpoint_request"]
+    assert request.startswith("old 3\n")
+    assert request.endswith("\n\n" + v["checkpoint"])
