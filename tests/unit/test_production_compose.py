@@ -101,14 +101,70 @@ def test_runners_share_one_group_with_stable_distinct_members() -> None:
     assert len(members) == len(runners) == 2
 
 
+def secret_files(spec: dict[str, Any]) -> dict[str, str]:
+    """A service's secrets: the file name it sees in /run/secrets, and the declared source."""
+    found = {}
+    for secret in spec.get("secrets", []):
+        source, target = (secret, secret) if isinstance(secret, str) else (
+            secret["source"], secret.get("target", secret["source"]))  # fmt: skip
+        found[target] = source
+    return found
+
+
 def test_every_part_gets_the_one_signing_key_and_the_database_as_secrets() -> None:
     declared = services()["secrets"]
     for name, spec in registry_parts().items():
-        secrets = set(spec["secrets"])
-        assert {"database_url", "signing_key"} <= secrets, name
-        assert secrets <= set(declared), name
-        for secret in secrets - {"signing_key"}:
+        secrets = secret_files(spec)
+        assert {"database_url", "signing_key"} <= set(secrets), name
+        assert set(secrets.values()) <= set(declared), name
+        for secret in set(secrets) - {"signing_key"}:
             assert secret in Settings.model_fields, f"{name}: {secret} is not a setting"
+
+
+KAFKA_USERS = {"relay": "relay", "project": "projector", "publish-feed": "reader",
+               "serve": "reader"}  # fmt: skip
+
+
+def acl_grants() -> list[tuple[str, set[str], set[str]]]:
+    """(principal, operations, topics) of each kafka-acls.sh call in the ACL job's script."""
+    script = services()["configs"]["kafka_acls"]["content"].replace("\\\n", " ")
+    grants = []
+    for line in script.splitlines():
+        words = line.split()
+        if words[:1] != ["acls"]:
+            continue
+        principal = next(iter(_values(words, "--allow-principal")))
+        grants.append((principal, _values(words, "--operation"), _values(words, "--topic")))
+    return grants
+
+
+def _values(words: list[str], flag: str) -> set[str]:
+    return {words[i + 1] for i, word in enumerate(words) if word == flag}
+
+
+def test_each_part_signs_in_to_kafka_as_its_own_user_with_its_own_password_file() -> None:
+    for name, spec in registry_parts().items():
+        environment = spec["environment"]
+        user = KAFKA_USERS[spec["command"][0]]
+        assert environment["KAFKA_SECURITY_PROTOCOL"].startswith("SASL_"), name
+        assert environment["KAFKA_SASL_USERNAME"] == user, name
+        assert secret_files(spec)["kafka_sasl_password"] == f"kafka_{user}", name
+        assert "kafka_sasl_password" in Settings.model_fields
+
+
+def test_only_the_relays_user_may_write_the_records_topics_and_the_brokers_deny_the_rest() -> None:
+    record_topics = {"partner-events", "partner-state", "partner-checkpoints"}
+    writers = {principal for principal, operations, topics in acl_grants()
+               if "Write" in operations and topics & record_topics}  # fmt: skip
+    broker = services()["x-kafka-node"]["environment"]
+
+    assert writers == {"User:relay"}
+    assert broker["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert broker["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
+    listeners = {item.split("://")[0] for item in broker["KAFKA_LISTENERS"].split(",")}
+    assert listeners == {"SASL_PLAINTEXT", "CONTROLLER"}
+    jaas = broker["KAFKA_LISTENER_NAME_SASL__PLAINTEXT_PLAIN_SASL_JAAS_CONFIG"]
+    assert jaas.replace("$$", "$").startswith("${dir:/run/secrets:")  # compose's $$ is one $
 
 
 def test_one_public_port_sends_requests_only_to_ready_api_servers() -> None:
