@@ -137,7 +137,7 @@ class Replay:
         """The next record in merged order."""
         self._read += 1
         sequence = event.sequence
-        canonical = canonical_json(event.record)
+        canonical = event.canonical or canonical_json(event.record)
         digest = zlib.crc32(canonical + event.chain_hash.encode())
         if sequence < self._expected:
             self._earlier(sequence, digest, where)
@@ -146,9 +146,12 @@ class Replay:
             self._missing.append([self._expected, sequence - 1])
             self._true = None
             self._signed_heads.lose_track()
-        elif event.chain_hash != chain_hash_of_canonical(self._claimed, canonical):
+        following = chain_hash_of_canonical(self._claimed, canonical)
+        if sequence == self._expected and event.chain_hash != following:
             self._note("chain_break", sequence, f"its hash does not follow from {sequence - 1}")
-        self._true = None if self._true is None else chain_hash_of_canonical(self._true, canonical)
+        if self._true is not None:
+            self._true = (following if self._true == self._claimed
+                          else chain_hash_of_canonical(self._true, canonical))  # fmt: skip
         self._claimed = event.chain_hash
         self._remember(sequence, digest)
         for kind, detail in self._signed_heads.check(event, canonical):

@@ -11,13 +11,26 @@ disagree are the proof that the log showed different histories.
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import structlog
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from registry.adapters.sqldb import OwnTables, Tx
+from registry.record.cosignature import cosign, cosigner_of
 from registry.record.note import Verifier, split
 from registry.record.tree_head import TreeHead, parse
-from registry.record.witness_protocol import AddCheckpoint, WitnessRefusedError, check
+from registry.record.witness_protocol import (
+    AddCheckpoint,
+    WitnessRefusedError,
+    check,
+    parse_request,
+)
+
+log = structlog.get_logger(__name__)
 
 _CREATE = [
     """CREATE TABLE IF NOT EXISTS witness_heads (
@@ -96,3 +109,24 @@ def _origin(request: AddCheckpoint) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class Witness:
+    """This witness: its name and key, the logs it watches, its memory."""
+
+    name: str
+    key: Ed25519PrivateKey
+    logs: Mapping[str, Sequence[Verifier]]
+    store: WitnessStore
+
+    @property
+    def vkey(self) -> str:
+        """The verifier key clients pin for this witness's cosignatures."""
+        return cosigner_of(self.name, self.key.public_key()).vkey
+
+    def add_checkpoint(self, body: str) -> str:
+        """The cosignature line for a request's checkpoint, or a WitnessRefusedError."""
+        head = self.store.advance(parse_request(body), self.logs)
+        log.info("checkpoint cosigned", origin=head.origin, size=head.size)
+        return cosign(head.body(), self.name, self.key, int(time.time())).line()

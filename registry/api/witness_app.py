@@ -8,46 +8,18 @@ tlog-witness client can use it and the registry can use any witness.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-
 import structlog
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from registry.adapters.witness_store import WitnessStore
-from registry.record.cosignature import cosign, cosigner_of
-from registry.record.note import Verifier
-from registry.record.witness_protocol import WitnessRefusedError, parse_request
+from registry.adapters.witness_store import Witness
+from registry.record.witness_protocol import WitnessRefusedError
 
 log = structlog.get_logger(__name__)
 
 _TEXT = "text/plain; charset=utf-8"
 _SIZE = "text/x.tlog.size"
 MAX_REQUEST_BYTES = 16_384
-
-
-@dataclass(frozen=True)
-class Witness:
-    """This witness: its name and key, the logs it watches, its memory."""
-
-    name: str
-    key: Ed25519PrivateKey
-    logs: Mapping[str, Sequence[Verifier]]
-    store: WitnessStore
-
-    @property
-    def vkey(self) -> str:
-        """The verifier key clients pin for this witness's cosignatures."""
-        return cosigner_of(self.name, self.key.public_key()).vkey
-
-    def add_checkpoint(self, body: str) -> str:
-        """The cosignature line for a request's checkpoint, or a WitnessRefusedError."""
-        head = self.store.advance(parse_request(body), self.logs)
-        log.info("checkpoint cosigned", origin=head.origin, size=head.size)
-        return cosign(head.body(), self.name, self.key, int(time.time())).line()
 
 
 def create_witness_app(witness: Witness) -> FastAPI:

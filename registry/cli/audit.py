@@ -49,6 +49,7 @@ from registry.record.messages import MalformedMessageError, decode_leaf
 from registry.record.note import NoteError, Verifier, parse_vkey, verifier_of
 from registry.record.public_record import RecordPosition
 from registry.record.signing import load_key, load_public_key
+from registry.record.tiles import TILE_WIDTH
 from registry.record.tree_head import TreeHead, TreeHeadError
 
 audit = typer.Typer(
@@ -221,7 +222,8 @@ def _replay_tiles(
                     continue
                 chain = event.chain_hash
                 run.event(event, where)
-                advance()
+                if index % TILE_WIDTH == TILE_WIDTH - 1:
+                    advance(TILE_WIDTH)
     return run.finish()
 
 
@@ -384,7 +386,7 @@ def _public_key(settings: Settings, given: Path | None) -> Ed25519PublicKey | No
 
 
 @contextmanager
-def _spinner(what: str) -> Iterator[Callable[[], None]]:
+def _spinner(what: str) -> Iterator[Callable[..., None]]:
     """A progress display on stderr counting records (the total is not known in advance)."""
     with Progress(
         SpinnerColumn(),
@@ -395,4 +397,4 @@ def _spinner(what: str) -> Iterator[Callable[[], None]]:
         transient=False,
     ) as progress:
         task = progress.add_task(what, total=None)
-        yield lambda: progress.advance(task)
+        yield lambda count=1: progress.advance(task, count)

@@ -19,7 +19,6 @@ import uvicorn
 from consumers.parts.health import PartHealth, instances
 from consumers.parts.resilience import keep_trying
 from infra.local.stack import LocalStack
-from registry.api.app import create_app
 from registry.bootstrap import (
     build_health,
     build_registry,
@@ -146,6 +145,8 @@ def serve(
     ] = 1,
 ) -> None:
     """Run the HTTP API and the public page (uvicorn)."""
+    from registry.api.app import create_app  # noqa: PLC0415 - FastAPI loads only for the server
+
     target = "registry.api.app:app_from_environment" if workers > 1 else create_app(ctx.obj)
     uvicorn.run(
         target, factory=workers > 1, workers=workers, host=host, port=port, log_config=None,

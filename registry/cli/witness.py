@@ -14,8 +14,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from registry.adapters.witness_store import WitnessStore
-from registry.api.witness_app import Witness, create_witness_app
+from registry.adapters.witness_store import Witness, WitnessStore
 from registry.bootstrap import open_database
 from registry.cli.app import app
 from registry.config import Settings
@@ -54,6 +53,8 @@ def witness(
         return
     store.setup()
     typer.echo(f"Witness {name} ({this.vkey}) at http://{host}:{port}/add-checkpoint", err=True)
+    from registry.api.witness_app import create_witness_app  # noqa: PLC0415 - keep other commands' start-up light
+
     try:
         uvicorn.run(create_witness_app(this), host=host, port=port, log_config=None,
                     access_log=False, server_header=False)  # fmt: skip

@@ -8,6 +8,7 @@ from the kernel; a raw consumer reads the same records and does nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -16,17 +17,22 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from infra.local.broker import LocalBroker
+from registry.record import note
 from registry.record.chain import GENESIS, canonical_json, chain_hash_of_canonical
+from registry.record.merkle import Frontier, leaf_hash
 from registry.record.messages import PublishedEvent, encode_event
+from registry.record.tree_head import TreeHead
 from tests.benchmarks.bench_pipeline import read_raw
 from tests.benchmarks.common import Result
 from tests.builders import TODAY, decision, findings, records_of, registered
 
 PARTNERS = 20
+ORIGIN = "prakerja.go.id/partner-registry"
 
 
 def synthetic(count: int) -> Iterator[PublishedEvent]:
@@ -51,14 +57,25 @@ def synthetic(count: int) -> Iterator[PublishedEvent]:
         yield PublishedEvent(record, sequence, sequence, previous, body)
 
 
-def publish(bootstrap: str, prefix: str, count: int) -> None:
+def signed(events: Iterator[PublishedEvent], key: Ed25519PrivateKey) -> Iterator[PublishedEvent]:
+    """Each record with the signed checkpoint of the tree it ends, as the relay sends it."""
+    frontier = Frontier()
+    for event in events:
+        frontier.append(leaf_hash(event.canonical))
+        body = TreeHead(ORIGIN, event.sequence, frontier.root()).body()
+        yield dataclasses.replace(
+            event, checkpoint=note.signed_note(body, [note.sign(body, ORIGIN, key)])
+        )
+
+
+def publish(bootstrap: str, prefix: str, count: int, key: Ed25519PrivateKey) -> None:
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     admin.create_topics([NewTopic(f"{prefix}partner-events", 3, 1)])
     admin.close()
     producer = KafkaProducer(
         bootstrap_servers=bootstrap, acks=1, linger_ms=20, batch_size=256 * 1024
     )
-    for event in synthetic(count):
+    for event in signed(synthetic(count), key):
         message = encode_event(event, source="urn:synthetic")
         producer.send(
             f"{prefix}partner-events", key=message.key, value=message.value, headers=message.headers
@@ -67,7 +84,7 @@ def publish(bootstrap: str, prefix: str, count: int) -> None:
     producer.close()
 
 
-def replay_in_child(bootstrap: str, prefix: str) -> tuple[float, int, str]:
+def replay_in_child(bootstrap: str, prefix: str, vkey: str) -> tuple[float, int, str]:
     """Seconds, peak resident memory (KiB) and output of ``audit replay`` in a child process.
 
     The peak is the child's own high-water mark (VmHWM), read while it runs:
@@ -78,8 +95,10 @@ def replay_in_child(bootstrap: str, prefix: str) -> tuple[float, int, str]:
            "LOG_LEVEL": "warning", "SIGNING_KEY_FILE": "/nonexistent"}  # fmt: skip
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
-        child = subprocess.Popen([sys.executable, "-m", "registry", "audit", "replay", "--json"],
-                                 env=env, stdout=out, stderr=subprocess.DEVNULL)  # fmt: skip
+        child = subprocess.Popen(
+            [sys.executable, "-m", "registry", "audit", "replay", "--json", "--log-vkey", vkey],
+            env=env, stdout=out, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
         peak = 0
         while child.poll() is None:
             peak = max(peak, _high_water_mark(child.pid))
@@ -106,12 +125,14 @@ def _high_water_mark(pid: int) -> int:
 
 def run(small: int, large: int) -> list[Result]:
     figures: dict[int, Any] = {}
+    key = Ed25519PrivateKey.generate()
+    vkey = note.verifier_of(ORIGIN, key.public_key()).vkey
     with LocalBroker() as broker:
         for count in (small, large):
             prefix = f"n{count}."
-            publish(broker.bootstrap_servers, prefix, count)
+            publish(broker.bootstrap_servers, prefix, count, key)
             raw = read_raw(broker.bootstrap_servers, f"{prefix}partner-events")
-            seconds, peak_kib, _ = replay_in_child(broker.bootstrap_servers, prefix)
+            seconds, peak_kib, _ = replay_in_child(broker.bootstrap_servers, prefix, vkey)
             figures[count] = (seconds, raw, peak_kib)
     seconds, raw, peak = figures[large]
     small_peak = figures[small][2]

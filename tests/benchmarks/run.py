@@ -18,14 +18,23 @@ from typing import Annotated, Any
 import typer
 
 from registry.logs import configure_logging
-from tests.benchmarks import bench_feed, bench_latency, bench_pipeline, bench_replay, bench_writes
+from tests.benchmarks import (
+    bench_feed,
+    bench_latency,
+    bench_pipeline,
+    bench_replay,
+    bench_tiles,
+    bench_writes,
+)
 from tests.benchmarks.common import Result, machine, scratch_database
 
 Sizes = dict[str, int]
 FULL: Sizes = {"cycles": 300, "events": 100_000, "replay_small": 100_000,
-               "replay_large": 1_000_000, "latency_seconds": 60, "partners": 10_000}  # fmt: skip
+               "replay_large": 1_000_000, "latency_seconds": 60, "partners": 10_000,
+               "tiles": 200_000}  # fmt: skip
 QUICK: Sizes = {"cycles": 50, "events": 10_000, "replay_small": 10_000,
-                "replay_large": 100_000, "latency_seconds": 10, "partners": 2_000}  # fmt: skip
+                "replay_large": 100_000, "latency_seconds": 10, "partners": 2_000,
+                "tiles": 20_000}  # fmt: skip
 
 
 def _writes(sizes: Sizes, scratch: Path) -> list[Result]:
@@ -42,6 +51,11 @@ def _replay(sizes: Sizes, scratch: Path) -> list[Result]:
     return bench_replay.run(sizes["replay_small"], sizes["replay_large"])
 
 
+def _tiles(sizes: Sizes, scratch: Path) -> list[Result]:
+    with scratch_database() as url:
+        return bench_tiles.run(url, scratch / "tiles", sizes["tiles"])
+
+
 def _latency(sizes: Sizes, scratch: Path) -> list[Result]:
     with scratch_database() as url:
         return bench_latency.run(url, scratch / "latency", sizes["latency_seconds"])
@@ -56,6 +70,7 @@ BENCHMARKS: dict[str, Callable[[Sizes, Path], list[Result]]] = {
     "writes": _writes,
     "pipeline": _pipeline,
     "replay": _replay,
+    "tiles": _tiles,
     "latency": _latency,
     "feed": _feed,
 }

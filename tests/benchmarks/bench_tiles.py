@@ -1,0 +1,114 @@
+"""Verifying the whole log from its tiles over HTTP, against simply downloading the same tiles.
+
+A signed log of synthetic records is kept in a scratch database as the
+relay keeps it, and ``partner-registry serve`` serves it. The baseline
+downloads every entry bundle, as fetched by the same client with the same
+prefetch, and does nothing with them; ours is ``partner-registry audit
+replay --url`` in a child process: the checkpoint's signature, every
+record's schema and chain, the tree's root, and the register folded.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import islice
+from pathlib import Path
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+from consumers.audit.tiles_reader import HttpLog
+from consumers.relay.transparency_log import TransparencyLog
+from infra.local.broker import free_port
+from registry.adapters.log_store import LogStore
+from registry.adapters.sqldb_postgres import PostgresDatabase
+from registry.record import note
+from tests.benchmarks.bench_replay import synthetic
+from tests.benchmarks.common import Result, wait_until_serving
+
+ORIGIN = "bench.example/partner-registry"
+
+
+def fill(database_url: str, count: int, key: Ed25519PrivateKey) -> None:
+    """The log of ``count`` synthetic records, signed and kept as the relay keeps it."""
+    store = LogStore(PostgresDatabase(database_url, 1, 2))
+    store.setup()
+    log = TransparencyLog(store, key, ORIGIN)
+    records = synthetic(count)
+    while batch := list(islice(records, 2000)):
+        log.sign(batch)
+        log.commit()
+    log.close()
+
+
+@contextmanager
+def serving(database_url: str, folder: Path, key: Ed25519PrivateKey) -> Iterator[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    key_file = folder / "key.pem"
+    key_file.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "LOG_ORIGIN": ORIGIN,
+           "SIGNING_KEY_FILE": str(key_file), "FEED_DIR": str(folder / "feeds"),
+           "LOG_LEVEL": "warning"}  # fmt: skip
+    server = subprocess.Popen([sys.executable, "-m", "registry", "serve", "--port", str(port)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(url)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(15)
+
+
+def download(url: str, count: int) -> float:
+    """Seconds to download every entry bundle of the log, doing nothing with them."""
+    started = time.perf_counter()
+    with httpx.Client(base_url=url, timeout=30) as client:
+        fetched = sum(len(bundle) for bundle in HttpLog(client).bundles(count))
+    assert fetched > 0
+    return time.perf_counter() - started
+
+
+def verify(url: str, vkey: str) -> float:
+    """Seconds ``audit replay --url`` takes, start-up included, in a child process."""
+    env = {"PATH": os.environ["PATH"], "LOG_LEVEL": "warning", "SIGNING_KEY_FILE": "/nonexistent"}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "registry", "audit", "replay", "--url", url, "--log-vkey", vkey,
+         "--json"], env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"replay from tiles failed: {done.stdout[-500:]}{done.stderr[-500:]}")
+    return seconds
+
+
+def startup() -> float:
+    """Seconds the CLI takes to start and exit (part of ours, none of the baseline's)."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "registry", "--help"], capture_output=True, check=True)
+    return time.perf_counter() - started
+
+
+def run(database_url: str, folder: Path, count: int) -> list[Result]:
+    key = Ed25519PrivateKey.generate()
+    fill(database_url, count, key)
+    vkey = note.verifier_of(ORIGIN, key.public_key()).vkey
+    with serving(database_url, folder, key) as url:
+        first = download(url, count)
+        ours = verify(url, vkey)
+        second = download(url, count)
+    baseline = min(first, second)
+    return [
+        Result(f"verify the log from tiles over HTTP, {count:,} records, vs download",
+               count / ours, count / baseline, "records/s", ">= 0.7",
+               notes={"download_seconds": [round(first, 2), round(second, 2)],
+                      "verify_seconds": round(ours, 2), "cli_start_seconds": round(startup(), 2)}),
+    ]  # fmt: skip
