@@ -154,8 +154,8 @@ class Replay:
                           else chain_hash_of_canonical(self._true, canonical))  # fmt: skip
         self._claimed = event.chain_hash
         self._remember(sequence, digest)
-        for kind, detail in self._signed_heads.check(event, canonical):
-            self._note(kind, sequence, detail)
+        for kind, bad, detail in self._signed_heads.check(event, canonical):
+            self._note(kind, bad, detail)
         if sequence in self._roots:
             self._roots[sequence] = self._signed_heads.root()
         self._check_checkpoints(sequence)
@@ -174,6 +174,8 @@ class Replay:
                 f"a checkpoint signed at {checkpoint.signed_at} covers sequence "
                 f"{checkpoint.sequence}, but the record ends at {last}",
             )  # fmt: skip
+        for kind, bad, detail in self._signed_heads.finish():
+            self._note(kind, bad, detail)
         self._check_signed_trees(last)
         first, last_position = self._positions or (None, None)
         return ReplayReport(

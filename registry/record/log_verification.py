@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from registry.record.chain import canonical_json
 from registry.record.cosignature import Cosigner, cosigned_by
 from registry.record.merkle import Frontier, leaf_hash
 from registry.record.messages import PublishedEvent
@@ -39,6 +40,30 @@ def signed_head_problem(
         return "misplaced", (
             f"sequence {event.sequence} carries the checkpoint of a tree of {head.size} records"
         )
+    return None
+
+
+def header_problem(event: PublishedEvent, verifiers: Sequence[Verifier]) -> tuple[str, str] | None:
+    """What is visibly wrong with a record's checkpoint, without checking its signature.
+
+    Cheap enough for every record: it is there, it is of the tree this
+    record ends, and a trusted key's name and hash head one of its
+    signature lines. The signature itself is checked once per run.
+    """
+    if not event.checkpoint:
+        return "unsigned", f"sequence {event.sequence} carries no signed checkpoint"
+    _, _, size_line = event.checkpoint.partition("\n")
+    if not size_line.startswith(f"{event.sequence}\n"):
+        return "misplaced", (
+            f"sequence {event.sequence} carries the checkpoint of another tree size"
+        )
+    try:
+        _, signatures = split(event.checkpoint)
+    except NoteError as error:
+        return "forged", f"sequence {event.sequence}: its checkpoint is malformed ({error})"
+    trusted = {(v.name, v.key_hash) for v in verifiers}
+    if not any((s.name, s.key_hash) in trusted for s in signatures):
+        return "forged", f"sequence {event.sequence}: no trusted key signed its checkpoint"
     return None
 
 
@@ -81,31 +106,92 @@ def signed_head(
     return head, problems
 
 
-class SignedHeads:
-    """The tree as far as the records in hand build it, and the trusted log keys."""
+# Records checked by one signature: the last record's signed tree covers
+# every leaf before it, so one Ed25519 verification (0.1 to 0.2 ms here)
+# stands for a thousand.
+RUN = 1024
 
-    def __init__(self, verifiers: Sequence[Verifier] | None) -> None:
+Problem = tuple[str, int, str]
+
+
+class SignedHeads:
+    """The tree as far as the records in hand build it, and the trusted log keys.
+
+    Records are checked in runs: a run whose last record carries a valid
+    signature over the root of the tree rebuilt from the records is
+    authentic as a whole. Only a run that fails is checked record by
+    record, from the tree as it stood before the run, to name each bad
+    record by its sequence. Problems are handed back as they are found,
+    which may be a run after the record they name; ``finish`` checks the
+    last run.
+    """
+
+    def __init__(self, verifiers: Sequence[Verifier] | None, run: int = RUN) -> None:
         self._verifiers = list(verifiers) if verifiers is not None else None
         self._frontier: Frontier | None = Frontier()
+        self._run_length = run
+        self._run: list[tuple[PublishedEvent, bytes]] = []
+        self._before_run: Frontier | None = Frontier()
+        self._problems: list[Problem] = []
 
     def lose_track(self) -> None:
         """Records are missing: the tree beyond them cannot be rebuilt."""
-        self._frontier = None
+        self._end_run()
+        self._frontier = self._before_run = None
 
     def root(self) -> bytes | None:
         """The root of the tree of the records so far, unless records are missing."""
         return None if self._frontier is None else self._frontier.root()
 
-    def check(self, event: PublishedEvent, canonical: bytes) -> list[tuple[str, str]]:
-        """What is wrong with the next record's signed head: (kind, detail) pairs."""
+    def check(self, event: PublishedEvent, canonical: bytes) -> list[Problem]:
+        """Take the next record; what is wrong so far: (kind, sequence, detail)."""
+        leaf = leaf_hash(canonical)
         if self._frontier is not None:
-            self._frontier.append(leaf_hash(canonical))
-        if self._verifiers is None:
-            return []
-        problem = signed_head_problem(event, self._verifiers)
-        if problem is not None:
-            return [problem]
-        if self._frontier is not None and signed_root(event) != self._frontier.root():
-            self._frontier = None
-            return [("altered", "the signed tree does not end in this record as received")]
-        return []
+            self._frontier.append(leaf)
+        if self._verifiers is not None:
+            problem = header_problem(event, self._verifiers)
+            if problem is not None:
+                self._problems.append((problem[0], event.sequence, problem[1]))
+            self._run.append((event, leaf if problem is None else b""))
+            if len(self._run) >= self._run_length:
+                self._end_run()
+        return self._taken()
+
+    def finish(self) -> list[Problem]:
+        """Check the last run; what is wrong in it."""
+        self._end_run()
+        return self._taken()
+
+    def _taken(self) -> list[Problem]:
+        problems, self._problems = self._problems, []
+        return problems
+
+    def _end_run(self) -> None:
+        if not self._run or self._verifiers is None:
+            return
+        last = self._run[-1][0]
+        whole = (
+            self._frontier is not None
+            and signed_head_problem(last, self._verifiers) is None
+            and signed_root(last) == self._frontier.root()
+        )
+        if not whole:
+            self._check_each(self._verifiers)
+        self._run = []
+        self._before_run = None if self._frontier is None else self._frontier.copy()
+
+    def _check_each(self, verifiers: Sequence[Verifier]) -> None:
+        """Check the run record by record, from the tree before it."""
+        tree = None if self._before_run is None else self._before_run.copy()
+        for event, leaf in self._run:
+            if tree is not None:
+                tree.append(leaf or leaf_hash(canonical_json(event.record)))
+            if not leaf:
+                continue  # its header was named on arrival
+            problem = signed_head_problem(event, verifiers)
+            if problem is not None:
+                self._problems.append((problem[0], event.sequence, problem[1]))
+            elif tree is not None and signed_root(event) != tree.root():
+                tree = self._frontier = None
+                why = "the signed tree does not end in this record as received"
+                self._problems.append(("altered", event.sequence, why))

@@ -13,6 +13,7 @@ from registry.domain.criteria import Criterion
 from registry.record import merkle, note
 from registry.record.chain import canonical_json
 from registry.record.keyring import Keyring
+from registry.record.log_verification import SignedHeads
 from registry.record.messages import PublishedEvent
 from registry.record.signing import Checkpoint, announce, key_id, public_pem, sign
 from registry.record.tree_head import TreeHead
@@ -328,3 +329,81 @@ def test_a_record_shorter_than_a_signed_tree_is_truncated() -> None:
     report = replay_against(events[:3], tree_head(events, 5))
 
     assert [(f.kind, f.sequence) for f in report.findings] == [("truncated", 5)]
+
+
+@dataclasses.dataclass
+class Counting:
+    """A log key that counts the signatures it is asked to check."""
+
+    verifier: note.Verifier
+    checked: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.verifier.name
+
+    @property
+    def key_hash(self) -> bytes:
+        return self.verifier.key_hash
+
+    def verifies(self, text: str, signature: bytes) -> bool:
+        self.checked += 1
+        return self.verifier.verifies(text, signature)
+
+
+def long_history(count: int) -> list[PublishedEvent]:
+    first = history()
+    return [*first, *(dataclasses.replace(e, sequence=e.sequence + len(first) * n)
+                      for n in range(1, count // len(first)) for e in first)]  # fmt: skip
+
+
+def heads_problems(events: list[PublishedEvent], key: Counting, run: int) -> list[tuple[str, int]]:
+    heads = SignedHeads([key], run=run)  # type: ignore[list-item]
+    found = [p for e in events for p in heads.check(e, canonical_json(e.record))]
+    return [(kind, sequence) for kind, sequence, _ in [*found, *heads.finish()]]
+
+
+def test_a_run_of_genuine_records_is_checked_by_its_last_signature_alone() -> None:
+    # Given 20 genuine signed records, checked in runs of 8
+    key = Counting(note.verifier_of(ORIGIN, KEY.public_key()))
+    events = signed_heads(long_history(20))
+
+    # When they are checked
+    problems = heads_problems(events, key, run=8)
+
+    # Then nothing is wrong, and three signatures were checked, not twenty
+    assert problems == []
+    assert key.checked == 3
+
+
+def test_a_run_with_a_bad_record_is_checked_record_by_record_and_names_it() -> None:
+    # Given 20 signed records where 6 is signed by a stranger and 11 carries no signature
+    key = Counting(note.verifier_of(ORIGIN, KEY.public_key()))
+    records = long_history(20)
+    events = signed_heads(records)
+    stranger = signed_heads(records, key=Ed25519PrivateKey.generate())
+    events[5] = stranger[5]
+    events[10] = dataclasses.replace(events[10], checkpoint="")
+
+    # When they are checked in runs of 8
+    problems = heads_problems(events, key, run=8)
+
+    # Then both are named by sequence on arrival, and each run still cost one signature
+    assert problems == [("forged", 6), ("unsigned", 11)]
+    assert key.checked == 3
+
+
+def test_an_altered_record_inside_a_run_fails_the_run_which_is_then_checked_one_by_one() -> None:
+    # Given 20 signed records where record 10 was altered after signing
+    key = Counting(note.verifier_of(ORIGIN, KEY.public_key()))
+    events = signed_heads(long_history(20))
+    altered = dict(events[9].record) | {"reason": "rewritten after signing"}
+    events[9] = dataclasses.replace(events[9], record=altered)  # type: ignore[arg-type]
+
+    # When they are checked in runs of 8
+    problems = heads_problems(events, key, run=8)
+
+    # Then it is named; its run (9 to 16) was checked record by record, and so is the
+    # last (17 to 20), since the tree beyond an altered record is no longer known
+    assert problems[0] == ("altered", 10)
+    assert key.checked == 1 + (1 + 8) + 4
