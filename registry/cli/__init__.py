@@ -24,7 +24,17 @@ from infra.local.stack import StackError
 from projections.audit_trail import ChainBrokenError
 from projections.storage.writer import ConflictingRecordError
 from registry.adapters.sqldb import DATABASE_UNAVAILABLE
-from registry.cli import audit, keys, processes, read_models, reads, tokens, witness, writes
+from registry.cli import (
+    audit,
+    keys,
+    processes,
+    read_models,
+    reads,
+    signed_log,
+    tokens,
+    witness,
+    writes,
+)
 from registry.cli.app import app
 from registry.config import ConfigurationError, Settings
 from registry.domain.exceptions import (
@@ -43,6 +53,7 @@ __all__ = [
     "processes",
     "read_models",
     "reads",
+    "signed_log",
     "tokens",
     "witness",
     "writes",

@@ -113,7 +113,7 @@ def replay(
     is whole, 6 naming the first bad sequence otherwise.
     """
     settings: Settings = ctx.obj
-    verifiers = _log_verifiers(settings, public_key, log_vkey or [])
+    verifiers = log_verifiers_of(settings, public_key, log_vkey or [])
     cosigners = _cosigners(witness or [])
     policy = _Policy(
         verifiers, cosigners, len(cosigners) if quorum is None else quorum, bool(log_vkey)
@@ -227,7 +227,10 @@ def _replay_tiles(
     return run.finish()
 
 
-def _log_verifiers(settings: Settings, public_key: Path | None, vkeys: list[str]) -> list[Verifier]:
+def log_verifiers_of(
+    settings: Settings, public_key: Path | None, vkeys: list[str]
+) -> list[Verifier]:
+    """The log keys an auditor pinned: --log-vkey, else the public half of --public-key."""
     try:
         if vkeys:
             return [parse_vkey(v) for v in vkeys]

@@ -30,7 +30,7 @@ from registry.record.tree_head import TreeHead
 from registry.service.seed import seed
 from tests.builders import REPORTED
 from tests.conftest import open_registry
-from tests.histories import scripted_history, stored_records
+from tests.histories import more_events, scripted_history, stored_records
 from tests.kafka_helpers import CLI, outsider, relay_settings, service_env, wait_for
 
 pytestmark = pytest.mark.postgres
@@ -420,3 +420,45 @@ def test_replay_refuses_a_log_key_of_the_wrong_kind_and_a_missing_key(
     assert wrong.returncode == missing.returncode == 2
     assert "type 0x01" in wrong.stderr
     assert "--log-vkey" in missing.stderr
+
+
+def test_an_outsider_proves_a_record_is_in_the_signed_log_and_the_log_only_grew(
+    published: Settings, served: str, tmp_path: Path
+) -> None:
+    # Given an outsider who kept today's checkpoint, and the log growing afterwards
+    vkey = log_vkey(published)
+    kept = tmp_path / "kept-checkpoint.txt"
+    kept.write_text(httpx.get(f"{served}/log/checkpoint").text)
+    registry = open_registry(published.database_url.get_secret_value())
+    more_events(registry, 3)
+    relay = build_relay(published, registry)
+    relay.drain()
+    relay.close()
+    registry.close()
+
+    # When they ask for the proofs of record 5 and of the growth, over HTTP, with the vkey
+    included = outsider(tmp_path / "o", "log", "inclusion", "5", "--url", served,
+                        "--log-vkey", vkey, "--json")  # fmt: skip
+    grown = outsider(tmp_path / "o", "log", "consistency", str(kept), "--url", served,
+                     "--log-vkey", vkey, "--json")  # fmt: skip
+    operator = run(published, "log", "inclusion", "5")
+
+    # Then both proofs verify against the signed roots
+    assert included.returncode == grown.returncode == operator.returncode == 0, (
+        included.stderr + grown.stderr + operator.stderr
+    )
+    assert json.loads(included.stdout)["tree_size"] == 6 * 2 + 3 + 2 + 3
+    assert json.loads(grown.stdout)["old_size"] == 6 * 2 + 3 + 2
+    assert "Record 5 is leaf 4" in operator.stdout
+
+
+def test_a_kept_checkpoint_of_another_history_fails_its_consistency_proof(
+    published: Settings, served: str, tmp_path: Path
+) -> None:
+    forked = signed_checkpoint(published, 5, bytes(range(32)), tmp_path)
+
+    result = outsider(tmp_path / "o", "log", "consistency", str(forked), "--url", served,
+                      "--log-vkey", log_vkey(published))  # fmt: skip
+
+    assert result.returncode == 6
+    assert "the proof does not verify" in result.stderr
