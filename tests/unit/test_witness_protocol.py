@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -26,9 +28,13 @@ from registry.record.witness_protocol import (
 )
 
 ORIGIN = "registry.example/log"
-LOG_KEY = Ed25519PrivateKey.generate()
+# Fixed keys: parametrised cases carry signed notes in their ids, which every
+# test worker must compute alike.
+LOG_KEY = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"witness tests: log").digest())
 LOGS = {ORIGIN: [note.verifier_of(ORIGIN, LOG_KEY.public_key())]}
-WITNESS_KEY = Ed25519PrivateKey.generate()
+WITNESS_KEY = Ed25519PrivateKey.from_private_bytes(
+    hashlib.sha256(b"witness tests: witness").digest()
+)
 WITNESS = "audit-board.example/witness"
 
 
@@ -102,7 +108,7 @@ def test_an_old_size_other_than_the_cosigned_one_answers_the_cosigned_size() -> 
 @pytest.mark.parametrize(
     ("given", "status"),
     [
-        (AddCheckpoint(0, (), checkpoint(head_of(HISTORY, 3), Ed25519PrivateKey.generate())), 403),
+        (AddCheckpoint(0, (), checkpoint(head_of(HISTORY, 3), WITNESS_KEY)), 403),
         (AddCheckpoint(0, (), checkpoint(TreeHead("other.example/log", 3, bytes(32)))), 404),
         (AddCheckpoint(4, (), checkpoint(head_of(HISTORY, 3))), 400),
         (AddCheckpoint(0, (bytes(32),), checkpoint(head_of(HISTORY, 3))), 422),
