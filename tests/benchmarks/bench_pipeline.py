@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from pydantic import SecretStr
@@ -147,9 +148,9 @@ def produce_raw(settings: Settings, batches: list[list[tuple[str, Message]]]) ->
     return seconds
 
 
-def read_raw(bootstrap: str, topic: str) -> float:
+def read_raw(bootstrap: str, topic: str, **options: Any) -> float:
     """A raw consumer reading the whole topic, doing nothing with it."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **options)
     partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
     consumer.assign(partitions)
     consumer.seek_to_beginning()

@@ -1,7 +1,10 @@
 """The auditor's replay against a raw consumer reading the same records, and its memory.
 
 A synthetic public record (a few partners, then evaluation after
-evaluation) is published straight to a topic. ``partner-registry audit
+evaluation), each record signed as the relay signs it, is published
+straight to a topic. Both readers wait at most as long for a fetch as the
+local stack's parts do on this broker (Tansu holds a fetch to its maximum
+wait). ``partner-registry audit
 replay`` reads it in a child process whose peak resident memory is taken
 from the kernel; a raw consumer reads the same records and does nothing.
 """
@@ -21,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from infra.local.broker import LocalBroker
+from infra.local.broker import TANSU_FETCH_MAX_WAIT_MS, LocalBroker
 from registry.record import note
 from registry.record.chain import GENESIS, canonical_json, chain_hash_of_canonical
 from registry.record.merkle import Frontier, leaf_hash
@@ -92,7 +95,8 @@ def replay_in_child(bootstrap: str, prefix: str, vkey: str) -> tuple[float, int,
     pages it shared with this one before it executed.
     """
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KAFKA_TOPIC_PREFIX": prefix,
-           "LOG_LEVEL": "warning", "SIGNING_KEY_FILE": "/nonexistent"}  # fmt: skip
+           "LOG_LEVEL": "warning", "SIGNING_KEY_FILE": "/nonexistent",
+           "KAFKA_FETCH_MAX_WAIT_MS": str(TANSU_FETCH_MAX_WAIT_MS)}  # fmt: skip
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         child = subprocess.Popen(
@@ -131,7 +135,8 @@ def run(small: int, large: int) -> list[Result]:
         for count in (small, large):
             prefix = f"n{count}."
             publish(broker.bootstrap_servers, prefix, count, key)
-            raw = read_raw(broker.bootstrap_servers, f"{prefix}partner-events")
+            raw = read_raw(broker.bootstrap_servers, f"{prefix}partner-events",
+                           fetch_max_wait_ms=TANSU_FETCH_MAX_WAIT_MS)  # fmt: skip
             seconds, peak_kib, _ = replay_in_child(broker.bootstrap_servers, prefix, vkey)
             figures[count] = (seconds, raw, peak_kib)
     seconds, raw, peak = figures[large]
