@@ -11,8 +11,9 @@ import base64
 from typing import Protocol
 
 import httpx
+import orjson
 
-from consumers.audit.tiles_reader import HttpLog, LogUnavailableError
+from consumers.audit.tiles_reader import HttpLog
 from registry.adapters.log_store import LogStore
 from registry.record import merkle
 from registry.record.tiles import TILE_WIDTH, bundle_entries, entries_path
@@ -34,7 +35,6 @@ class HttpProofs:
     """Proofs served by a registry (``GET /log/...``)."""
 
     def __init__(self, client: httpx.Client) -> None:
-        self._client = client
         self._log = HttpLog(client)
 
     def checkpoint(self) -> str:
@@ -45,7 +45,7 @@ class HttpProofs:
         """Leaf ``index``, read from its entry bundle in the tree of ``size``."""
         tile = index // TILE_WIDTH
         width = min(TILE_WIDTH, size - tile * TILE_WIDTH)
-        bundle = self._get_bytes(f"log/{entries_path(tile, width)}")
+        bundle = self._log.get(f"log/{entries_path(tile, width)}")
         return bundle_entries(bundle)[index % TILE_WIDTH]
 
     def inclusion(self, index: int, size: int) -> list[bytes]:
@@ -57,22 +57,9 @@ class HttpProofs:
         return self._proof("log/proof/consistency", {"old": old, "new": new})
 
     def _proof(self, path: str, params: dict[str, int]) -> list[bytes]:
-        try:
-            response = self._client.get(path, params=params)
-        except httpx.HTTPError as error:
-            raise LogUnavailableError(f"{path}: {error}") from error
-        if not response.is_success:
-            raise LogUnavailableError(f"{path}: HTTP {response.status_code} {response.text}")
-        return [base64.b64decode(h) for h in response.json()["proof"]]
-
-    def _get_bytes(self, path: str) -> bytes:
-        try:
-            response = self._client.get(path)
-        except httpx.HTTPError as error:
-            raise LogUnavailableError(f"{path}: {error}") from error
-        if not response.is_success:
-            raise LogUnavailableError(f"{path}: HTTP {response.status_code}")
-        return response.content
+        query = "&".join(f"{name}={value}" for name, value in params.items())
+        answer = orjson.loads(self._log.get(f"{path}?{query}"))
+        return [base64.b64decode(h) for h in answer["proof"]]
 
 
 class LocalProofs:

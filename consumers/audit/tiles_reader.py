@@ -29,14 +29,14 @@ class HttpLog:
 
     def checkpoint(self) -> str:
         """The signed checkpoint the log serves now."""
-        return self._get("log/checkpoint").decode()
+        return self.get("log/checkpoint").decode()
 
     def bundles(self, size: int) -> Iterator[bytes]:
         """The raw entry bundles of a tree of ``size`` leaves, in order."""
         paths = [entries_path(i, min(TILE_WIDTH, size - i * TILE_WIDTH))
                  for i in range(-(-size // TILE_WIDTH))]  # fmt: skip
         with ThreadPoolExecutor(PREFETCH) as pool:
-            yield from pool.map(lambda path: self._get(f"log/{path}"), paths)
+            yield from pool.map(lambda path: self.get(f"log/{path}"), paths)
 
     def leaves(self, size: int) -> Iterator[bytes]:
         """The first ``size`` leaves (records' canonical bytes), in order."""
@@ -48,7 +48,8 @@ class HttpLog:
                 raise ValueError(msg)
             yield from entries
 
-    def _get(self, path: str) -> bytes:
+    def get(self, path: str) -> bytes:
+        """The bytes the log serves at ``path`` (relative to the base URL)."""
         try:
             response = self._client.get(path)
         except httpx.HTTPError as error:

@@ -10,16 +10,22 @@ to sign a checkpoint as if it were the log's, nor the other way round.
 
 from __future__ import annotations
 
-import base64
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from registry.record.note import NoteError, Signature, key_hash, signers, split, vkey_parts
+from registry.record.note import (
+    NoteError,
+    Signature,
+    key_hash,
+    signers,
+    split,
+    vkey_parts,
+    vkey_text,
+)
 
 COSIGNATURE_V1 = b"\x04"
 _HEADER = "cosignature/v1\n"
@@ -38,9 +44,7 @@ class Cosigner:
     @property
     def vkey(self) -> str:
         """This key in the signed-note verifier key format, type 0x04."""
-        raw = self.key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        encoded = base64.b64encode(COSIGNATURE_V1 + raw).decode()
-        return f"{self.name}+{self.key_hash.hex()}+{encoded}"
+        return vkey_text(self.name, self.key_hash, COSIGNATURE_V1, self.key)
 
     def verifies(self, text: str, signature: bytes) -> bool:
         """Whether ``signature`` (timestamp, then Ed25519) is this witness's over ``text``."""

@@ -56,9 +56,7 @@ class Verifier:
     @property
     def vkey(self) -> str:
         """This key in the signed-note verifier key format."""
-        raw = self.key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        encoded = base64.b64encode(ED25519 + raw).decode()
-        return f"{self.name}+{self.key_hash.hex()}+{encoded}"
+        return vkey_text(self.name, self.key_hash, ED25519, self.key)
 
     def verifies(self, text: str, signature: bytes) -> bool:
         """Whether ``signature`` is this key's over the note text."""
@@ -81,6 +79,12 @@ class Signature:
         """The signature line as written under the note."""
         encoded = base64.b64encode(self.key_hash + self.signature).decode()
         return f"{_DASH}{self.name} {encoded}\n"
+
+
+def vkey_text(name: str, hash_: bytes, kind: bytes, public_key: Ed25519PublicKey) -> str:
+    """``<name>+<key hash in hex>+<base64 of the type byte and the key>``."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return f"{name}+{hash_.hex()}+{base64.b64encode(kind + raw).decode()}"
 
 
 def key_hash(name: str, public_key: Ed25519PublicKey, kind: bytes = ED25519) -> bytes:

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kafka import KafkaConsumer, KafkaProducer
 
 from consumers.audit.reader import partition_records, partitions_of
-from infra.local.broker import LocalBroker, free_port
+from infra.local.broker import LocalBroker
 from registry.bootstrap import build_relay
 from registry.config import Settings
 from registry.record import note
@@ -31,7 +31,13 @@ from registry.service.seed import seed
 from tests.builders import REPORTED
 from tests.conftest import open_registry
 from tests.histories import more_events, scripted_history, stored_records
-from tests.kafka_helpers import CLI, outsider, relay_settings, service_env, wait_for
+from tests.kafka_helpers import (
+    CLI,
+    outsider,
+    relay_settings,
+    service_env,
+    serving_api,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -225,29 +231,11 @@ def test_replay_as_of_the_report_date_gives_the_eight_platforms(
 
 
 @pytest.fixture
-def served(published: Settings, tmp_path: Path) -> Iterator[str]:
+def served(published: Settings) -> Iterator[str]:
     """The API serving the same databases, with the read models rebuilt from the store."""
     assert run(published, "rebuild", "--source", "store").returncode == 0
-    port = free_port()
-    env = {**os.environ, **service_env(published, SIGNING_KEY_FILE=published.signing_key_file)}
-    server = subprocess.Popen(
-        [str(CLI), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: _answers(url))
-    yield url
-    server.terminate()
-    server.wait(15)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
+    with serving_api(published) as url:
+        yield url
 
 
 def test_verify_finds_the_three_sources_in_agreement_then_a_removed_row(
@@ -345,6 +333,10 @@ def test_export_writes_the_trail_with_chain_hashes_as_json_lines_and_csv(
     assert len(signed) == 1
 
 
+# A witness nobody asked: its key is pinned, its cosignature never given.
+STRANGER = cosigner_of("audit-board.example/witness", Ed25519PrivateKey.generate().public_key())
+
+
 def log_vkey(settings: Settings) -> str:
     return run(settings, "keys", "vkey").stdout.strip()
 
@@ -398,10 +390,8 @@ def test_a_signed_checkpoint_of_another_history_is_named_a_split_view_at_its_siz
 def test_a_replay_that_requires_a_witness_refuses_an_unwitnessed_log(
     published: Settings, served: str, tmp_path: Path
 ) -> None:
-    witness = cosigner_of("audit-board.example/witness", Ed25519PrivateKey.generate().public_key())
-
     result = outsider(tmp_path / "outsider", "audit", "replay", "--url", served,
-                      "--log-vkey", log_vkey(published), "--witness", witness.vkey)  # fmt: skip
+                      "--log-vkey", log_vkey(published), "--witness", STRANGER.vkey)  # fmt: skip
 
     assert result.returncode == 6, result.stderr
     assert "unwitnessed" in result.stdout
@@ -411,10 +401,8 @@ def test_a_replay_that_requires_a_witness_refuses_an_unwitnessed_log(
 def test_replay_refuses_a_log_key_of_the_wrong_kind_and_a_missing_key(
     published: Settings, served: str, tmp_path: Path
 ) -> None:
-    witness = cosigner_of("audit-board.example/witness", Ed25519PrivateKey.generate().public_key())
-
     wrong = outsider(tmp_path / "outsider", "audit", "replay", "--url", served,
-                     "--log-vkey", witness.vkey)  # fmt: skip
+                     "--log-vkey", STRANGER.vkey)  # fmt: skip
     missing = outsider(tmp_path / "outsider", "audit", "replay", "--url", served)
 
     assert wrong.returncode == missing.returncode == 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,21 @@ def refused_then_genuine_applied(
     entry = running.entry_at(genuine.sequence)
     assert entry is not None
     assert json.loads(entry.body)["reason"] == genuine.record["reason"]
+
+
+@contextmanager
+def reporting_runner(settings: Settings, writer: PartnerRegistry) -> Iterator[ReadModelStore]:
+    """A short genuine history, and a runner in a thread that beats its health."""
+    scripted_history(writer, partners=2)
+    store = build_read_models(settings)
+    health = build_health(settings, "project")
+    health.started()
+    runner = build_projection_runner(settings, store, health)
+    try:
+        with in_a_thread(runner.run):
+            yield store
+    finally:
+        store.close()
 
 
 @pytest.fixture
@@ -205,17 +221,7 @@ def test_a_record_of_another_log_key_is_refused(
     last = genuine[-1]
     record = dict(last.record) | {"type": "Terminated", "reason": "forged with a key",
                                   "version": last.record["version"] + 1, "data": {}}  # fmt: skip
-    frontier = merkle.Frontier()
-    for event in genuine:
-        frontier.append(merkle.leaf_hash(canonical_json(event.record)))
-    frontier.append(merkle.leaf_hash(canonical_json(record)))
-    body = TreeHead(settings.log_origin, last.sequence + 1, frontier.root()).body()
-    key = Ed25519PrivateKey.generate()
-    forged = dataclasses.replace(
-        last, record=record, sequence=last.sequence + 1,  # type: ignore[arg-type]
-        chain_hash=chain_hash(last.chain_hash, record),
-        checkpoint=note.signed_note(body, [note.sign(body, settings.log_origin, key)]),
-    )  # fmt: skip
+    forged = signed_after(settings, genuine, record, key=Ed25519PrivateKey.generate())
 
     # When it is produced
     produce_foreign(settings, [forged])
@@ -251,12 +257,7 @@ def test_the_runner_reports_itself_degraded_after_refusing_a_record(
     settings: Settings, pg_writer: PartnerRegistry
 ) -> None:
     # Given a runner reporting its health, on a genuine log
-    scripted_history(pg_writer, partners=2)
-    store = build_read_models(settings)
-    health = build_health(settings, "project")
-    health.started()
-    runner = build_projection_runner(settings, store, health)
-    with running_relay(settings), in_a_thread(runner.run):
+    with reporting_runner(settings, pg_writer) as store, running_relay(settings):
         wait_for(lambda: store.chain_head().sequence == len(stored_records(pg_writer)))
         assert {s.state for s in instances(store.database)["project"]} == {"running"}
 
@@ -271,7 +272,6 @@ def test_the_runner_reports_itself_degraded_after_refusing_a_record(
             return any(s.state == DEGRADED and "unsigned" in s.detail for s in states)
 
         wait_for(degraded)
-    store.close()
 
 
 def test_a_rebuild_from_the_topic_skips_what_the_log_key_did_not_sign(
@@ -298,20 +298,21 @@ def test_a_rebuild_from_the_topic_skips_what_the_log_key_did_not_sign(
 
 
 def signed_after(
-    settings: Settings, genuine: list[PublishedEvent], record: dict[str, object]
-) -> PublishedEvent:
-    """A record appended after the genuine log, with the tree's checkpoint signed by the log's key."""
+    settings: Settings, genuine: list[PublishedEvent], record: dict[str, object],
+    key: Ed25519PrivateKey | None = None,
+) -> PublishedEvent:  # fmt: skip
+    """A record appended after the genuine log, its tree's checkpoint signed (by the log's key)."""
     frontier = merkle.Frontier()
     for event in genuine:
         frontier.append(merkle.leaf_hash(canonical_json(event.record)))
     frontier.append(merkle.leaf_hash(canonical_json(record)))
     last = genuine[-1]
     body = TreeHead(settings.log_origin, last.sequence + 1, frontier.root()).body()
-    key = load_key(Path(settings.signing_key_file))
+    signer = key or load_key(Path(settings.signing_key_file))
     return dataclasses.replace(
         last, record=record, sequence=last.sequence + 1,  # type: ignore[arg-type]
         chain_hash=chain_hash(last.chain_hash, record),
-        checkpoint=note.signed_note(body, [note.sign(body, settings.log_origin, key)]),
+        checkpoint=note.signed_note(body, [note.sign(body, settings.log_origin, signer)]),
     )  # fmt: skip
 
 
@@ -319,12 +320,7 @@ def test_a_signed_record_the_register_cannot_follow_degrades_the_runner_and_the_
     settings: Settings, pg_writer: PartnerRegistry
 ) -> None:
     # Given a runner reporting its health, on a genuine log
-    scripted_history(pg_writer, partners=2)
-    store = build_read_models(settings)
-    health = build_health(settings, "project")
-    health.started()
-    runner = build_projection_runner(settings, store, health)
-    with in_a_thread(runner.run):
+    with reporting_runner(settings, pg_writer) as store:
         with running_relay(settings):
             wait_for(lambda: store.chain_head().sequence == len(stored_records(pg_writer)))
         before = register_and_partners(store)
@@ -348,7 +344,6 @@ def test_a_signed_record_the_register_cannot_follow_degrades_the_runner_and_the_
         with running_relay(settings):
             wait_for(lambda: store.chain_head().sequence == len(stored_records(pg_writer)))
         wait_for(lambda: {s.state for s in instances(store.database)["project"]} == {"running"})
-    store.close()
 
 
 def test_a_duplicate_and_a_second_signed_history_change_nothing_and_replay_names_them(

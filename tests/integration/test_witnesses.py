@@ -65,6 +65,19 @@ def witnesses(tmp_path: Path, log_vkey: str) -> Iterator[list[RunningWitness]]:
         yield [first, second]
 
 
+@pytest.fixture
+def witnessed(
+    postgres_url: str, broker: LocalBroker, pg_writer: PartnerRegistry,
+    witnesses: list[RunningWitness],
+) -> tuple[Settings, int]:  # fmt: skip
+    """A published history cosigned by both witnesses, served with a quorum of two."""
+    settings = settings_with(postgres_url, broker, *witnesses, quorum=2)
+    scripted_history(pg_writer)
+    size = publish(settings, pg_writer)
+    collect(settings)
+    return settings, size
+
+
 def settings_with(postgres_url: str, broker: LocalBroker, *named: RunningWitness,
                   quorum: int = 0) -> Settings:  # fmt: skip
     return relay_settings(
@@ -199,14 +212,11 @@ def _served_size(settings: Settings) -> int:
 
 
 def test_an_auditor_requiring_both_witnesses_replays_the_witnessed_log_from_its_tiles(
-    postgres_url: str, broker: LocalBroker, pg_writer: PartnerRegistry,
-    witnesses: list[RunningWitness], log_vkey: str, tmp_path: Path,
+    witnessed: tuple[Settings, int], broker: LocalBroker, witnesses: list[RunningWitness],
+    log_vkey: str, tmp_path: Path,
 ) -> None:  # fmt: skip
     # Given a log cosigned by both witnesses, served with a quorum of two
-    settings = settings_with(postgres_url, broker, *witnesses, quorum=2)
-    scripted_history(pg_writer)
-    publish(settings, pg_writer)
-    collect(settings)
+    settings, _ = witnessed
     pinned = [arg for w in witnesses for arg in ("--witness", w.cosigner.vkey)]
     stranger = cosigner_of("stranger.example/witness", Ed25519PrivateKey.generate().public_key())
 
@@ -230,22 +240,18 @@ def test_an_auditor_requiring_both_witnesses_replays_the_witnessed_log_from_its_
 
 
 def test_the_witnessed_checkpoint_is_published_on_the_checkpoints_topic_and_a_forked_one_is_named(
-    postgres_url: str, broker: LocalBroker, pg_writer: PartnerRegistry,
-    witnesses: list[RunningWitness], log_vkey: str, tmp_path: Path,
-) -> None:  # fmt: skip
+    witnessed: tuple[Settings, int], broker: LocalBroker, log_vkey: str, tmp_path: Path
+) -> None:
     # Given a log cosigned by both witnesses
-    settings = settings_with(postgres_url, broker, *witnesses, quorum=2)
-    scripted_history(pg_writer)
-    size = publish(settings, pg_writer)
-    collect(settings)
+    settings, size = witnessed
 
     # When a consumer reads the checkpoints topic
     reader = TopicReader(broker.bootstrap_servers, "partner-checkpoints")
     records = reader.poll_until(lambda rs: any(is_witnessed(r.headers) for r in rs))
-    witnessed = [r for r in records if is_witnessed(r.headers)]
+    on_topic = [r for r in records if is_witnessed(r.headers)]
 
     # Then it holds the checkpoint the API serves, cosigned, keyed by its size
-    assert [(r.key, r.value.decode()) for r in witnessed] == [
+    assert [(r.key, r.value.decode()) for r in on_topic] == [
         (str(size).encode(), served_checkpoint(settings))
     ]
 
