@@ -28,10 +28,19 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
+_INDENT = b"    "
+_CSV_HEADER = ",".join(CSV_COLUMNS) + "\r\n"
+
+
+def feed_order(row: PartnerRow) -> tuple[str, str]:
+    """Where a partner stands in the feeds: by name, then id."""
+    return row.name.casefold(), row.partner_id
+
+
 def current_partners(rows: Sequence[PartnerRow]) -> list[PartnerRow]:
     """The partners whose partnership is live, in name order."""
     live = [r for r in rows if r.status in CURRENT]
-    return sorted(live, key=lambda r: (r.name.casefold(), r.partner_id))
+    return sorted(live, key=feed_order)
 
 
 def render_json(
@@ -43,28 +52,58 @@ def render_json(
     built from (size and root hash), so a downloaded copy can be checked
     against the log's signed checkpoints and consistency proofs.
     """
-    partners = current_partners(rows)
+    live = current_partners(rows)
+    updated_at = max((r.updated_at for r in rows), default=None)
+    return assemble_json([json_fragment(r) for r in live], head, updated_at, log_root)
+
+
+def json_fragment(row: PartnerRow) -> bytes:
+    """One partner as it stands in the JSON feed's list, indented in place.
+
+    A publisher keeps these per partner and renders again only the ones
+    that changed: the feed's cost then follows the change, not the register.
+    """
+    return _INDENT + orjson.dumps(row.to_json(), option=orjson.OPT_INDENT_2).replace(
+        b"\n", b"\n" + _INDENT
+    )
+
+
+def assemble_json(
+    fragments: Sequence[bytes], head: ChainHead, updated_at: str | None, log_root: bytes | None
+) -> bytes:
+    """The JSON feed from its partners' fragments (in feed order): byte for byte render_json."""
     document: dict[str, object] = {
         "schema": "current-partners.schema.json",
         "chain_head": {"sequence": head.sequence, "chain_hash": head.chain_hash},
-        "updated_at": max((r.updated_at for r in rows), default=None),
-        "count": len(partners),
-        "partners": [r.to_json() for r in partners],
+        "updated_at": updated_at,
+        "count": len(fragments),
+        "partners": [],
     }
     if log_root is not None:
         document["log"] = {"tree_size": head.sequence,
                            "root_hash": base64.b64encode(log_root).decode()}  # fmt: skip
-    return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
+    skeleton = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
+    if not fragments:
+        return skeleton
+    listed = b'"partners": [\n' + b",\n".join(fragments) + b"\n  ]"
+    return skeleton.replace(b'"partners": []', listed, 1)
 
 
 def render_csv(rows: Sequence[PartnerRow]) -> bytes:
     """The current-partners feed as CSV, one row per partner (see its data dictionary)."""
+    return assemble_csv([csv_line(row) for row in current_partners(rows)])
+
+
+def csv_line(row: PartnerRow) -> str:
+    """One partner's line of the CSV feed, kept per partner as the JSON fragments are."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in current_partners(rows):
-        writer.writerow([_csv_value(v) for v in _csv_row(row)])
-    return out.getvalue().encode("utf-8")
+    csv.writer(out, lineterminator="\r\n").writerow([_csv_value(v) for v in _csv_row(row)])
+    return out.getvalue()
+
+
+def assemble_csv(lines: Sequence[str]) -> bytes:
+    """The CSV feed from its partners' lines (in feed order): byte for byte render_csv."""
+    return (_CSV_HEADER + "".join(lines)).encode("utf-8")
 
 
 def _csv_row(row: PartnerRow) -> tuple[Any, ...]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
@@ -24,12 +25,66 @@ from consumers.parts.health import PartHealth
 from consumers.parts.resilience import TRANSIENT, Backoff, describe
 from consumers.parts.wakeups import Wakeup
 from infra.feeds import DOCUMENTS, document
-from projections.feeds import render_atom, render_csv, render_json
+from projections.audit_trail import ChainHead
+from projections.current_partners import PartnerRow
+from projections.feeds import (
+    CURRENT,
+    assemble_csv,
+    assemble_json,
+    csv_line,
+    feed_order,
+    json_fragment,
+    render_atom,
+)
 from projections.storage.queries import ReadModelQueries
 
 log = structlog.get_logger(__name__)
 
 RECENT_CHANGES = 50
+
+
+@dataclass
+class RenderedPartners:
+    """Every partner row with its JSON fragment and CSV line, rendered once per change.
+
+    Only rows changed since the last store position seen are read and
+    rendered again, so a change costs the same whatever the register's
+    size. After the read models were rebuilt (another generation, or a
+    chain head that went back), everything is read again.
+    """
+
+    rows: dict[str, tuple[PartnerRow, bytes, str]] = field(default_factory=dict)
+    position: int = 0
+    generation: int = -1
+    head: int = 0
+
+    def catch_up(self, store: ReadModelQueries, head: int) -> None:
+        """Take in the rows changed since last time (all of them after a rebuild)."""
+        generation = store.generation()
+        if generation != self.generation or head < self.head:
+            self.rows, self.position, self.generation = {}, 0, generation
+        self.head = head
+        for row in store.partners_after(self.position):
+            self.rows[row.partner_id] = (row, json_fragment(row), csv_line(row))
+            self.position = max(self.position, row.position)
+
+    def json(self, head: ChainHead, log_root: bytes | None) -> bytes:
+        """The current-partners JSON feed."""
+        updated_at = max((row.updated_at for row, _, _ in self.rows.values()), default=None)
+        return assemble_json([fragment for _, fragment, _ in self._live()], head, updated_at,
+                             log_root)  # fmt: skip
+
+    def csv(self) -> bytes:
+        """The current-partners CSV feed."""
+        return assemble_csv([line for _, _, line in self._live()])
+
+    def names(self) -> dict[str, str]:
+        """Each partner's name, for the Atom feed's titles."""
+        return {partner_id: row.name for partner_id, (row, _, _) in self.rows.items()}
+
+    def _live(self) -> list[tuple[PartnerRow, bytes, str]]:
+        live = [kept for kept in self.rows.values() if kept[0].status in CURRENT]
+        return sorted(live, key=lambda kept: feed_order(kept[0]))
 
 
 class FeedPublisher:
@@ -45,6 +100,7 @@ class FeedPublisher:
         self._wakeup = wakeup
         self._health = health
         self._backoff = Backoff()
+        self._partners = RenderedPartners()
 
     def publish(self) -> list[str]:
         """Write every feed file whose content changed; return their names."""
@@ -56,14 +112,13 @@ class FeedPublisher:
 
     def render(self) -> dict[str, bytes]:
         """Every feed file's content, from the read models as they are now."""
-        rows = self._store.partners()
         head, log_root = self._store.head_with_root()
+        self._partners.catch_up(self._store, head.sequence)
         recent = self._store.recent_verified(RECENT_CHANGES)
-        names = {row.partner_id: row.name for row in rows}
         rendered = {
-            "current-partners.json": render_json(rows, head, log_root),
-            "current-partners.csv": render_csv(rows),
-            "changes.atom": render_atom(recent, names, self._base_url),
+            "current-partners.json": self._partners.json(head, log_root),
+            "current-partners.csv": self._partners.csv(),
+            "changes.atom": render_atom(recent, self._partners.names(), self._base_url),
         }
         rendered.update((name, document(name)) for name in DOCUMENTS)
         return rendered

@@ -62,6 +62,11 @@ class ReadModelDatabase:
         """Release the connections."""
         self._db.close()
 
+    def generation(self) -> int:
+        """How many times the models have been swapped in (1 at first)."""
+        with self.transaction() as tx:
+            return int(tx.execute("SELECT generation FROM rm_generation")[0][0])
+
 
 class ReadModelQueries(ReadModelDatabase):
     """Every question the read side answers from the live read models."""
@@ -96,6 +101,10 @@ class ReadModelQueries(ReadModelDatabase):
     def partners(self) -> list[PartnerRow]:
         """Every partner row, by partner id."""
         return self._partners("ORDER BY partner_id")
+
+    def partners_after(self, position: int) -> list[PartnerRow]:
+        """The partner rows changed by an event after this store position."""
+        return self._partners("WHERE position > ? ORDER BY position", (position,))
 
     def entry_at(self, sequence: int) -> AuditEntry | None:
         """The stored entry with this sequence, verified or still waiting."""

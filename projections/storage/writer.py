@@ -97,11 +97,6 @@ class ReadModelWriter(ReadModelDatabase):
             for statement in schema.CREATE_SHARED:
                 tx.execute(statement)
 
-    def generation(self) -> int:
-        """How many times the models have been swapped in (1 at first)."""
-        with self.transaction() as tx:
-            return int(tx.execute("SELECT generation FROM rm_generation")[0][0])
-
     def offsets(self, topic: str) -> dict[int, int]:
         """The saved next offset of each partition of the topic."""
         with self.transaction() as tx:

@@ -12,13 +12,17 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
+from consumers.read_side.rebuild import store_history
 from infra.local.broker import LocalBroker
+from projections.feeds import render_csv, render_json
+from projections.storage.store import ReadModelStore
 from registry.bootstrap import build_feed_publisher
 from registry.config import Settings
-from registry.domain.commands import RegisterPartner
+from registry.domain.commands import RegisterPartner, TerminatePartner, WarnPartner
+from registry.domain.criteria import Criterion
 from registry.service.application import PartnerRegistry
-from tests.builders import decision, platform
-from tests.histories import scripted_history, stored_records
+from tests.builders import NEXT_MONTH, decision, platform
+from tests.histories import more_events, scripted_history, stored_records
 from tests.kafka_helpers import relay_settings, running_projection, running_relay, wait_for
 
 pytestmark = pytest.mark.postgres
@@ -88,3 +92,46 @@ def test_the_publisher_rewrites_the_feed_when_the_register_changes(
         stop.set()
         thread.join(timeout=10)
     assert json.loads(feed.read_text())["count"] == 1
+
+
+def test_a_publisher_rendering_only_what_changed_gives_the_whole_feed_through_changes_and_a_rebuild(
+    database_url: str, broker: LocalBroker, writer: PartnerRegistry, tmp_path: Path
+) -> None:
+    # Given a publisher that rendered the register once
+    ids = scripted_history(writer)
+    settings = feed_settings(database_url, broker, tmp_path / "feeds")
+    with running_relay(settings), running_projection(settings) as store:
+        wait_for(lambda: store.chain_head().sequence == len(stored_records(writer)))
+        publisher = build_feed_publisher(settings, store)
+        publisher.publish()
+
+        # When partners it rendered change (a warning, a termination) and others arrive
+        writer.warn(WarnPartner(ids[1], decision(), deadline=NEXT_MONTH,
+                                criterion=Criterion.TECHNOLOGY))  # fmt: skip
+        writer.terminate(TerminatePartner(ids[2], decision(reason="Breach not remedied")))
+        more_events(writer, 2)
+        wait_for(lambda: store.chain_head().sequence == len(stored_records(writer)))
+        after_changes = publisher.render()
+        changed_full = full_feeds(store)
+
+        # And when the read models are rebuilt and the register changes again
+        store.rebuild(store_history(writer), {})
+        more_events(writer, 1)
+        wait_for(lambda: store.chain_head().sequence == len(stored_records(writer)))
+        after_rebuild = publisher.render()
+        rebuilt_full = full_feeds(store)
+
+    # Then each time its feeds are those rendered from every row
+    assert feeds_of(after_changes) == changed_full
+    assert feeds_of(after_rebuild) == rebuilt_full
+    assert json.loads(after_rebuild["current-partners.json"])["count"] == 5 - 2 + 2 + 1
+
+
+def full_feeds(store: ReadModelStore) -> tuple[bytes, bytes]:
+    rows = store.partners()
+    head, root = store.head_with_root()
+    return render_json(rows, head, root), render_csv(rows)
+
+
+def feeds_of(rendered: dict[str, bytes]) -> tuple[bytes, bytes]:
+    return rendered["current-partners.json"], rendered["current-partners.csv"]

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import base64
+import csv
+import dataclasses
+import io
 import json
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 import jsonschema_rs
+import orjson
 
+from consumers.read_side.feed_publisher import RenderedPartners
 from projections.audit_trail import GENESIS_HEAD, AuditEntry, ChainHead, entry_of
 from projections.current_partners import PartnerRow, apply
-from projections.feeds import render_atom, render_csv, render_json
+from projections.feeds import (
+    CSV_COLUMNS,
+    _csv_row,
+    _csv_value,
+    current_partners,
+    render_atom,
+    render_csv,
+    render_json,
+)
 from projections.point_in_time import register_as_of
 from registry.domain.criteria import Criterion
 from registry.record.messages import PublishedEvent
@@ -123,3 +137,79 @@ def test_the_json_feed_states_the_log_tree_it_was_built_from() -> None:
                                "root_hash": base64.b64encode(b"\x07" * 32).decode()}  # fmt: skip
     schema = json.loads((Path(__file__).parents[2] / FEED_SCHEMA).read_text())
     assert jsonschema_rs.validator_for(schema).is_valid(document)
+
+
+def test_the_feeds_spliced_from_per_partner_fragments_are_the_plain_documents_byte_for_byte() -> (
+    None
+):
+    # Given partners with awkward names, warnings, one terminated, none at all
+    warned, odd = registered(name='Kelas "Pintar", Tbk'), registered(name="=HYPERLINK()")
+    warned.warn(decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY)
+    ended = registered(name="Ended")
+    ended.terminate(decision(), today=TODAY)
+    for rows in ([], rows_of(published(records_of(warned) + records_of(odd) + records_of(ended)))):
+        head = ChainHead(len(rows), "c" * 64)
+
+        # When the feeds are rendered from fragments
+        spliced = (render_json(rows, head, b"\x01" * 32), render_csv(rows))
+
+        # Then they are what one orjson document and one csv.writer would give
+        live = current_partners(rows)
+        document = {
+            "schema": "current-partners.schema.json",
+            "chain_head": {"sequence": head.sequence, "chain_hash": head.chain_hash},
+            "updated_at": max((r.updated_at for r in rows), default=None),
+            "count": len(live), "partners": [r.to_json() for r in live],
+            "log": {"tree_size": head.sequence, "root_hash": base64.b64encode(b"\x01" * 32).decode()},
+        }  # fmt: skip
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows([[_csv_value(v) for v in _csv_row(r)] for r in live])
+        assert spliced == (orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n",
+                           out.getvalue().encode())  # fmt: skip
+
+
+@dataclass
+class ModelsAt:
+    """Read models as the feed publisher sees them: a generation and rows with positions."""
+
+    generation_number: int
+    rows: list[PartnerRow]
+    asked_after: list[int] = field(default_factory=list)
+
+    def generation(self) -> int:
+        return self.generation_number
+
+    def partners_after(self, position: int) -> list[PartnerRow]:
+        self.asked_after.append(position)
+        return [r for r in self.rows if r.position > position]
+
+
+def test_the_publisher_renders_again_only_changed_partners_and_everything_after_a_rebuild() -> None:
+    # Given the register's rows, rendered once
+    partners = [registered(name=name) for name in ("Alpha", "Beta", "Gamma")]
+    rows = rows_of(published([r for p in partners for r in records_of(p)]))
+    head = ChainHead(3, "d" * 64)
+    models = ModelsAt(1, rows)
+    kept = RenderedPartners()
+    kept.catch_up(models, head.sequence)  # type: ignore[arg-type]
+
+    # When one more partner arrives, then the models are rebuilt holding only two
+    newcomer = dataclasses.replace(
+        rows_of(published(records_of(registered(name="Delta"))))[0], position=1000
+    )
+    models.rows = [*rows, newcomer]
+    kept.catch_up(models, head.sequence + 1)  # type: ignore[arg-type]
+    grown = kept.json(head, None)
+    models.generation_number, models.rows = 2, rows[:2]
+    kept.catch_up(models, head.sequence)  # type: ignore[arg-type]
+
+    # Then only rows after the last position were asked for until the rebuild,
+    # and each feed is the one rendered from every row
+    assert models.asked_after == [0, max(r.position for r in rows), 0]
+    assert grown == render_json([*rows, newcomer], head)
+    assert (kept.json(head, None), kept.csv()) == (
+        render_json(rows[:2], head),
+        render_csv(rows[:2]),
+    )
