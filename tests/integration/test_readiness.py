@@ -134,9 +134,10 @@ def test_readiness_answers_within_a_second_while_the_broker_is_unreachable(
 
     # Waiting on the unreachable broker would take seconds per call (it did:
     # 10 s); answered from the snapshot it takes milliseconds. The bounds
-    # leave room for a test machine busy with other tests.
+    # leave room for a test machine busy with other tests (a median of 0.35 s
+    # was seen with twenty requests at once on two busy cores).
     times = sorted(seconds for seconds, _ in answers)
-    assert times[len(times) // 2] < 0.2, times
+    assert times[len(times) // 2] < 1.0, times
     assert times[-1] < 2.0, times
     assert {status for _, status in answers} <= {200, 503}
     assert metrics.status_code == 200
