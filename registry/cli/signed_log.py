@@ -18,6 +18,7 @@ import httpx
 import typer
 
 from consumers.audit.proofs import HttpProofs, LocalProofs, ProofSource
+from consumers.audit.tiles_reader import HttpLog
 from registry.bootstrap import build_log_store
 from registry.cli.app import app
 from registry.cli.audit import PublicKeyOption, log_verifiers_of
@@ -25,6 +26,8 @@ from registry.cli.output import emit_json
 from registry.cli.writes import AsJson
 from registry.config import Settings
 from registry.record import merkle
+from registry.record.cosignature import parse_cosigner_vkey
+from registry.record.log_verification import signed_head
 from registry.record.note import NoteError, Verifier, open_note
 from registry.record.tree_head import TreeHead, TreeHeadError, parse
 
@@ -106,6 +109,55 @@ def consistency(
            "verified": True}, as_json,
           f"The tree of {old.size} records is a prefix of today's {new.size}: "
           f"consistency proof of {len(proof)} hashes verified.")  # fmt: skip
+
+
+@log_commands.command("verify")
+def verify(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Option(help="The registry's base URL (or a mirror of /log/).")],
+    log_vkey: VkeyOption = None, public_key: PublicKeyOption = None,
+    witness: Annotated[
+        list[str] | None, typer.Option(help="A witness's vkey to require; repeatable.")
+    ] = None,
+    quorum: Annotated[
+        int | None, typer.Option(min=1, help="How many --witness must cosign [default: all].")
+    ] = None,
+) -> None:  # fmt: skip
+    """Check that the log's entry tiles hold exactly the tree its signed checkpoint states.
+
+    The tlog-tiles check, and nothing more: every record's leaf hash, the
+    tree's root against the signed checkpoint (and the witnesses' quorum).
+    ``audit replay --url`` checks the records' meaning as well.
+    """
+    verifiers = log_verifiers_of(ctx.obj, public_key, log_vkey or [])
+    try:
+        cosigners = [parse_cosigner_vkey(v) for v in witness or []]
+    except NoteError as error:
+        raise typer.BadParameter(str(error), param_hint="--witness") from None
+    with httpx.Client(base_url=url, timeout=30) as client:
+        log = HttpLog(client)
+        note = log.checkpoint()
+        try:
+            head, problems = signed_head(note, verifiers, cosigners,
+                                         len(cosigners) if quorum is None else quorum)  # fmt: skip
+        except (NoteError, TreeHeadError) as error:
+            typer.echo(f"error: the served checkpoint is not a checkpoint: {error}", err=True)
+            raise typer.Exit(6) from None
+        for _, detail in problems:
+            typer.echo(f"error: {detail}", err=True)
+        if problems:
+            raise typer.Exit(6)
+        tree = merkle.Frontier()
+        for leaf in log.leaves(head.size):
+            tree.append(merkle.leaf_hash(leaf))
+    if tree.root() != head.root_hash:
+        typer.echo(f"error: the tiles' {head.size} records do not hash to the signed root: "
+                   "the served log is not the one the key signed", err=True)  # fmt: skip
+        raise typer.Exit(6)
+    typer.echo(
+        f"The {head.size} records served hash to the root the log's key signed"
+        f"{f' and {len(cosigners)} witnesses cosigned' if cosigners else ''}: verified."
+    )
 
 
 @contextmanager

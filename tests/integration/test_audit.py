@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kafka import KafkaConsumer, KafkaProducer
@@ -450,3 +451,26 @@ def test_a_kept_checkpoint_of_another_history_fails_its_consistency_proof(
 
     assert result.returncode == 6
     assert "the proof does not verify" in result.stderr
+
+
+def test_log_verify_checks_the_served_tiles_against_the_signed_root_and_catches_an_edited_leaf(
+    published: Settings, served: str, tmp_path: Path
+) -> None:
+    # Given the log as served, checked by an outsider with the vkey
+    vkey = log_vkey(published)
+    whole = outsider(tmp_path / "o", "log", "verify", "--url", served, "--log-vkey", vkey)
+
+    # When the operator's database has a leaf edited behind the log's back
+    with psycopg.connect(published.database_url.get_secret_value(), autocommit=True) as db:
+        db.execute("UPDATE tlog_leaves SET leaf = replace(leaf, 'officer', 'Officer') "
+                   "WHERE idx = 3")  # fmt: skip
+    edited = outsider(tmp_path / "o", "log", "verify", "--url", served, "--log-vkey", vkey)
+    unwitnessed = outsider(tmp_path / "o", "log", "verify", "--url", served, "--log-vkey", vkey,
+                           "--witness", STRANGER.vkey)  # fmt: skip
+
+    # Then the genuine tiles verify, and the edited ones or a missing cosignature do not
+    assert whole.returncode == 0, whole.stderr
+    assert f"The {6 * 2 + 3 + 2} records served hash to the root" in whole.stdout
+    assert edited.returncode == unwitnessed.returncode == 6
+    assert "do not hash to the signed root" in edited.stderr
+    assert "cosigned by 0 of the 1 witnesses" in unwitnessed.stderr
