@@ -78,28 +78,33 @@ def test_runner_and_feed_publisher_outlive_their_database_connections_being_term
     runner = ServiceProcess(["project"], tmp_path / "project.log", env)
     publisher = ServiceProcess(["publish-feed"], tmp_path / "feed.log", env)
 
-    # The relay runs until the read side has caught up: stopped with the writes,
-    # it could miss the last one written (seen once on a busy machine).
-    with running_relay(settings):
-        with (
-            steady_writes(postgres_url, pause=0.1),
-            terminating_every(1.0, postgres_url, "read-side-under-test") as killed,
-        ):
-            time.sleep(10)
-        total = len(stored_records(pg_writer))
-        wait_for(lambda: chain_head(settings) == total, timeout=60)
-        wait_for(lambda: feed_head(feeds) == total, timeout=60)
-    alive = runner.process.poll() is None and publisher.process.poll() is None
-    store = build_read_models(settings)
-    final = dump(store)
-    store.close()
+    try:
+        # The relay runs until the read side has caught up: stopped with the writes,
+        # it could miss the last one written (seen once on a busy machine).
+        with running_relay(settings):
+            with (
+                steady_writes(postgres_url, pause=0.1),
+                terminating_every(1.0, postgres_url, "read-side-under-test") as killed,
+            ):
+                time.sleep(10)
+            total = len(stored_records(pg_writer))
+            wait_for(lambda: chain_head(settings) == total, timeout=60)
+            wait_for(lambda: feed_head(feeds) == total, timeout=60)
+        alive = runner.process.poll() is None and publisher.process.poll() is None
+        store = build_read_models(settings)
+        final = dump(store)
+        store.close()
 
-    assert sum(killed) >= 10
-    assert alive, (runner.log_path.read_text()[-2000:], publisher.log_path.read_text()[-2000:])
-    assert final == expected_dump(pg_writer, tmp_path)
-    assert runner.stop() == 0
-    assert publisher.stop() == 0
-    assert "Traceback" not in runner.log_path.read_text() + publisher.log_path.read_text()
+        assert sum(killed) >= 10
+        assert alive, (runner.log_path.read_text()[-2000:], publisher.log_path.read_text()[-2000:])
+        assert final == expected_dump(pg_writer, tmp_path)
+        assert runner.stop() == 0
+        assert publisher.stop() == 0
+        assert "Traceback" not in runner.log_path.read_text() + publisher.log_path.read_text()
+    finally:
+        for part in (runner, publisher):
+            if part.process.poll() is None:
+                part.kill()  # a failed check must not leave them running
 
 
 def test_the_runner_waits_out_a_broker_that_dies_under_load_and_comes_back(
