@@ -114,7 +114,7 @@ def replay(
     """
     settings: Settings = ctx.obj
     verifiers = log_verifiers_of(settings, public_key, log_vkey or [])
-    cosigners = _cosigners(witness or [])
+    cosigners = cosigners_of(witness or [])
     policy = _Policy(
         verifiers, cosigners, len(cosigners) if quorum is None else quorum, bool(log_vkey)
     )
@@ -245,7 +245,8 @@ def log_verifiers_of(
     return [verifier_of(settings.log_origin, pinned)]
 
 
-def _cosigners(vkeys: list[str]) -> list[Cosigner]:
+def cosigners_of(vkeys: list[str]) -> list[Cosigner]:
+    """The witness keys an auditor pinned (--witness), refused clearly when malformed."""
     try:
         return [parse_cosigner_vkey(v) for v in vkeys]
     except NoteError as error:

@@ -21,12 +21,11 @@ from consumers.audit.proofs import HttpProofs, LocalProofs, ProofSource
 from consumers.audit.tiles_reader import HttpLog
 from registry.bootstrap import build_log_store
 from registry.cli.app import app
-from registry.cli.audit import PublicKeyOption, log_verifiers_of
+from registry.cli.audit import PublicKeyOption, cosigners_of, log_verifiers_of
 from registry.cli.output import emit_json
 from registry.cli.writes import AsJson
 from registry.config import Settings
 from registry.record import merkle
-from registry.record.cosignature import parse_cosigner_vkey
 from registry.record.log_verification import signed_head
 from registry.record.note import NoteError, Verifier, open_note
 from registry.record.tree_head import TreeHead, TreeHeadError, parse
@@ -130,10 +129,7 @@ def verify(
     ``audit replay --url`` checks the records' meaning as well.
     """
     verifiers = log_verifiers_of(ctx.obj, public_key, log_vkey or [])
-    try:
-        cosigners = [parse_cosigner_vkey(v) for v in witness or []]
-    except NoteError as error:
-        raise typer.BadParameter(str(error), param_hint="--witness") from None
+    cosigners = cosigners_of(witness or [])
     with httpx.Client(base_url=url, timeout=30) as client:
         log = HttpLog(client)
         note = log.checkpoint()
