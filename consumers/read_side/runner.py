@@ -314,7 +314,9 @@ class ProjectionRunner:
         if not assigned:
             return
         ends = self._consumer.end_offsets(assigned)
-        lag = {tp.partition: max(ends[tp] - self._consumer.position(tp), 0) for tp in assigned}
+        positions = {tp: self._consumer.position(tp) for tp in assigned}
+        self._reread_shrunk([tp for tp in assigned if positions[tp] > ends[tp]])
+        lag = {tp.partition: max(ends[tp] - positions[tp], 0) for tp in assigned}
         head = self._store.chain_head()
         self._store.save_end_offsets(
             self._options.topic, {tp.partition: ends[tp] for tp in assigned}
@@ -322,6 +324,18 @@ class ProjectionRunner:
         self.metrics.lag(lag, head.sequence)
         self._log.info("projection lag", lag=lag, chain_head=head.sequence)
         self._watch_chain(head.sequence, behind=any(lag.values()))
+
+    def _reread_shrunk(self, shrunk: list[Partition]) -> None:
+        """Partitions that end before where we stand were lost and re-filled: read them again.
+
+        A broker replaced by an empty one is refilled by the relay from
+        sequence 1, at offsets below those already read; without this the
+        lag would count as zero and nothing would fetch the new records.
+        """
+        if shrunk:
+            self._log.warning("partitions end before our position; re-reading them",
+                              partitions=sorted(tp.partition for tp in shrunk))  # fmt: skip
+            self._consumer.seek_to_beginning(*shrunk)
 
     def _watch_chain(self, head: int, *, behind: bool) -> None:
         """Tell the recovery state machine where the head stands; act on its answer."""
