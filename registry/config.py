@@ -14,7 +14,6 @@ from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -216,6 +215,8 @@ def persistence_env(settings: Settings) -> dict[str, str]:
 
 
 def _postgres_env(url: str) -> dict[str, str]:
+    from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415 - the driver loads only to connect
+
     params = conninfo_to_dict(url)
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",

@@ -8,15 +8,17 @@ verification against a signed root is worth.
 from __future__ import annotations
 
 import base64
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
 import orjson
 
 from consumers.audit.tiles_reader import HttpLog
-from registry.adapters.log_store import LogStore
 from registry.record import merkle
 from registry.record.tiles import TILE_WIDTH, bundle_entries, entries_path
+
+if TYPE_CHECKING:
+    from registry.adapters.log_store import LogStore
 
 
 class ProofSource(Protocol):

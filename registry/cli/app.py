@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 
-from registry.bootstrap import build_registry
 from registry.config import Settings
 from registry.logs import configure_logging
-from registry.service.application import PartnerRegistry
+
+if TYPE_CHECKING:
+    from registry.service.application import PartnerRegistry
 
 app = typer.Typer(
     name="partner-registry",
@@ -34,6 +36,8 @@ def startup(ctx: typer.Context) -> None:
 @contextmanager
 def open_registry(ctx: typer.Context) -> Iterator[PartnerRegistry]:
     """The configured registry, closed (connections released) when the command ends."""
+    from registry.bootstrap import build_registry  # noqa: PLC0415 - the whole stack, for the commands that use it
+
     settings: Settings = ctx.obj
     registry = build_registry(settings)
     try:

@@ -12,7 +12,6 @@ from typing import Annotated
 
 import httpx
 import typer
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -38,17 +37,16 @@ from registry.adapters.checkpoint_store import CheckpointStore
 from registry.bootstrap import build_read_models, open_database, open_signer
 from registry.cli.app import app, open_registry
 from registry.cli.audit_output import show_replay, show_verify
-from registry.cli.output import emit_json
-from registry.cli.writes import AsJson
+from registry.cli.json_output import AsJson, emit_json
+from registry.cli.pinned_keys import PublicKeyOption, cosigners_of, log_verifiers_of, public_key_of
 from registry.config import Settings, sqlite_path
 from registry.record.chain import GENESIS
-from registry.record.cosignature import Cosigner, parse_cosigner_vkey
+from registry.record.cosignature import Cosigner
 from registry.record.keyring import Keyring
 from registry.record.log_verification import signed_head
 from registry.record.messages import MalformedMessageError, decode_leaf
-from registry.record.note import NoteError, Verifier, parse_vkey, verifier_of
+from registry.record.note import NoteError, Verifier
 from registry.record.public_record import RecordPosition
-from registry.record.signing import load_key, load_public_key
 from registry.record.tiles import TILE_WIDTH
 from registry.record.tree_head import TreeHead, TreeHeadError
 
@@ -56,14 +54,6 @@ audit = typer.Typer(
     help="Check the public record as an outside auditor would.", no_args_is_help=True
 )
 app.add_typer(audit, name="audit")
-
-PublicKeyOption = Annotated[
-    Path | None,
-    typer.Option(
-        help="The registry's public key (PEM) to check checkpoints with [default: "
-        "derived from SIGNING_KEY_FILE when it exists]."
-    ),
-]
 
 
 @audit.command()
@@ -182,7 +172,7 @@ def _replay_topic(
     topics = declared_topics(settings.kafka_topic_prefix)
     reader = partial(new_reader, settings)
     signed = read_checkpoints(reader, topics[CHECKPOINTS].name)
-    pinned = _public_key(settings, public_key)
+    pinned = public_key_of(settings, public_key)
     keyring = None if pinned is None else Keyring(pinned, signed.announcements)
     run = Replay(
         signed.checkpoints, keyring, as_of.date() if as_of else None, allow_resent=allow_resent,
@@ -227,32 +217,6 @@ def _replay_tiles(
     return run.finish()
 
 
-def log_verifiers_of(
-    settings: Settings, public_key: Path | None, vkeys: list[str]
-) -> list[Verifier]:
-    """The log keys an auditor pinned: --log-vkey, else the public half of --public-key."""
-    try:
-        if vkeys:
-            return [parse_vkey(v) for v in vkeys]
-    except NoteError as error:
-        raise typer.BadParameter(str(error), param_hint="--log-vkey") from None
-    pinned = _public_key(settings, public_key)
-    if pinned is None:
-        raise typer.BadParameter(
-            "no key to check the log with: pass --log-vkey (GET /log/vkey) or --public-key",
-            param_hint="--log-vkey",
-        )
-    return [verifier_of(settings.log_origin, pinned)]
-
-
-def cosigners_of(vkeys: list[str]) -> list[Cosigner]:
-    """The witness keys an auditor pinned (--witness), refused clearly when malformed."""
-    try:
-        return [parse_cosigner_vkey(v) for v in vkeys]
-    except NoteError as error:
-        raise typer.BadParameter(str(error), param_hint="--witness") from None
-
-
 @audit.command()
 def verify(
     ctx: typer.Context,
@@ -281,7 +245,7 @@ def verify(
             ),
             "published audit trail": from_http(client),
         }
-        key = _public_key(settings, public_key)
+        key = public_key_of(settings, public_key)
         if key is None:
             raise typer.BadParameter("no public key: pass --public-key", param_hint="--public-key")
         keyring = Keyring(key, http_announcements(client))
@@ -380,13 +344,6 @@ def _require_store(settings: Settings) -> None:
             "to check the record from outside, use `audit replay`",
             param_hint="DATABASE_URL",
         )
-
-
-def _public_key(settings: Settings, given: Path | None) -> Ed25519PublicKey | None:
-    if given is not None:
-        return load_public_key(given.read_bytes())
-    own = Path(settings.signing_key_file)
-    return load_key(own).public_key() if own.exists() else None
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from consumers.audit.verify import VerifyReport
 from projections.audit_replay import ReplayReport
-from registry.cli.output import emit_json
+from registry.cli.json_output import emit_json
 from registry.domain.criteria import LegalForm
 
 

@@ -18,8 +18,7 @@ from consumers.messaging.broker import ensure_declared_topics
 from infra.topics import declared_topics
 from registry.bootstrap import open_signer
 from registry.cli.app import app
-from registry.cli.output import emit_json
-from registry.cli.writes import AsJson
+from registry.cli.json_output import AsJson, emit_json
 from registry.config import Settings
 from registry.record.note import verifier_of
 from registry.record.signing import create_key, key_id, load_key, public_pem

@@ -6,26 +6,20 @@ markup, so a name like "[bold]x" or "<script>" shows exactly as recorded.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from registry.cli.json_output import emit_json
 from registry.domain.platforms import DECLARED, legal_form_of
 from registry.service.application import Recorded
 from registry.service.records import PublicRecord
 from registry.service.seed import SeedReport
 from registry.service.views import PartnerDetails
-
-
-def emit_json(data: Any) -> None:
-    """Print one JSON document on stdout."""
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def show_recorded(recorded: Recorded, as_json: bool) -> None:

@@ -31,9 +31,8 @@ from registry.bootstrap import (
     log_verifiers,
 )
 from registry.cli.app import app, open_registry
-from registry.cli.output import emit_json
+from registry.cli.json_output import AsJson, emit_json
 from registry.cli.processes import long_running
-from registry.cli.writes import AsJson
 from registry.config import ConfigurationError, Settings
 from registry.service.application import PartnerRegistry
 

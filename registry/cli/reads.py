@@ -7,9 +7,10 @@ from typing import Annotated
 import typer
 
 from registry.cli.app import app, open_registry
+from registry.cli.json_output import AsJson
 from registry.cli.output import show_partner, show_partners
 from registry.cli.parsing import resolve_partner
-from registry.cli.writes import AsJson, PartnerRef
+from registry.cli.writes import PartnerRef
 from registry.domain.partner import Status
 
 

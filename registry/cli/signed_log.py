@@ -19,11 +19,9 @@ import typer
 
 from consumers.audit.proofs import HttpProofs, LocalProofs, ProofSource
 from consumers.audit.tiles_reader import HttpLog
-from registry.bootstrap import build_log_store
 from registry.cli.app import app
-from registry.cli.audit import PublicKeyOption, cosigners_of, log_verifiers_of
-from registry.cli.output import emit_json
-from registry.cli.writes import AsJson
+from registry.cli.json_output import AsJson, emit_json
+from registry.cli.pinned_keys import PublicKeyOption, cosigners_of, log_verifiers_of
 from registry.config import Settings
 from registry.record import merkle
 from registry.record.log_verification import signed_head
@@ -162,6 +160,8 @@ def _source(settings: Settings, url: str | None) -> Iterator[ProofSource]:
         with httpx.Client(base_url=url, timeout=30) as client:
             yield HttpProofs(client)
         return
+    from registry.bootstrap import build_log_store  # noqa: PLC0415 - not needed with --url
+
     store = build_log_store(settings)
     try:
         yield LocalProofs(store)

@@ -11,8 +11,7 @@ import typer
 from registry.adapters.tokens import Role, TokenStore
 from registry.bootstrap import open_database
 from registry.cli.app import app
-from registry.cli.output import emit_json
-from registry.cli.writes import AsJson
+from registry.cli.json_output import AsJson, emit_json
 from registry.config import Settings
 
 tokens = typer.Typer(help="API tokens: created once, stored only as hashes.", no_args_is_help=True)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from registry.cli.app import app, open_registry
+from registry.cli.json_output import AsJson
 from registry.cli.output import show_recorded, show_seed
 from registry.cli.parsing import (
     CRITERION_FORM,
@@ -52,7 +53,6 @@ ExpectedVersion = Annotated[
         help="Refuse unless the partner is still at this version.",
     ),
 ]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 PartnerRef = Annotated[str, typer.Argument(metavar="PARTNER", help="The partner's id or name.")]
 
 

@@ -11,13 +11,16 @@ so roots are not compared further (signatures still are).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from registry.record.chain import canonical_json
 from registry.record.cosignature import Cosigner, cosigned_by
 from registry.record.merkle import Frontier, leaf_hash
-from registry.record.messages import PublishedEvent
 from registry.record.note import NoteError, Verifier, open_note, split
 from registry.record.tree_head import TreeHead, TreeHeadError, parse
+
+if TYPE_CHECKING:
+    from registry.record.messages import PublishedEvent
 
 
 def signed_head_problem(

@@ -14,7 +14,7 @@ import pytest
 import typer
 import yaml
 
-from registry.cli import app
+from registry.cli import app, commands
 from registry.config import Settings
 
 COMPOSE = Path(__file__).parents[2] / "infra" / "compose.production.yaml"
@@ -36,6 +36,7 @@ def registry_parts() -> dict[str, Any]:
 
 def parsed(args: list[str]) -> Any:
     """The CLI's own parse of a command line (nothing is run): the innermost context."""
+    commands.load(args)
     group: Any = typer.main.get_command(app)
     context = group.make_context("partner-registry", list(args), resilient_parsing=False)
     while hasattr(group, "get_command") and (remaining := _remaining(context)):
