@@ -14,9 +14,10 @@ from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from projections.current_partners import PartnerRow, ProjectionError, apply, change
+from projections.point_in_time import PointInTime
 from registry.record.chain import GENESIS, canonical_json, chain_hash_of_canonical
 from registry.record.checkpoints import Verdict, genuine, judge
 from registry.record.keyring import Keyring
@@ -72,6 +73,7 @@ class ReplayReport:
     findings: list[Finding]
     register: list[PartnerRow]
     as_of: date | None
+    known_at: datetime | None
     standings: list[Standing] | None
 
     @property
@@ -87,7 +89,7 @@ class Replay:
         self,
         checkpoints: Sequence[Checkpoint],
         keyring: Keyring | None,
-        as_of: date | None = None,
+        point: PointInTime | None = None,
         *,
         allow_resent: bool = False,
         log_verifiers: Sequence[Verifier] | None = None,
@@ -105,7 +107,7 @@ class Replay:
         self._digests = array("I")
         self._missing: list[list[int]] = []
         self._rows: dict[str, PartnerRow] = {}
-        self._as_of = as_of
+        self._point = point
         self._standings: dict[str, Standing] = {}
         self._read = 0
         self._events = 0
@@ -184,8 +186,9 @@ class Replay:
             first_position=first, last_position=last_position,
             checkpoints_verified=self._verified, counts=dict(self._counts),
             findings=self._findings, register=sorted(self._rows.values(), key=_by_name),
-            as_of=self._as_of,
-            standings=None if self._as_of is None else sorted(
+            as_of=self._point.as_of if self._point else None,
+            known_at=self._point.known_at if self._point else None,
+            standings=None if self._point is None else sorted(
                 self._standings.values(), key=lambda s: _by_name(s.row)
             ),
         )  # fmt: skip
@@ -271,7 +274,9 @@ class Replay:
             )
         except ProjectionError as error:
             self._note("inconsistent", event.sequence, str(error))
-        if self._as_of is not None and record["effective_date"] <= self._as_of.isoformat():
+        if self._point is not None and self._point.counts(
+            record["effective_date"], record["recorded_at"]
+        ):
             try:
                 self._stand(event)
             except ProjectionError as error:

@@ -131,12 +131,11 @@ def _changes(row: PartnerRow, record: ChangeRecord) -> dict[str, object]:
     if record["type"] == "Evaluated":
         resolved = set(record["data"]["resolved_warnings"])
         warnings = tuple(w for w in row.open_warnings if w["warning_number"] not in resolved)
-        return {
-            "latest_outcome": record["data"]["outcome"],
-            "latest_evaluated_on": record["effective_date"],
-            "open_warnings": warnings,
-            "status": _status(warnings),
-        }
+        changes: dict[str, object] = {"open_warnings": warnings, "status": _status(warnings)}
+        if row.latest_evaluated_on is None or record["effective_date"] >= row.latest_evaluated_on:
+            changes |= {"latest_outcome": record["data"]["outcome"],
+                        "latest_evaluated_on": record["effective_date"]}  # fmt: skip
+        return changes
     if record["type"] == "Warned":
         data = record["data"]
         warning = OpenWarning(

@@ -7,7 +7,7 @@ live tables are read; the runner's writer lives in ``writer.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +17,7 @@ from more_itertools import chunked
 
 from projections.audit_trail import AuditEntry, ChainHead, entry_of, verify_trail
 from projections.current_partners import PartnerRow
-from projections.point_in_time import register_as_of
+from projections.point_in_time import PointInTime, StandingAsOf, partner_at, register_at
 from projections.storage import rows, schema
 from projections.storage.schema import LIVE
 from registry.adapters.sqldb import Database, Tx
@@ -121,10 +121,12 @@ class ReadModelQueries(ReadModelDatabase):
 
     def all_entries(self) -> Iterator[AuditEntry]:
         """Every stored entry, verified or waiting, in sequence order, a page at a time."""
-        after = 0
-        while page := self._entries("WHERE sequence > ? ORDER BY sequence LIMIT ?", (after, PAGE)):
-            yield from page
-            after = page[-1].sequence
+        return _paged(lambda after: self._entries("WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                                                  (after, PAGE)))  # fmt: skip
+
+    def all_verified(self) -> Iterator[AuditEntry]:
+        """The whole verified trail, in sequence order, a page at a time."""
+        return _paged(lambda after: self.verified_entries(after, PAGE))
 
     def recent_verified(self, limit: int) -> list[AuditEntry]:
         """The latest verified entries, oldest first."""
@@ -138,9 +140,14 @@ class ReadModelQueries(ReadModelDatabase):
         """Verified entries effective on or before ``day``, in order."""
         return self._entries(schema.verified_in_effect_by(), (day.isoformat(),))
 
-    def register_on(self, day: date) -> list[PartnerRow]:
-        """The register as it stood at the end of ``day``."""
-        return [s.row for s in register_as_of(self.in_effect_by(day), day)]
+    def register_at(self, point: PointInTime) -> list[PartnerRow]:
+        """The register at a point in time (see ``projections.point_in_time``)."""
+        entries = self.all_verified() if point.as_of is None else self.in_effect_by(point.as_of)
+        return [s.row for s in register_at(entries, point)]
+
+    def partner_at(self, partner_id: str, point: PointInTime) -> StandingAsOf | None:
+        """One partner at a point in time, with the events that count then."""
+        return partner_at(self.partner_entries(partner_id), point)
 
     def partner_entries(self, partner_id: str) -> list[AuditEntry]:
         """One partner's verified entries, in order."""
@@ -177,3 +184,10 @@ class ReadModelQueries(ReadModelDatabase):
         with self.transaction() as tx:
             found = tx.execute(schema.select_entries(LIVE, where), params)
         return [rows.entry(r) for r in found]
+
+
+def _paged(page_after: Callable[[int], list[AuditEntry]]) -> Iterator[AuditEntry]:
+    after = 0
+    while page := page_after(after):
+        yield from page
+        after = page[-1].sequence

@@ -1,17 +1,20 @@
-"""Dependencies of the routes: the services, the authenticated actor, If-Match."""
+"""What routes depend on: the services, the actor, If-Match, the point in time asked about."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from projections.point_in_time import PointInTime
 from registry.adapters.tokens import Actor, Permission
 from registry.api.problems import ProblemError
 from registry.api.services import Services
+from registry.service.clock import moment_in
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `partner-registry token create`.")
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
@@ -24,6 +27,47 @@ def services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(services)]
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def point_in_time(
+    services: ServicesDep,
+    as_of: Annotated[
+        str | None, Query(max_length=10, description="Effective by this day (YYYY-MM-DD).")
+    ] = None,
+    known_at: Annotated[
+        str | None,
+        Query(max_length=40, description="As recorded by this moment (ISO 8601; a bare date is "
+              "the end of that day; without an offset, in the registry's time zone)."),
+    ] = None,
+) -> PointInTime:  # fmt: skip
+    """The point in time a read asks about; both parts optional (none: the register now)."""
+    try:
+        return point_of(as_of, known_at, services.settings.registry_timezone)
+    except ValueError as error:
+        raise ProblemError(422, "invalid-point-in-time", str(error)) from None
+
+
+def point_of(as_of: str | None, known_at: str | None, timezone: str) -> PointInTime:
+    """Parse the two times a reader may give; ValueError says which is malformed and how."""
+    return PointInTime(
+        as_of=_day(as_of) if as_of else None,
+        known_at=moment_in(known_at, timezone) if known_at else None,
+    )
+
+
+def _day(text: str) -> date:
+    """A calendar day, written only as YYYY-MM-DD (not a Unix time, not a week date)."""
+    if not _DAY.match(text):
+        raise ValueError(f"as_of {text!r} is not a date; use YYYY-MM-DD")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"as_of {text!r} is not a day of the calendar") from None
+
+
+PointDep = Annotated[PointInTime, Depends(point_in_time)]
 
 
 def actor(

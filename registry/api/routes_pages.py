@@ -6,16 +6,18 @@ JavaScript; every recorded value is escaped by the template engine.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from registry.api.deps import ServicesDep
+from projections.point_in_time import PointInTime
+from registry.api.deps import ServicesDep, point_of
 from registry.domain.criteria import LegalForm
 
 router = APIRouter(include_in_schema=False)
@@ -28,16 +30,23 @@ def register_page(
     request: Request,
     services: ServicesDep,
     as_of: Annotated[str | None, Query(max_length=20)] = None,
+    known_at: Annotated[str | None, Query(max_length=40)] = None,
 ) -> HTMLResponse:
-    """The register page; ``as_of`` (YYYY-MM-DD) shows it on a past date."""
-    day, error = _parse_day(as_of)
+    """The register page, now or at a point in time (``as_of`` day, ``known_at`` moment)."""
+    try:
+        point, error = point_of(as_of, known_at, services.settings.registry_timezone), None
+    except ValueError as refused:
+        point, error = PointInTime(), str(refused)
     store = services.read_models
-    rows = store.partners() if day is None else store.register_on(day)
+    rows = store.partners() if point.is_now else store.register_at(point)
     rows.sort(key=lambda r: (r.name.casefold(), r.partner_id))
     context = {
         "current": [r for r in rows if r.status != "terminated"],
         "ended": [r for r in rows if r.status == "terminated"],
-        "as_of": day.isoformat() if day else None,
+        "as_of": point.as_of.isoformat() if point.as_of else None,
+        "known_at": _local(point.known_at, services.settings.registry_timezone)
+        if point.known_at
+        else None,
         "today": services.registry.today().isoformat(),
         "error": error,
         "legal_forms": LEGAL_FORMS,
@@ -65,10 +74,6 @@ def history_page(request: Request, partner_id: UUID, services: ServicesDep) -> H
     return templates.TemplateResponse(request, "history.html", context)
 
 
-def _parse_day(text: str | None) -> tuple[date | None, str | None]:
-    if not text:
-        return None, None
-    try:
-        return date.fromisoformat(text), None
-    except ValueError:
-        return None, f"{text!r} is not a date; use the form YYYY-MM-DD."
+def _local(moment: datetime, timezone: str) -> str:
+    """A moment as the page's datetime-local control shows it: in the registry's own zone."""
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%dT%H:%M")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -12,7 +11,7 @@ from fastapi import APIRouter, Query, Response
 
 from projections.audit_trail import AuditEntry
 from projections.current_partners import PartnerRow
-from registry.api.deps import ServicesDep
+from registry.api.deps import PointDep, ServicesDep
 from registry.api.problems import ProblemError
 from registry.api.schemas import (
     AuditEntryOut,
@@ -39,15 +38,20 @@ _INVALID: dict[int | str, dict[str, object]] = {
 @router.get("/partners", responses=_INVALID)
 def list_partners(
     services: ServicesDep,
+    point: PointDep,
     status: Literal["active", "warned", "terminated"] | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,
-    as_of: Annotated[date | None, Query(description="The register at the end of this day.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> PartnerPage:
-    """The register, now or on a past date: filter by status, search by name, page through."""
+    """The register, now or at a point in time: filter by status, search by name, page through.
+
+    ``as_of`` counts the events effective by that day, ``known_at`` those
+    recorded by that moment; together they say what the register said about
+    a day as it was known then (the rule: ``projections/point_in_time.py``).
+    """
     store = services.read_models
-    rows = store.partners() if as_of is None else store.register_on(as_of)
+    rows = store.partners() if point.is_now else store.register_at(point)
     if status is not None:
         rows = [r for r in rows if r.status == status]
     if q:
@@ -57,13 +61,21 @@ def list_partners(
     page = rows[offset : offset + limit]
     return PartnerPage(
         items=[_partner(r) for r in page], total=len(rows), limit=limit, offset=offset,
-        as_of=as_of,
+        as_of=point.as_of, known_at=point.known_at,
     )  # fmt: skip
 
 
 @router.get("/partners/{partner_id}", responses=_NOT_FOUND)
-def get_partner(partner_id: UUID, services: ServicesDep, response: Response) -> PartnerOut:
-    """One partner; its ETag is its version, for If-Match on writes."""
+def get_partner(
+    partner_id: UUID, services: ServicesDep, point: PointDep, response: Response
+) -> PartnerOut:
+    """One partner, now (its ETag is its version, for If-Match on writes) or at a point in time."""
+    if not point.is_now:
+        standing = services.read_models.partner_at(str(partner_id), point)
+        if standing is None:
+            detail = f"No partner with the id {partner_id} was registered by then."
+            raise ProblemError(404, "partner-not-found", detail)
+        return _partner(standing.row)
     row = services.read_models.partner(str(partner_id))
     if row is None:
         raise _no_partner(partner_id)

@@ -171,6 +171,7 @@ class PartnerPage(BaseModel):
     limit: int
     offset: int
     as_of: date | None
+    known_at: datetime | None
 
 
 class ChainHeadOut(BaseModel):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -32,6 +31,7 @@ from consumers.messaging.broker import new_reader
 from consumers.read_side.rebuild import store_history
 from infra.topics import CHECKPOINTS, EVENTS, declared_topics
 from projections.audit_replay import Replay, ReplayReport
+from projections.point_in_time import PointInTime
 from projections.storage.queries import ReadModelQueries
 from registry.adapters.checkpoint_store import CheckpointStore
 from registry.bootstrap import build_read_models, open_database, open_signer
@@ -39,6 +39,7 @@ from registry.cli.app import app, open_registry
 from registry.cli.audit_output import show_replay, show_verify
 from registry.cli.json_output import AsJson, emit_json
 from registry.cli.pinned_keys import PublicKeyOption, cosigners_of, log_verifiers_of, public_key_of
+from registry.cli.point_options import AsOfOption, KnownAtOption, point_from
 from registry.config import Settings, sqlite_path
 from registry.record.chain import GENESIS
 from registry.record.cosignature import Cosigner
@@ -59,14 +60,8 @@ app.add_typer(audit, name="audit")
 @audit.command()
 def replay(
     ctx: typer.Context,
-    as_of: Annotated[
-        datetime | None,
-        typer.Option(
-            formats=["%Y-%m-%d"],
-            metavar="YYYY-MM-DD",
-            help="Print the register at the end of this day.",
-        ),
-    ] = None,
+    as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
     public_key: PublicKeyOption = None,
     log_vkey: Annotated[
         list[str] | None,
@@ -113,10 +108,11 @@ def replay(
             f"only {len(cosigners)} witness key(s) given", param_hint="--quorum"
         )
     notes = [(f"checkpoint file {path}", path.read_text()) for path in checkpoint or []]
+    point = point_from(settings, as_of, known_at)
     if url is not None:
-        report = _replay_tiles(url, notes, policy, as_of)
+        report = _replay_tiles(url, notes, policy, point)
     else:
-        report = _replay_topic(settings, notes, policy, public_key, as_of, allow_resent)
+        report = _replay_topic(settings, notes, policy, public_key, point, allow_resent)
     show_replay(report, as_json)
     if not report.whole:
         raise typer.Exit(6)
@@ -166,7 +162,7 @@ class _Policy:
 
 def _replay_topic(
     settings: Settings, notes: list[tuple[str, str]], policy: _Policy,
-    public_key: Path | None, as_of: datetime | None, allow_resent: bool,
+    public_key: Path | None, point: PointInTime | None, allow_resent: bool,
 ) -> ReplayReport:  # fmt: skip
     settings.require_kafka()
     topics = declared_topics(settings.kafka_topic_prefix)
@@ -175,7 +171,7 @@ def _replay_topic(
     pinned = public_key_of(settings, public_key)
     keyring = None if pinned is None else Keyring(pinned, signed.announcements)
     run = Replay(
-        signed.checkpoints, keyring, as_of.date() if as_of else None, allow_resent=allow_resent,
+        signed.checkpoints, keyring, point, allow_resent=allow_resent,
         log_verifiers=policy.verifiers if keyring is None or policy.pinned_vkeys
         else keyring.log_verifiers(settings.log_origin),
     )  # fmt: skip
@@ -193,9 +189,9 @@ def _replay_topic(
 
 
 def _replay_tiles(
-    url: str, notes: list[tuple[str, str]], policy: _Policy, as_of: datetime | None
+    url: str, notes: list[tuple[str, str]], policy: _Policy, point: PointInTime | None
 ) -> ReplayReport:
-    run = Replay([], None, as_of.date() if as_of else None)
+    run = Replay([], None, point)
     with httpx.Client(base_url=url, timeout=30) as client:
         log = HttpLog(client)
         served = f"{url}/log/checkpoint"

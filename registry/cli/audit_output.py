@@ -12,6 +12,7 @@ from rich.text import Text
 
 from consumers.audit.verify import VerifyReport
 from projections.audit_replay import ReplayReport
+from projections.point_in_time import PointInTime
 from registry.cli.json_output import emit_json
 from registry.domain.criteria import LegalForm
 
@@ -50,7 +51,11 @@ def show_replay(report: ReplayReport, as_json: bool) -> None:
             console.print(Text(f"  {where}{finding.kind}: {finding.detail}"))
     if report.standings is not None:
         console.print(
-            Text(f"Register at the end of {report.as_of} ({len(report.standings)}):", style="bold")
+            Text(
+                f"Register {PointInTime(report.as_of, report.known_at).described()} "
+                f"({len(report.standings)}):",
+                style="bold",
+            )
         )
         for standing in report.standings:
             console.print(Text(f"  {standing.row.name} - {standing.row.status}"))
@@ -95,6 +100,7 @@ def _replay_json(report: ReplayReport) -> dict[str, Any]:
     plain = asdict(report)
     plain["whole"] = report.whole
     plain["as_of"] = report.as_of.isoformat() if report.as_of else None
+    plain["known_at"] = report.known_at.isoformat() if report.known_at else None
     plain["register"] = [r.to_json() for r in report.register]
     if report.standings is not None:
         plain["standings"] = [

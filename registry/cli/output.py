@@ -6,6 +6,7 @@ markup, so a name like "[bold]x" or "<script>" shows exactly as recorded.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -14,6 +15,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from projections.current_partners import PartnerRow
+from projections.point_in_time import StandingAsOf
 from registry.cli.json_output import emit_json
 from registry.domain.platforms import DECLARED, legal_form_of
 from registry.service.application import Recorded
@@ -84,6 +87,47 @@ def show_partner(partner: PartnerDetails, history: Sequence[PublicRecord], as_js
             )
         )
         console.print(Text(f"      {e['reason']}"))
+
+
+def show_rows(rows: Sequence[PartnerRow], title: str, as_json: bool) -> None:
+    """The register at a point in time, as the read models fold it from the audit trail."""
+    if as_json:
+        emit_json([r.to_json() for r in rows])
+        return
+    table = Table(title=f"{title} ({len(rows)})")
+    for column in ("Name", "Status", "Since", "Latest evaluation", "Warnings"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(*(Text(cell) for cell in _row_of(r)))
+    Console().print(table)
+
+
+def show_standing(standing: StandingAsOf, title: str, as_json: bool) -> None:
+    """One partner at a point in time, and the events that count then."""
+    events = [json.loads(e.body) for e in standing.entries]
+    if as_json:
+        emit_json({"partner": standing.row.to_json(), "events": events})
+        return
+    console = Console()
+    row = standing.row
+    console.print(Text(f"{row.name} ({row.partner_id}), {title}", style="bold"))
+    _, status, since, latest, warnings = _row_of(row)
+    facts = [("Status", status), ("Partner since", since), ("Latest evaluation", latest),
+             ("Open warnings", warnings)]  # fmt: skip
+    if row.terminated_on:
+        facts.append(("Terminated", f"{row.terminated_on}: {row.termination_reason}"))
+    for label, value in facts:
+        console.print(Text(f"  {label}: {value}"))
+    console.print(Text("Events that count:", style="bold"))
+    for e in events:
+        console.print(Text(f"  v{e['version']} {e['type']}, effective {e['effective_date']}, "
+                           f"recorded {e['recorded_at']}, by {e['actor']}"))  # fmt: skip
+
+
+def _row_of(r: PartnerRow) -> tuple[str, ...]:
+    latest = f"{r.latest_outcome} ({r.latest_evaluated_on})" if r.latest_outcome else "none yet"
+    warnings = ", ".join(f"#{w['warning_number']} due {w['deadline']}" for w in r.open_warnings)
+    return r.name, r.status, r.registered_on, latest, warnings or "-"
 
 
 def show_seed(report: SeedReport, as_json: bool) -> None:

@@ -147,13 +147,13 @@ class Partner(Aggregate):
         *,
         today: date,
     ) -> None:
-        """Record an evaluation; a compliant one resolves every open warning."""
+        """Record an evaluation; a compliant one resolves the open warnings in effect by then."""
         decided = self._checked(decision, today, "an evaluation")
         check_criteria_complete(criteria)
         check_verdicts(criteria, exempted=self.platform["exemption_basis"] is not None)
         check_obligations(obligations)
         outcome = outcome_of(criteria, obligations)
-        resolved = sorted(self.open_warnings) if outcome is Outcome.COMPLIANT else []
+        resolved = self._cured_by(outcome, decided.effective_date)
         self._record_evaluation(
             criteria={
                 c.value: {"verdict": f.verdict.value, "finding": f.finding.strip()}
@@ -185,13 +185,15 @@ class Partner(Aggregate):
         actor: str,
         reason: str,
     ) -> None:
-        self.latest_evaluation = {
-            "outcome": outcome,
-            "effective_date": effective_date,
-            "criteria": criteria,
-            "obligations": obligations,
-            "actor": actor,
-        }
+        latest = self.latest_evaluation
+        if latest is None or effective_date >= latest["effective_date"]:
+            self.latest_evaluation = {
+                "outcome": outcome,
+                "effective_date": effective_date,
+                "criteria": criteria,
+                "obligations": obligations,
+                "actor": actor,
+            }
         for number in resolved_warnings:
             self.open_warnings.pop(number, None)
 
@@ -260,6 +262,17 @@ class Partner(Aggregate):
     def _record_termination(self, effective_date: date, actor: str, reason: str) -> None:
         self.terminated_on = effective_date
         self.termination_reason = reason
+
+    def _cured_by(self, outcome: Outcome, effective: date) -> list[int]:
+        """The open warnings a compliant evaluation resolves: those in effect by its own date.
+
+        A backdated evaluation cannot cure a breach warned of with effect after
+        it; so every point-in-time view folds to a state that makes sense
+        (``projections/point_in_time.py``).
+        """
+        if outcome is not Outcome.COMPLIANT:
+            return []
+        return sorted(n for n, w in self.open_warnings.items() if w["effective_date"] <= effective)
 
     def _checked(self, decision: Decision, today: date, what: str) -> Decision:
         if self.terminated_on is not None:

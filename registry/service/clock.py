@@ -1,14 +1,15 @@
-"""Today's date where the programme's decisions are taken.
+"""Today's date, and moments typed by people, where the programme's decisions are taken.
 
 Effective dates and deadlines are calendar dates, so "today" must be read in
 the programme's time zone (Jakarta by default), not the server's: at 01:00 in
-Jakarta it is still yesterday in UTC.
+Jakarta it is still yesterday in UTC. A moment typed without an offset
+("known at 2026-05-01 09:00") is meant in that zone too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 DEFAULT_TIMEZONE = "Asia/Jakarta"
@@ -22,3 +23,21 @@ def today_in(timezone: str) -> Callable[[], date]:
         return datetime.now(zone).date()
 
     return today
+
+
+def moment_in(text: str, timezone: str) -> datetime:
+    """An ISO 8601 moment; a bare date is the end of that day, and no offset means TIMEZONE.
+
+    Raises ValueError for anything else, with the forms that are accepted.
+    """
+    zone = ZoneInfo(timezone)
+    try:
+        if len(text) == len("YYYY-MM-DD"):
+            return datetime.combine(date.fromisoformat(text), time.max, zone)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a moment; use YYYY-MM-DD (the end of that day) or "
+            f"YYYY-MM-DDTHH:MM[:SS][+HH:MM] (without an offset, {timezone} time)"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)

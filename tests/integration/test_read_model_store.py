@@ -13,7 +13,7 @@ import pytest
 from pydantic import SecretStr
 
 from projections.audit_trail import ChainBrokenError
-from projections.point_in_time import register_as_of
+from projections.point_in_time import PointInTime, register_at
 from projections.storage.store import ReadModelStore
 from projections.storage.writer import ConflictingRecordError, ModelsRebuiltError
 from registry.bootstrap import build_read_models
@@ -194,8 +194,8 @@ def test_register_as_of_a_date_applies_only_what_was_in_effect(
     read_models.apply(history, NO_OFFSETS, read_models.generation())
     entries = list(read_models.all_entries())
 
-    long_ago = register_as_of(entries, date(2000, 1, 1))
-    now = register_as_of(entries, date(2100, 1, 1))
+    long_ago = register_at(entries, PointInTime(date(2000, 1, 1)))
+    now = register_at(entries, PointInTime(date(2100, 1, 1)))
 
     assert long_ago == []
     assert sorted(s.row.status for s in now) == [

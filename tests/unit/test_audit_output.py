@@ -15,7 +15,7 @@ def report_with(findings: list[Finding]) -> ReplayReport:
     return ReplayReport(
         records_read=9, events=9, first_sequence=1, last_sequence=9, first_position=1,
         last_position=9, checkpoints_verified=0, counts=counts, findings=findings,
-        register=[], as_of=None, standings=None,
+        register=[], as_of=None, known_at=None, standings=None,
     )  # fmt: skip
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from projections.audit_replay import Replay, ReplayReport
+from projections.point_in_time import PointInTime
 from registry.domain.criteria import Criterion
 from registry.record import merkle, note
 from registry.record.chain import canonical_json
@@ -161,8 +162,8 @@ def test_a_forged_checkpoint_or_a_missing_key_is_reported() -> None:
 def test_the_register_as_of_a_date_lists_the_events_that_put_each_partner_there() -> None:
     events = history()
 
-    report = replay(events, as_of=YESTERDAY)
-    earlier = replay(events, as_of=YESTERDAY - timedelta(days=1))
+    report = replay(events, point=PointInTime(YESTERDAY))
+    earlier = replay(events, point=PointInTime(YESTERDAY - timedelta(days=1)))
 
     assert report.standings is not None
     assert [(s.row.name, s.row.status) for s in report.standings] == [
@@ -171,6 +172,23 @@ def test_the_register_as_of_a_date_lists_the_events_that_put_each_partner_there(
     ]
     assert [m.event_type for m in report.standings[0].events] == ["Registered", "Evaluated"]
     assert earlier.standings == []
+
+
+def test_the_register_known_at_a_moment_leaves_out_what_was_recorded_after_it() -> None:
+    events = history()
+    evaluated = next(e for e in events if e.record["type"] == "Evaluated")
+    moment = datetime.fromisoformat(evaluated.record["recorded_at"])
+
+    report = replay(events, point=PointInTime(known_at=moment))
+
+    assert report.standings is not None
+    assert [(s.row.name, s.row.status) for s in report.standings] == [
+        ("Alpha", "active"),
+        ("Beta", "active"),
+    ]
+    assert [m.event_type for m in report.standings[0].events] == ["Registered", "Evaluated"]
+    assert report.known_at == moment
+    assert report.whole
 
 
 def test_checkpoints_signed_by_an_announced_key_verify_with_the_first_key_pinned() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -12,9 +12,11 @@ from registry.domain.partner import Partner, Status
 from tests.builders import (
     NEXT_MONTH,
     TODAY,
+    YESTERDAY,
     decision,
     findings,
     obligation,
+    platform,
     registered,
 )
 
@@ -148,3 +150,29 @@ def test_non_compliant_evaluation_leaves_warnings_open() -> None:
     assert isinstance(event, Partner.Evaluated)
     assert event.resolved_warnings == []
     assert partner.status is Status.WARNED
+
+
+def test_a_backdated_compliant_evaluation_resolves_only_warnings_in_effect_by_its_date() -> None:
+    partner = Partner.register(platform(), decision(effective_date=date(2026, 6, 1)), today=TODAY)
+    partner.warn(decision(effective_date=date(2026, 6, 5)), deadline=NEXT_MONTH, today=TODAY,
+                 criterion=Criterion.TECHNOLOGY)  # fmt: skip
+    partner.warn(decision(effective_date=date(2026, 6, 12)), deadline=NEXT_MONTH, today=TODAY,
+                 criterion=Criterion.OPEN_MARKETPLACE)  # fmt: skip
+
+    partner.evaluate(findings(), [], decision(effective_date=date(2026, 6, 8)), today=TODAY)
+
+    event = last_event(partner)
+    assert isinstance(event, Partner.Evaluated)
+    assert event.resolved_warnings == [1]
+    assert list(partner.open_warnings) == [2]
+
+
+def test_the_latest_evaluation_is_the_latest_in_effect_not_the_latest_recorded() -> None:
+    partner = Partner.register(platform(), decision(effective_date=date(2026, 6, 1)), today=TODAY)
+    partner.evaluate(findings(), [], decision(effective_date=YESTERDAY), today=TODAY)
+
+    partner.evaluate(findings(technology=Verdict.FAIL), [],
+                     decision(effective_date=YESTERDAY - timedelta(days=3)), today=TODAY)  # fmt: skip
+
+    assert partner.latest_evaluation is not None
+    assert partner.latest_evaluation["outcome"] == "compliant"

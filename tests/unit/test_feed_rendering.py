@@ -26,7 +26,7 @@ from projections.feeds import (
     render_csv,
     render_json,
 )
-from projections.point_in_time import register_as_of
+from projections.point_in_time import PointInTime, register_at
 from registry.domain.criteria import Criterion
 from registry.record.messages import PublishedEvent
 from registry.service.records import PublicRecord
@@ -99,13 +99,13 @@ def entries_with_backdated_warning() -> list[AuditEntry]:
 def test_register_as_of_counts_a_backdated_event_from_its_effective_date() -> None:
     entries = entries_with_backdated_warning()
 
-    day_before = register_as_of(entries, TODAY - timedelta(days=1))
-    today = register_as_of(entries, TODAY)
+    day_before = register_at(entries, PointInTime(TODAY - timedelta(days=1)))
+    today = register_at(entries, PointInTime(TODAY))
 
     assert [s.row.status for s in day_before] == ["warned"]
     assert [e.event_type for e in day_before[0].entries] == ["Registered", "Warned"]
     assert today[0].row.latest_outcome == "compliant"
-    assert register_as_of(entries, date(2000, 1, 1)) == []
+    assert register_at(entries, PointInTime(date(2000, 1, 1))) == []
 
 
 def test_a_recorded_control_character_does_not_stop_the_atom_feed() -> None:
