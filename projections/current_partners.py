@@ -18,6 +18,8 @@ from registry.service.records import (
     RegisteredRecord,
     TerminatedRecord,
     WarnedRecord,
+    WarningDeadlineExtendedRecord,
+    WarningWithdrawnRecord,
 )
 
 
@@ -64,7 +66,13 @@ class OpenWarning(TypedDict):
     breach: str
 
 
-ChangeRecord = EvaluatedRecord | WarnedRecord | TerminatedRecord
+ChangeRecord = (
+    EvaluatedRecord
+    | WarnedRecord
+    | WarningWithdrawnRecord
+    | WarningDeadlineExtendedRecord
+    | TerminatedRecord
+)
 
 
 class ProjectionError(ValueError):
@@ -144,6 +152,16 @@ def _changes(row: PartnerRow, record: ChangeRecord) -> dict[str, object]:
         )  # fmt: skip
         warnings = (*row.open_warnings, warning)
         return {"open_warnings": warnings, "status": _status(warnings)}
+    if record["type"] == "WarningWithdrawn":
+        number = record["data"]["warning_number"]
+        warnings = tuple(w for w in row.open_warnings if w["warning_number"] != number)
+        return {"open_warnings": warnings, "status": _status(warnings)}
+    if record["type"] == "WarningDeadlineExtended":
+        number, deadline = record["data"]["warning_number"], record["data"]["deadline"]
+        return {"open_warnings": tuple(
+            OpenWarning(**(w | {"deadline": deadline})) if w["warning_number"] == number else w
+            for w in row.open_warnings
+        )}  # fmt: skip
     if record["type"] == "Terminated":
         return {
             "status": "terminated",

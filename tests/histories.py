@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
-from registry.domain.commands import EvaluatePartner, RegisterPartner, TerminatePartner, WarnPartner
+from registry.domain.commands import (
+    EvaluatePartner,
+    ExtendWarningDeadline,
+    RegisterPartner,
+    TerminatePartner,
+    WarnPartner,
+    WithdrawWarning,
+)
 from registry.domain.criteria import Criterion, Verdict
 from registry.record.chain import GENESIS, chain_hash
 from registry.record.messages import PublishedEvent
@@ -30,9 +38,20 @@ def scripted_history(registry: PartnerRegistry, partners: int = 5) -> list[UUID]
         registry.warn(
             WarnPartner(partner_id, decision(), deadline=NEXT_MONTH, criterion=Criterion.TECHNOLOGY)
         )
+    registry.extend_deadline(
+        ExtendWarningDeadline(ids[0], 1, NEXT_MONTH + timedelta(days=14), decision())
+    )
+    registry.warn(WarnPartner(ids[0], decision(), deadline=NEXT_MONTH, obligation="Sales report"))
+    registry.withdraw_warning(WithdrawWarning(ids[0], 2, decision(reason="Issued in error")))
     registry.evaluate(EvaluatePartner(ids[0], findings(), [], decision()))
     registry.terminate(TerminatePartner(ids[-1], decision(reason="Breach not remedied")))
     return ids
+
+
+def scripted_event_count(partners: int) -> int:
+    """How many events ``scripted_history`` records for that many partners."""
+    registered_and_evaluated, warned, first_partners_warnings = 2 * partners, (partners + 1) // 2, 3
+    return registered_and_evaluated + warned + first_partners_warnings + 2
 
 
 def more_events(registry: PartnerRegistry, count: int) -> None:

@@ -1,12 +1,13 @@
-"""Writes: register, evaluate, warn, terminate. Authenticated; the actor comes from the token."""
+"""Writes: register, evaluate, warn (withdraw, extend), terminate; the actor is the token's."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
 import structlog
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 
 from registry.adapters.tokens import Actor
 from registry.api.deps import (
@@ -19,14 +20,23 @@ from registry.api.deps import (
 )
 from registry.api.schemas import (
     EvaluationIn,
+    ExtensionIn,
     Problem,
     RecordedOut,
     RegisterIn,
     TerminationIn,
     WarningIn,
+    WithdrawalIn,
 )
 from registry.api.services import Services
-from registry.domain.commands import EvaluatePartner, RegisterPartner, TerminatePartner, WarnPartner
+from registry.domain.commands import (
+    EvaluatePartner,
+    ExtendWarningDeadline,
+    RegisterPartner,
+    TerminatePartner,
+    WarnPartner,
+    WithdrawWarning,
+)
 from registry.domain.criteria import CriterionFinding, ObligationCheck
 from registry.domain.decisions import Decision
 from registry.service.application import Recorded
@@ -92,6 +102,39 @@ def warn_partner(
         expected_version=version,
     )
     return _answer(services, services.registry.warn(command), response)
+
+
+WarningNumber = Annotated[int, Path(ge=1, le=1_000_000, description="The warning's number.")]
+
+
+@router.post("/{partner_id}/warnings/{number}/withdrawal", status_code=201,
+             responses=WRITE_ERRORS)  # fmt: skip
+def withdraw_warning(
+    partner_id: UUID, number: WarningNumber, body: WithdrawalIn, actor: Warner,
+    version: ExpectedVersion, services: ServicesDep, response: Response,
+) -> RecordedOut:  # fmt: skip
+    """Withdraw an open warning issued in error (it was never a breach)."""
+    command = WithdrawWarning(
+        partner_id=partner_id, warning_number=number,
+        decision=_decision(services, actor, body.reason, body.effective_date),
+        expected_version=version,
+    )  # fmt: skip
+    return _answer(services, services.registry.withdraw_warning(command), response)
+
+
+@router.post("/{partner_id}/warnings/{number}/deadline-extension", status_code=201,
+             responses=WRITE_ERRORS)  # fmt: skip
+def extend_deadline(
+    partner_id: UUID, number: WarningNumber, body: ExtensionIn, actor: Warner,
+    version: ExpectedVersion, services: ServicesDep, response: Response,
+) -> RecordedOut:  # fmt: skip
+    """Give an open warning a later deadline (only ever later)."""
+    command = ExtendWarningDeadline(
+        partner_id=partner_id, warning_number=number, deadline=body.deadline,
+        decision=_decision(services, actor, body.reason, body.effective_date),
+        expected_version=version,
+    )  # fmt: skip
+    return _answer(services, services.registry.extend_deadline(command), response)
 
 
 @router.post("/{partner_id}/termination", status_code=201, responses=WRITE_ERRORS)

@@ -118,6 +118,21 @@ class WarningIn(Request):
     effective_date: EffectiveDate = None
 
 
+class WithdrawalIn(Request):
+    """The withdrawal of a warning issued in error: why it was wrong."""
+
+    reason: Reason
+    effective_date: EffectiveDate = None
+
+
+class ExtensionIn(Request):
+    """A later deadline for an open warning, and why."""
+
+    deadline: IsoDate
+    reason: Reason
+    effective_date: EffectiveDate = None
+
+
 class TerminationIn(Request):
     """The end of a partnership."""
 

@@ -15,6 +15,8 @@ COMMANDS: dict[str, str] = {
     "register": "writes",
     "evaluate": "writes",
     "warn": "writes",
+    "withdraw-warning": "writes",
+    "extend-deadline": "writes",
     "terminate": "writes",
     "seed": "writes",
     "checkpoint": "audit",

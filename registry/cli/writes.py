@@ -20,9 +20,11 @@ from registry.cli.parsing import (
 from registry.cli.platform_options import declaration_of, with_platform_options
 from registry.domain.commands import (
     EvaluatePartner,
+    ExtendWarningDeadline,
     RegisterPartner,
     TerminatePartner,
     WarnPartner,
+    WithdrawWarning,
 )
 from registry.domain.criteria import Criterion
 from registry.domain.decisions import Decision
@@ -142,6 +144,60 @@ def warn(
             expected_version=expected_version,
         )
         show_recorded(registry.warn(command), as_json)
+
+
+WarningNumber = Annotated[
+    int, typer.Argument(min=1, metavar="NUMBER", help="The warning's number.")
+]
+
+
+@app.command("withdraw-warning")
+def withdraw_warning(
+    ctx: typer.Context,
+    partner: PartnerRef,
+    number: WarningNumber,
+    actor: Actor,
+    reason: Annotated[str, typer.Option(metavar="TEXT", help="Why it was issued in error.")],
+    effective_date: EffectiveDate = None,
+    expected_version: ExpectedVersion = None,
+    as_json: AsJson = False,
+) -> None:
+    """Withdraw an open warning issued in error (it was never a breach)."""
+    with open_registry(ctx) as registry:
+        command = WithdrawWarning(
+            partner_id=resolve_partner(registry, partner),
+            warning_number=number,
+            decision=_decision(actor, reason, effective_date, registry.today()),
+            expected_version=expected_version,
+        )
+        show_recorded(registry.withdraw_warning(command), as_json)
+
+
+@app.command("extend-deadline")
+def extend_deadline(
+    ctx: typer.Context,
+    partner: PartnerRef,
+    number: WarningNumber,
+    deadline: Annotated[
+        datetime,
+        typer.Option(metavar="YYYY-MM-DD", formats=["%Y-%m-%d"], help="The new, later deadline."),
+    ],
+    actor: Actor,
+    reason: Reason,
+    effective_date: EffectiveDate = None,
+    expected_version: ExpectedVersion = None,
+    as_json: AsJson = False,
+) -> None:
+    """Give an open warning a later deadline to remedy the breach."""
+    with open_registry(ctx) as registry:
+        command = ExtendWarningDeadline(
+            partner_id=resolve_partner(registry, partner),
+            warning_number=number,
+            deadline=deadline.date(),
+            decision=_decision(actor, reason, effective_date, registry.today()),
+            expected_version=expected_version,
+        )
+        show_recorded(registry.extend_deadline(command), as_json)
 
 
 @app.command()

@@ -50,6 +50,27 @@ class WarnPartner:
 
 
 @dataclass(frozen=True)
+class WithdrawWarning:
+    """Withdraw an open warning issued in error."""
+
+    partner_id: UUID
+    warning_number: int
+    decision: Decision
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class ExtendWarningDeadline:
+    """Give an open warning a later deadline."""
+
+    partner_id: UUID
+    warning_number: int
+    deadline: date
+    decision: Decision
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
 class TerminatePartner:
     """End a partnership for good."""
 

@@ -1,6 +1,7 @@
 """A platform's partnership with the programme, as an event-sourced aggregate.
 
-Commands (``register``, ``evaluate``, ``warn``, ``terminate``) check every
+Commands (``register``, ``evaluate``, ``warn``, ``withdraw_warning``,
+``extend_deadline``, ``terminate``) check every
 invariant and compute what the event must say; only then do they call a
 decorated method, whose body just applies the event. Replaying history
 therefore never re-runs today's rules against yesterday's decisions.
@@ -92,6 +93,24 @@ class Partner(Aggregate):
         criterion: str | None
         obligation: str | None
         deadline: date
+        effective_date: date
+        actor: str
+        reason: str
+
+    class WarningWithdrawn(Aggregate.Event):
+        TOPIC = "registry.domain:Partner.WarningWithdrawn"
+        class_version = 1
+        warning_number: int
+        effective_date: date
+        actor: str
+        reason: str
+
+    class WarningDeadlineExtended(Aggregate.Event):
+        TOPIC = "registry.domain:Partner.WarningDeadlineExtended"
+        class_version = 1
+        warning_number: int
+        deadline: date
+        previous_deadline: date
         effective_date: date
         actor: str
         reason: str
@@ -248,6 +267,68 @@ class Partner(Aggregate):
             "breach": reason,
             "effective_date": effective_date,
         }
+
+    def withdraw_warning(self, warning_number: int, decision: Decision, *, today: date) -> None:
+        """Withdraw an open warning issued in error: no breach, so nothing was resolved."""
+        decided = self._checked(decision, today, "a withdrawal of a warning")
+        self._open_warning(warning_number, decided.effective_date)
+        self._record_withdrawal(
+            warning_number=warning_number,
+            effective_date=decided.effective_date,
+            actor=decided.actor,
+            reason=decided.reason,
+        )
+
+    @event(WarningWithdrawn)
+    def _record_withdrawal(
+        self, warning_number: int, effective_date: date, actor: str, reason: str
+    ) -> None:
+        self.open_warnings.pop(warning_number, None)
+
+    def extend_deadline(
+        self, warning_number: int, decision: Decision, *, deadline: date, today: date
+    ) -> None:
+        """Give an open warning more time; a deadline only ever moves forward."""
+        decided = self._checked(decision, today, "an extension of a deadline")
+        warning = self._open_warning(warning_number, decided.effective_date)
+        current: date = warning["deadline"]
+        if deadline <= current:
+            raise InvalidWarningError(
+                f"A deadline can only be extended: {deadline.isoformat()} is not after "
+                f"warning #{warning_number}'s deadline, {current.isoformat()}."
+            )
+        self._record_extension(
+            warning_number=warning_number,
+            deadline=deadline,
+            previous_deadline=current,
+            effective_date=decided.effective_date,
+            actor=decided.actor,
+            reason=decided.reason,
+        )
+
+    @event(WarningDeadlineExtended)
+    def _record_extension(
+        self, warning_number: int, deadline: date, previous_deadline: date,
+        effective_date: date, actor: str, reason: str,
+    ) -> None:  # fmt: skip
+        self.open_warnings[warning_number] = self.open_warnings[warning_number] | {
+            "deadline": deadline
+        }
+
+    def _open_warning(self, number: int, effective: date) -> dict[str, Any]:
+        """An open warning, which a decision taking effect on ``effective`` may act on."""
+        warning = self.open_warnings.get(number)
+        if warning is None:
+            state = (
+                "is no longer open" if 1 <= number <= self.warnings_issued else "was never issued"
+            )
+            raise InvalidWarningError(f"Warning #{number} to {self.name} {state}.")
+        if effective < warning["effective_date"]:
+            raise InvalidWarningError(
+                f"Warning #{number} took effect on {warning['effective_date'].isoformat()}; "
+                f"a decision on it cannot take effect before, on {effective.isoformat()}."
+            )
+        return warning
 
     def terminate(self, decision: Decision, *, today: date) -> None:
         """End the partnership for good; it stays in the public record."""

@@ -29,15 +29,23 @@ from registry.service.records import SCHEMA_VERSION, PublicRecord
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
-EVENT_TYPES = ("Registered", "Evaluated", "Warned", "Terminated")
+EVENT_TYPES = (
+    "Registered", "Evaluated", "Warned", "WarningWithdrawn", "WarningDeadlineExtended",
+    "Terminated",
+)  # fmt: skip
 STATE_TYPE = "prakerja.partner.state"
 
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
+def kebab(event_type: str) -> str:
+    """An event type as it is spelt in names, e.g. warning-withdrawn for WarningWithdrawn."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", event_type).lower()
+
+
 def ce_type_of(event_type: str) -> str:
-    """The CloudEvents type of a partner event, e.g. prakerja.partner.registered."""
-    return f"prakerja.partner.{event_type.lower()}"
+    """The CloudEvents type of a partner event, e.g. prakerja.partner.warning-withdrawn."""
+    return f"prakerja.partner.{kebab(event_type)}"
 
 
 _TYPES_BY_CE_TYPE = {ce_type_of(t): t for t in EVENT_TYPES}
@@ -221,7 +229,7 @@ def _validated(record: dict[str, Any], event_type: str) -> PublicRecord:
 @cache
 def _validator(event_type: str) -> jsonschema_rs.Validator:
     """A compiled validator (Rust): checking every record must cost next to nothing."""
-    schema = load_schema(f"partner-{event_type.lower()}.v{SCHEMA_VERSION}")
+    schema = load_schema(f"partner-{kebab(event_type)}.v{SCHEMA_VERSION}")
     return jsonschema_rs.validator_for(schema, validate_formats=True)
 
 

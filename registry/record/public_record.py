@@ -18,8 +18,11 @@ from registry.service.records import record_of
 
 PARTNER_EVENT_TOPICS = [
     get_topic(cls)
-    for cls in (Partner.Registered, Partner.Evaluated, Partner.Warned, Partner.Terminated)
-]
+    for cls in (
+        Partner.Registered, Partner.Evaluated, Partner.Warned, Partner.WarningWithdrawn,
+        Partner.WarningDeadlineExtended, Partner.Terminated,
+    )
+]  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,11 @@ from eventsourcing.utils import EnvType, get_topic
 from registry.domain.claims import ClaimKind, PlatformClaim, claim_id
 from registry.domain.commands import (
     EvaluatePartner,
+    ExtendWarningDeadline,
     RegisterPartner,
     TerminatePartner,
     WarnPartner,
+    WithdrawWarning,
 )
 from registry.domain.exceptions import (
     ConcurrencyConflictError,
@@ -117,6 +119,21 @@ class PartnerRegistry(Application[UUID]):
             criterion=command.criterion,
             obligation=command.obligation,
         )
+        return self._save(partner)
+
+    def withdraw_warning(self, command: WithdrawWarning) -> Recorded:
+        """Record the withdrawal of a warning issued in error."""
+        partner = self._current(command.partner_id, command.expected_version)
+        partner.withdraw_warning(command.warning_number, command.decision, today=self.today())
+        return self._save(partner)
+
+    def extend_deadline(self, command: ExtendWarningDeadline) -> Recorded:
+        """Record a later deadline for an open warning."""
+        partner = self._current(command.partner_id, command.expected_version)
+        partner.extend_deadline(
+            command.warning_number, command.decision, deadline=command.deadline,
+            today=self.today(),
+        )  # fmt: skip
         return self._save(partner)
 
     def terminate(self, command: TerminatePartner) -> Recorded:

@@ -58,6 +58,20 @@ class WarnedData(TypedDict):
     deadline: str
 
 
+class WarningWithdrawnData(TypedDict):
+    """The warning withdrawn as issued in error (the reason says why)."""
+
+    warning_number: int
+
+
+class WarningDeadlineExtendedData(TypedDict):
+    """The warning given more time, its new deadline and the one it replaces."""
+
+    warning_number: int
+    deadline: str
+    previous_deadline: str
+
+
 class TerminatedData(TypedDict):
     """A termination carries nothing beyond its effective date and reason."""
 
@@ -93,6 +107,20 @@ class WarnedRecord(_Record):
     data: WarnedData
 
 
+class WarningWithdrawnRecord(_Record):
+    """A warning withdrawn."""
+
+    type: Literal["WarningWithdrawn"]
+    data: WarningWithdrawnData
+
+
+class WarningDeadlineExtendedRecord(_Record):
+    """A warning's deadline extended."""
+
+    type: Literal["WarningDeadlineExtended"]
+    data: WarningDeadlineExtendedData
+
+
 class TerminatedRecord(_Record):
     """A termination."""
 
@@ -100,7 +128,14 @@ class TerminatedRecord(_Record):
     data: TerminatedData
 
 
-PublicRecord = RegisteredRecord | EvaluatedRecord | WarnedRecord | TerminatedRecord
+PublicRecord = (
+    RegisteredRecord
+    | EvaluatedRecord
+    | WarnedRecord
+    | WarningWithdrawnRecord
+    | WarningDeadlineExtendedRecord
+    | TerminatedRecord
+)
 """Who did what to which partner, when it was recorded and when it took effect.
 
 Narrow on ``record["type"]`` to reach the data of one kind of event.

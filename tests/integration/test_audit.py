@@ -31,7 +31,7 @@ from registry.record.tree_head import TreeHead
 from registry.service.seed import seed
 from tests.builders import REPORTED
 from tests.conftest import open_registry
-from tests.histories import more_events, scripted_history, stored_records
+from tests.histories import more_events, scripted_event_count, scripted_history, stored_records
 from tests.kafka_helpers import (
     CLI,
     outsider,
@@ -39,6 +39,9 @@ from tests.kafka_helpers import (
     service_env,
     serving_api,
 )
+
+SIX = scripted_event_count(6)
+"""Events in the scripted history of six partners that most tests here record."""
 
 pytestmark = pytest.mark.postgres
 
@@ -104,7 +107,7 @@ def test_a_clean_history_replays_whole_with_status_0(published: Settings) -> Non
     report = json.loads(result.stdout)
     assert result.returncode == 0, result.stderr
     assert report["whole"] is True
-    assert report["events"] == report["last_sequence"] == 6 * 2 + 3 + 2
+    assert report["events"] == report["last_sequence"] == SIX
     assert report["checkpoints_verified"] == 1
     assert len(report["register"]) == 6
 
@@ -365,7 +368,7 @@ def test_replay_from_the_tiles_over_http_needs_only_the_url_and_the_vkey(
     report = json.loads(result.stdout)
     assert result.returncode == 0, result.stderr
     assert report["whole"] is True
-    assert report["events"] == report["last_sequence"] == 6 * 2 + 3 + 2
+    assert report["events"] == report["last_sequence"] == SIX
     assert len(report["register"]) == 6
     assert sorted(p.name for p in (tmp_path / "outsider").iterdir()) == []
 
@@ -436,8 +439,8 @@ def test_an_outsider_proves_a_record_is_in_the_signed_log_and_the_log_only_grew(
     assert included.returncode == grown.returncode == operator.returncode == 0, (
         included.stderr + grown.stderr + operator.stderr
     )
-    assert json.loads(included.stdout)["tree_size"] == 6 * 2 + 3 + 2 + 3
-    assert json.loads(grown.stdout)["old_size"] == 6 * 2 + 3 + 2
+    assert json.loads(included.stdout)["tree_size"] == SIX + 3
+    assert json.loads(grown.stdout)["old_size"] == SIX
     assert "Record 5 is leaf 4" in operator.stdout
 
 
@@ -470,7 +473,7 @@ def test_log_verify_checks_the_served_tiles_against_the_signed_root_and_catches_
 
     # Then the genuine tiles verify, and the edited ones or a missing cosignature do not
     assert whole.returncode == 0, whole.stderr
-    assert f"The {6 * 2 + 3 + 2} records served hash to the root" in whole.stdout
+    assert f"The {SIX} records served hash to the root" in whole.stdout
     assert edited.returncode == unwitnessed.returncode == 6
     assert "do not hash to the signed root" in edited.stderr
     assert "cosigned by 0 of the 1 witnesses" in unwitnessed.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import cast
 
 import pytest
@@ -75,6 +76,33 @@ def test_warning_opens_and_compliant_evaluation_closes_it() -> None:
     assert row.status == "active"
     assert row.open_warnings == ()
     assert (row.latest_outcome, row.version, row.position) == ("compliant", 3, 9)
+
+
+def test_a_withdrawn_warning_leaves_the_row_and_an_extension_moves_its_deadline() -> None:
+    partner = registered()
+    for criterion in (Criterion.TECHNOLOGY, Criterion.OPEN_MARKETPLACE):
+        partner.warn(decision(), deadline=NEXT_MONTH, today=TODAY, criterion=criterion)
+    later = NEXT_MONTH + timedelta(days=10)
+    partner.extend_deadline(2, decision(), deadline=later, today=TODAY)
+    partner.withdraw_warning(1, decision(), today=TODAY)
+
+    row = fold(records_of(partner))
+
+    assert [(w["warning_number"], w["deadline"]) for w in row.open_warnings] == [
+        (2, later.isoformat())
+    ]
+    assert row.status == "warned"
+    assert row.version == 5
+
+
+def test_withdrawing_the_last_open_warning_makes_the_partner_active_again() -> None:
+    partner = registered()
+    partner.warn(decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY)
+    partner.withdraw_warning(1, decision(), today=TODAY)
+
+    row = fold(records_of(partner))
+
+    assert (row.status, row.open_warnings) == ("active", ())
 
 
 def test_non_compliant_evaluation_keeps_warnings_open() -> None:

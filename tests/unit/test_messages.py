@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,6 +25,8 @@ def history_records() -> list[PublicRecord]:
     partner = registered()
     partner.evaluate(findings(), [obligation()], decision(), today=TODAY)
     partner.warn(decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY)
+    partner.extend_deadline(1, decision(), deadline=NEXT_MONTH + timedelta(days=7), today=TODAY)
+    partner.withdraw_warning(1, decision(), today=TODAY)
     partner.terminate(decision(), today=TODAY)
     return records_of(partner)
 
@@ -36,7 +39,9 @@ def with_header(message: Message, name: str, value: bytes | None) -> list[tuple[
     return [(n, value if n == name else v) for n, v in message.headers]
 
 
-@pytest.mark.parametrize("index", range(4), ids=["registered", "evaluated", "warned", "terminated"])
+@pytest.mark.parametrize("index", range(6), ids=[
+    "registered", "evaluated", "warned", "deadline-extended", "warning-withdrawn", "terminated",
+])  # fmt: skip
 def test_every_event_type_survives_encoding_and_decoding(index: int) -> None:
     event = published(history_records()[index], sequence=index + 1)
 

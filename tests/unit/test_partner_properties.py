@@ -8,7 +8,7 @@ from typing import Any
 
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from registry.domain.criteria import Criterion, Verdict
 from registry.domain.exceptions import (
@@ -32,7 +32,8 @@ class PartnerLifecycle(RuleBasedStateMachine):
         self.events: list[Any] = list(self.partner.collect_events())
         self.accepted = 1
         self.terminated = False
-        self.open_warnings: set[int] = set()
+        self.open_warnings: dict[int, tuple[date, date]] = {}
+        """Open warnings by number: (effective date, deadline)."""
         self.issued = 0
 
     def _apply(self, command: Any, *, valid: bool) -> bool:
@@ -75,7 +76,9 @@ class PartnerLifecycle(RuleBasedStateMachine):
             valid=self._allowed(effective),
         )
         if accepted and verdict is Verdict.PASS and met:
-            self.open_warnings.clear()
+            cured = [n for n, (since, _) in self.open_warnings.items() if since <= effective]
+            for number in cured:
+                del self.open_warnings[number]
 
     @rule(offset=offsets, deadline_days=st.integers(min_value=-1, max_value=2))
     def warn(self, offset: int, deadline_days: int) -> None:
@@ -92,10 +95,42 @@ class PartnerLifecycle(RuleBasedStateMachine):
         )
         if accepted:
             self.issued += 1
-            self.open_warnings.add(self.issued)
+            self.open_warnings[self.issued] = (effective, deadline)
 
+    def _may_act_on(self, number: int, effective: date) -> bool:
+        """An open warning, and a decision on it taking effect no earlier than it did."""
+        warning = self.open_warnings.get(number)
+        return self._allowed(effective) and warning is not None and effective >= warning[0]
+
+    @rule(number=st.integers(min_value=0, max_value=3), offset=offsets)
+    def withdraw_warning(self, number: int, offset: int) -> None:
+        effective = self._effective(offset)
+        if self._apply(
+            lambda: self.partner.withdraw_warning(
+                number, decision(effective_date=effective), today=TODAY
+            ),
+            valid=self._may_act_on(number, effective),
+        ):
+            del self.open_warnings[number]
+
+    @rule(number=st.integers(min_value=0, max_value=3), offset=offsets,
+          days=st.integers(min_value=-1, max_value=3))  # fmt: skip
+    def extend_deadline(self, number: int, offset: int, days: int) -> None:
+        effective = self._effective(offset)
+        deadline = TODAY + timedelta(days=days)
+        valid = self._may_act_on(number, effective) and deadline > self.open_warnings[number][1]
+        if self._apply(
+            lambda: self.partner.extend_deadline(
+                number, decision(effective_date=effective), deadline=deadline, today=TODAY
+            ),
+            valid=valid,
+        ):
+            self.open_warnings[number] = (self.open_warnings[number][0], deadline)
+
+    @precondition(lambda self: self.accepted >= 5)
     @rule(offset=offsets)
     def terminate(self, offset: int) -> None:
+        """Only after some life: a termination ends the run's interest early."""
         effective = self._effective(offset)
         if self._apply(
             lambda: self.partner.terminate(decision(effective_date=effective), today=TODAY),
@@ -115,7 +150,8 @@ class PartnerLifecycle(RuleBasedStateMachine):
             assert self.partner.status is Status.WARNED
         else:
             assert self.partner.status is Status.ACTIVE
-        assert set(self.partner.open_warnings) == self.open_warnings
+        assert {n: (w["effective_date"], w["deadline"])
+                for n, w in self.partner.open_warnings.items()} == self.open_warnings  # fmt: skip
 
     @invariant()
     def replaying_the_events_rebuilds_the_same_partner(self) -> None:
@@ -129,4 +165,4 @@ class PartnerLifecycle(RuleBasedStateMachine):
 
 
 TestPartnerLifecycle = PartnerLifecycle.TestCase
-TestPartnerLifecycle.settings = settings(max_examples=150, stateful_step_count=25)
+TestPartnerLifecycle.settings = settings(max_examples=200, stateful_step_count=40)

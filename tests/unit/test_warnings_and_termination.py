@@ -133,3 +133,82 @@ def test_termination_in_the_future_is_refused() -> None:
 
     with pytest.raises(InvalidCommandError, match="in the future"):
         partner.terminate(decision(effective_date=TODAY + timedelta(days=1)), today=TODAY)
+
+
+def warned_partner() -> Partner:
+    """A partner with warning #1 open, effective yesterday, due next month."""
+    partner = registered()
+    partner.warn(decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY)
+    partner.collect_events()
+    return partner
+
+
+def test_a_warning_issued_in_error_is_withdrawn_not_resolved() -> None:
+    partner = warned_partner()
+
+    partner.withdraw_warning(1, decision(reason="Issued to the wrong platform"), today=TODAY)
+
+    [event] = partner.collect_events()
+    assert isinstance(event, Partner.WarningWithdrawn)
+    assert event.warning_number == 1
+    assert event.reason == "Issued to the wrong platform"
+    assert partner.open_warnings == {}
+    assert partner.status is Status.ACTIVE
+
+
+@pytest.mark.parametrize(("number", "message"), [(2, "was never issued"), (0, "was never issued")])
+def test_withdrawing_a_warning_never_issued_is_refused(number: int, message: str) -> None:
+    partner = warned_partner()
+
+    with pytest.raises(InvalidWarningError, match=message):
+        partner.withdraw_warning(number, decision(), today=TODAY)
+
+
+def test_a_warning_already_withdrawn_cannot_be_withdrawn_or_extended_again() -> None:
+    partner = warned_partner()
+    partner.withdraw_warning(1, decision(), today=TODAY)
+
+    with pytest.raises(InvalidWarningError, match="no longer open"):
+        partner.withdraw_warning(1, decision(), today=TODAY)
+    with pytest.raises(InvalidWarningError, match="no longer open"):
+        partner.extend_deadline(1, decision(), deadline=NEXT_MONTH + timedelta(days=9), today=TODAY)
+
+
+def test_a_deadline_is_extended_forward_and_the_old_one_is_recorded() -> None:
+    partner = warned_partner()
+    later = NEXT_MONTH + timedelta(days=14)
+
+    partner.extend_deadline(1, decision(reason="Audit delayed by flooding"), deadline=later,
+                            today=TODAY)  # fmt: skip
+
+    [event] = partner.collect_events()
+    assert isinstance(event, Partner.WarningDeadlineExtended)
+    assert (event.deadline, event.previous_deadline) == (later, NEXT_MONTH)
+    assert partner.open_warnings[1]["deadline"] == later
+    assert partner.status is Status.WARNED
+
+
+@pytest.mark.parametrize("days", [0, -1])
+def test_a_deadline_cannot_be_kept_or_brought_forward(days: int) -> None:
+    partner = warned_partner()
+
+    with pytest.raises(InvalidWarningError, match="can only be extended"):
+        partner.extend_deadline(1, decision(), deadline=NEXT_MONTH + timedelta(days=days),
+                                today=TODAY)  # fmt: skip
+
+
+def test_a_decision_on_a_warning_cannot_take_effect_before_the_warning() -> None:
+    partner = registered()
+    partner.warn(decision(effective_date=TODAY), deadline=NEXT_MONTH, today=TODAY,
+                 criterion=Criterion.TECHNOLOGY)  # fmt: skip
+
+    with pytest.raises(InvalidWarningError, match="cannot take effect before"):
+        partner.withdraw_warning(1, decision(effective_date=YESTERDAY), today=TODAY)
+
+
+def test_no_decision_on_a_warning_after_termination() -> None:
+    partner = warned_partner()
+    partner.terminate(decision(), today=TODAY)
+
+    with pytest.raises(PartnerTerminatedError):
+        partner.withdraw_warning(1, decision(), today=TODAY)
