@@ -8,6 +8,7 @@ read model and the point-in-time register, and can be tested without I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import date
 from typing import Any
 
 from typing_extensions import TypedDict
@@ -169,6 +170,18 @@ def _changes(row: PartnerRow, record: ChangeRecord) -> dict[str, object]:
             "termination_reason": record["reason"],
         }
     raise ProjectionError(f"unknown event type {record['type']!r}")
+
+
+def overdue_warnings(row: PartnerRow, day: date) -> list[int]:
+    """The open warnings whose deadline passed before ``day``: derived, never recorded.
+
+    A deadline is the last day to remedy, so a warning is overdue from the
+    day after it. A terminated partnership has nothing left to remedy.
+    """
+    if row.status == "terminated":
+        return []
+    cutoff = day.isoformat()
+    return [w["warning_number"] for w in row.open_warnings if w["deadline"] < cutoff]
 
 
 def _status(open_warnings: tuple[OpenWarning, ...]) -> str:

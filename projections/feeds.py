@@ -11,20 +11,21 @@ import base64
 import csv
 import io
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 import orjson
 from feedgen.feed import FeedGenerator
 
 from projections.audit_trail import AuditEntry, ChainHead
-from projections.current_partners import PartnerRow
+from projections.current_partners import PartnerRow, overdue_warnings
 from registry.domain.text import writable
 
 CURRENT = ("active", "warned")
 CSV_COLUMNS = (
     "partner_id", "name", "legal_form", "exemption_basis", "status", "registered_on",
     "latest_outcome", "latest_evaluated_on", "open_warnings", "earliest_deadline",
-    "version", "updated_at",
+    "overdue_warnings", "version", "updated_at",
 )  # fmt: skip
 
 
@@ -44,38 +45,42 @@ def current_partners(rows: Sequence[PartnerRow]) -> list[PartnerRow]:
 
 
 def render_json(
-    rows: Sequence[PartnerRow], head: ChainHead, log_root: bytes | None = None
+    rows: Sequence[PartnerRow], head: ChainHead, day: date, log_root: bytes | None = None
 ) -> bytes:
     """The current-partners feed as a JSON document (see its JSON Schema).
 
-    With ``log_root``, the feed states the transparency log's tree it was
-    built from (size and root hash), so a downloaded copy can be checked
-    against the log's signed checkpoints and consistency proofs.
+    ``day`` is the day the overdue warnings are stated for: the feed is a
+    function of the log and the calendar, nothing else. With ``log_root``,
+    the feed states the transparency log's tree it was built from (size and
+    root hash), so a downloaded copy can be checked against the log's signed
+    checkpoints and consistency proofs.
     """
     live = current_partners(rows)
     updated_at = max((r.updated_at for r in rows), default=None)
-    return assemble_json([json_fragment(r) for r in live], head, updated_at, log_root)
+    return assemble_json([json_fragment(r, day) for r in live], head, updated_at, day, log_root)
 
 
-def json_fragment(row: PartnerRow) -> bytes:
-    """One partner as it stands in the JSON feed's list, indented in place.
+def json_fragment(row: PartnerRow, day: date) -> bytes:
+    """One partner as it stands in the JSON feed's list on ``day``, indented in place.
 
     A publisher keeps these per partner and renders again only the ones
-    that changed: the feed's cost then follows the change, not the register.
+    that changed (all of them when the day changes): the feed's cost then
+    follows the change, not the register.
     """
-    return _INDENT + orjson.dumps(row.to_json(), option=orjson.OPT_INDENT_2).replace(
-        b"\n", b"\n" + _INDENT
-    )
+    plain = row.to_json() | {"overdue_warnings": overdue_warnings(row, day)}
+    return _INDENT + orjson.dumps(plain, option=orjson.OPT_INDENT_2).replace(b"\n", b"\n" + _INDENT)
 
 
 def assemble_json(
-    fragments: Sequence[bytes], head: ChainHead, updated_at: str | None, log_root: bytes | None
-) -> bytes:
+    fragments: Sequence[bytes], head: ChainHead, updated_at: str | None, day: date,
+    log_root: bytes | None,
+) -> bytes:  # fmt: skip
     """The JSON feed from its partners' fragments (in feed order): byte for byte render_json."""
     document: dict[str, object] = {
         "schema": "current-partners.schema.json",
         "chain_head": {"sequence": head.sequence, "chain_hash": head.chain_hash},
         "updated_at": updated_at,
+        "overdue_as_of": day.isoformat(),
         "count": len(fragments),
         "partners": [],
     }
@@ -89,15 +94,15 @@ def assemble_json(
     return skeleton.replace(b'"partners": []', listed, 1)
 
 
-def render_csv(rows: Sequence[PartnerRow]) -> bytes:
-    """The current-partners feed as CSV, one row per partner (see its data dictionary)."""
-    return assemble_csv([csv_line(row) for row in current_partners(rows)])
+def render_csv(rows: Sequence[PartnerRow], day: date) -> bytes:
+    """The current-partners feed as CSV on ``day``, a row per partner (see its data dictionary)."""
+    return assemble_csv([csv_line(row, day) for row in current_partners(rows)])
 
 
-def csv_line(row: PartnerRow) -> str:
+def csv_line(row: PartnerRow, day: date) -> str:
     """One partner's line of the CSV feed, kept per partner as the JSON fragments are."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow([_csv_value(v) for v in _csv_row(row)])
+    csv.writer(out, lineterminator="\r\n").writerow([_csv_value(v) for v in _csv_row(row, day)])
     return out.getvalue()
 
 
@@ -106,12 +111,13 @@ def assemble_csv(lines: Sequence[str]) -> bytes:
     return (_CSV_HEADER + "".join(lines)).encode("utf-8")
 
 
-def _csv_row(row: PartnerRow) -> tuple[Any, ...]:
+def _csv_row(row: PartnerRow, day: date) -> tuple[Any, ...]:
     deadlines = sorted(w["deadline"] for w in row.open_warnings)
     return (
         row.partner_id, row.name, row.legal_form, row.exemption_basis, row.status,
         row.registered_on, row.latest_outcome, row.latest_evaluated_on,
-        len(row.open_warnings), deadlines[0] if deadlines else None, row.version, row.updated_at,
+        len(row.open_warnings), deadlines[0] if deadlines else None,
+        len(overdue_warnings(row, day)), row.version, row.updated_at,
     )  # fmt: skip
 
 

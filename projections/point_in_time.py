@@ -24,6 +24,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from projections.audit_trail import AuditEntry
 from projections.current_partners import PartnerRow, change
@@ -51,6 +52,14 @@ class PointInTime:
         if self.known_at is None:
             return day if self.as_of else "now"
         return f"{day}, as recorded by {self.known_at.isoformat()}"
+
+    def day(self, today: date, timezone: str) -> date:
+        """The calendar day the point refers to (what is overdue then): as_of, else known_at's."""
+        if self.as_of is not None:
+            return self.as_of
+        if self.known_at is not None:
+            return self.known_at.astimezone(ZoneInfo(timezone)).date()
+        return today
 
     def counts(self, effective_date: str, recorded_at: str) -> bool:
         """Whether an event with these two times is part of the register at this point."""

@@ -275,4 +275,5 @@ def build_feed_publisher(
     wakeup: Wakeup = (
         ListenNotify(url, CHANGES_CHANNEL) if is_postgres(url) else PollingBackoff(0.1, 1.0)
     )
-    return FeedPublisher(store, Path(settings.feed_dir), settings.public_base_url, wakeup, health)
+    return FeedPublisher(store, Path(settings.feed_dir), settings.public_base_url, wakeup,
+                         today_in(settings.registry_timezone), health)  # fmt: skip

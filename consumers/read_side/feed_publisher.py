@@ -16,7 +16,9 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import structlog
@@ -50,29 +52,31 @@ class RenderedPartners:
     Only rows changed since the last store position seen are read and
     rendered again, so a change costs the same whatever the register's
     size. After the read models were rebuilt (another generation, or a
-    chain head that went back), everything is read again.
+    chain head that went back), everything is read again; on a new day,
+    everything is rendered again (what is overdue changed with the clock).
     """
 
     rows: dict[str, tuple[PartnerRow, bytes, str]] = field(default_factory=dict)
     position: int = 0
     generation: int = -1
     head: int = 0
+    day: date = date.min
 
-    def catch_up(self, store: ReadModelQueries, head: int) -> None:
-        """Take in the rows changed since last time (all of them after a rebuild)."""
+    def catch_up(self, store: ReadModelQueries, head: int, day: date) -> None:
+        """Take in the rows changed since last time (all of them after a rebuild or a new day)."""
         generation = store.generation()
-        if generation != self.generation or head < self.head:
+        if generation != self.generation or head < self.head or day != self.day:
             self.rows, self.position, self.generation = {}, 0, generation
-        self.head = head
+        self.head, self.day = head, day
         for row in store.partners_after(self.position):
-            self.rows[row.partner_id] = (row, json_fragment(row), csv_line(row))
+            self.rows[row.partner_id] = (row, json_fragment(row, day), csv_line(row, day))
             self.position = max(self.position, row.position)
 
     def json(self, head: ChainHead, log_root: bytes | None) -> bytes:
         """The current-partners JSON feed."""
         updated_at = max((row.updated_at for row, _, _ in self.rows.values()), default=None)
         return assemble_json([fragment for _, fragment, _ in self._live()], head, updated_at,
-                             log_root)  # fmt: skip
+                             self.day, log_root)  # fmt: skip
 
     def csv(self) -> bytes:
         """The current-partners CSV feed."""
@@ -92,9 +96,10 @@ class FeedPublisher:
 
     def __init__(
         self, store: ReadModelQueries, directory: Path, base_url: str, wakeup: Wakeup,
-        health: PartHealth | None = None,
+        today: Callable[[], date], health: PartHealth | None = None,
     ) -> None:  # fmt: skip
         self._store = store
+        self._today = today
         self._directory = directory
         self._base_url = base_url.rstrip("/")
         self._wakeup = wakeup
@@ -113,7 +118,7 @@ class FeedPublisher:
     def render(self) -> dict[str, bytes]:
         """Every feed file's content, from the read models as they are now."""
         head, log_root = self._store.head_with_root()
-        self._partners.catch_up(self._store, head.sequence)
+        self._partners.catch_up(self._store, head.sequence, self._today())
         recent = self._store.recent_verified(RECENT_CHANGES)
         rendered = {
             "current-partners.json": self._partners.json(head, log_root),
@@ -124,12 +129,12 @@ class FeedPublisher:
         return rendered
 
     def run(self, stop: threading.Event) -> None:
-        """Publish now and after every change, until ``stop`` is set."""
+        """Publish now, after every change and when the day changes, until ``stop`` is set."""
         pending = True
         while not stop.is_set():
             if pending:
                 pending = not self._publish_or_wait(stop)
-            elif self._wakeup.wait(0.5):
+            elif self._wakeup.wait(0.5) or self._today() != self._partners.day:
                 pending = True
             else:
                 self._beat("running")

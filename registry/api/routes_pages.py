@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from projections.current_partners import overdue_warnings
 from projections.point_in_time import PointInTime
 from registry.api.deps import ServicesDep, point_of
 from registry.domain.criteria import LegalForm
@@ -40,7 +41,9 @@ def register_page(
     store = services.read_models
     rows = store.partners() if point.is_now else store.register_at(point)
     rows.sort(key=lambda r: (r.name.casefold(), r.partner_id))
+    day = point.day(services.registry.today(), services.settings.registry_timezone)
     context = {
+        "overdue": {r.partner_id: overdue_warnings(r, day) for r in rows},
         "current": [r for r in rows if r.status != "terminated"],
         "ended": [r for r in rows if r.status == "terminated"],
         "as_of": point.as_of.isoformat() if point.as_of else None,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
 from projections.audit_trail import AuditEntry
-from projections.current_partners import PartnerRow
+from projections.current_partners import PartnerRow, overdue_warnings
+from projections.point_in_time import PointInTime
 from registry.api.deps import PointDep, ServicesDep
 from registry.api.problems import ProblemError
 from registry.api.schemas import (
@@ -24,6 +26,7 @@ from registry.api.schemas import (
     Problem,
     PublicKeyOut,
 )
+from registry.api.services import Services
 
 router = APIRouter(tags=["public record"])
 
@@ -39,7 +42,10 @@ _INVALID: dict[int | str, dict[str, object]] = {
 def list_partners(
     services: ServicesDep,
     point: PointDep,
-    status: Literal["active", "warned", "terminated"] | None = None,
+    status: Annotated[
+        Literal["active", "warned", "overdue", "terminated"] | None,
+        Query(description="overdue: warned, with a deadline passed on the day asked about."),
+    ] = None,
     q: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -52,7 +58,10 @@ def list_partners(
     """
     store = services.read_models
     rows = store.partners() if point.is_now else store.register_at(point)
-    if status is not None:
+    day = _day_of(point, services)
+    if status == "overdue":
+        rows = [r for r in rows if overdue_warnings(r, day)]
+    elif status is not None:
         rows = [r for r in rows if r.status == status]
     if q:
         wanted = q.casefold().strip()
@@ -60,7 +69,7 @@ def list_partners(
     rows.sort(key=lambda r: (r.name.casefold(), r.partner_id))
     page = rows[offset : offset + limit]
     return PartnerPage(
-        items=[_partner(r) for r in page], total=len(rows), limit=limit, offset=offset,
+        items=[_partner(r, day) for r in page], total=len(rows), limit=limit, offset=offset,
         as_of=point.as_of, known_at=point.known_at,
     )  # fmt: skip
 
@@ -75,12 +84,12 @@ def get_partner(
         if standing is None:
             detail = f"No partner with the id {partner_id} was registered by then."
             raise ProblemError(404, "partner-not-found", detail)
-        return _partner(standing.row)
+        return _partner(standing.row, _day_of(point, services))
     row = services.read_models.partner(str(partner_id))
     if row is None:
         raise _no_partner(partner_id)
     response.headers["ETag"] = f'"{row.version}"'
-    return _partner(row)
+    return _partner(row, services.registry.today())
 
 
 @router.get("/partners/{partner_id}/events", responses=_NOT_FOUND)
@@ -133,8 +142,14 @@ def key_announcements(services: ServicesDep) -> list[KeyAnnouncementOut]:
     ]
 
 
-def _partner(row: PartnerRow) -> PartnerOut:
-    return PartnerOut.model_validate(row.to_json())
+def _partner(row: PartnerRow, day: date) -> PartnerOut:
+    return PartnerOut.model_validate(
+        row.to_json() | {"overdue_warnings": overdue_warnings(row, day)}
+    )
+
+
+def _day_of(point: PointInTime, services: Services) -> date:
+    return point.day(services.registry.today(), services.settings.registry_timezone)
 
 
 def _entry(entry: AuditEntry) -> AuditEntryOut:

@@ -173,6 +173,10 @@ class PartnerOut(BaseModel):
     latest_outcome: Literal["compliant", "non_compliant"] | None
     latest_evaluated_on: date | None
     open_warnings: list[WarningOut]
+    overdue_warnings: list[int] = Field(
+        description="Open warnings past their deadline on the day asked about (today, or as_of): "
+        "derived from the clock in REGISTRY_TIMEZONE, never recorded."
+    )
     version: int
     position: int
     updated_at: datetime

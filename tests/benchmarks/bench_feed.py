@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import cast
 from uuid import uuid4
@@ -60,7 +61,7 @@ def run(database_url: str, folder: Path, count: int) -> list[Result]:
     settings = Settings(database_url=SecretStr(database_url), feed_dir=str(folder))
     store = build_read_models(settings)
     store.rebuild(iter(partners(count)), {})
-    FeedPublisher(store, folder, "http://bench", PollingBackoff()).publish()
+    FeedPublisher(store, folder, "http://bench", PollingBackoff(), date.today).publish()
     store.close()
     port = free_port()
     env = {

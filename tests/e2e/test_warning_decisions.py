@@ -92,3 +92,21 @@ def test_officers_withdraw_and_extend_from_the_command_line(stack: Stack) -> Non
     assert extended["event"]["type"] == "WarningDeadlineExtended"
     assert extended["event"]["data"]["previous_deadline"] == "2099-01-31"
     assert (withdrawn["event"]["type"], withdrawn["version"]) == ("WarningWithdrawn", 5)
+
+
+def test_a_warning_past_its_deadline_is_overdue_without_anyone_recording_it(stack: Stack) -> None:
+    partner_id = _warned_twice(stack)
+    overdue = {"status": "overdue", "limit": 200}
+
+    with stack.client() as reader:
+        on_the_day = reader.get(f"/partners/{partner_id}", params={"as_of": "2099-01-31"}).json()
+        day_after = reader.get(f"/partners/{partner_id}", params={"as_of": "2099-02-01"}).json()
+        listed = reader.get("/partners", params=overdue | {"as_of": "2099-02-01"}).json()
+        today = reader.get("/partners", params=overdue).json()
+        page = reader.get("/", params={"as_of": "2099-02-01"}).text
+
+    assert on_the_day["overdue_warnings"] == []
+    assert (day_after["overdue_warnings"], day_after["status"]) == ([1], "warned")
+    assert partner_id in {p["partner_id"] for p in listed["items"]}
+    assert partner_id not in {p["partner_id"] for p in today["items"]}
+    assert '<strong class="overdue">overdue</strong>' in page

@@ -21,6 +21,7 @@ from registry.config import Settings
 from registry.domain.commands import RegisterPartner, TerminatePartner, WarnPartner
 from registry.domain.criteria import Criterion
 from registry.service.application import PartnerRegistry
+from registry.service.clock import today_in
 from tests.builders import NEXT_MONTH, decision, platform
 from tests.histories import more_events, scripted_history, stored_records
 from tests.kafka_helpers import relay_settings, running_projection, running_relay, wait_for
@@ -130,7 +131,8 @@ def test_a_publisher_rendering_only_what_changed_gives_the_whole_feed_through_ch
 def full_feeds(store: ReadModelStore) -> tuple[bytes, bytes]:
     rows = store.partners()
     head, root = store.head_with_root()
-    return render_json(rows, head, root), render_csv(rows)
+    today = today_in(Settings().registry_timezone)()
+    return render_json(rows, head, today, root), render_csv(rows, today)
 
 
 def feeds_of(rendered: dict[str, bytes]) -> tuple[bytes, bytes]:

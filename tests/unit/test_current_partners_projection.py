@@ -7,7 +7,13 @@ from typing import cast
 
 import pytest
 
-from projections.current_partners import PartnerRow, ProjectionError, apply, change
+from projections.current_partners import (
+    PartnerRow,
+    ProjectionError,
+    apply,
+    change,
+    overdue_warnings,
+)
 from registry.domain.criteria import Criterion, LegalForm, Verdict
 from registry.service.records import PublicRecord
 from tests.builders import NEXT_MONTH, TODAY, YESTERDAY, decision, findings, records_of, registered
@@ -155,3 +161,20 @@ def test_an_event_of_an_unknown_type_is_refused_naming_the_type() -> None:
 
     with pytest.raises(ProjectionError, match="unknown event type 'Suspended'"):
         apply(row, cast(PublicRecord, {**terminated_record, "type": "Suspended"}), 2)
+
+
+def test_a_warning_is_overdue_from_the_day_after_its_deadline_until_cured() -> None:
+    partner = registered()
+    partner.warn(decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY)
+    warned = fold(records_of(partner))
+    later = NEXT_MONTH + timedelta(days=20)
+    partner.extend_deadline(1, decision(), deadline=later, today=TODAY)
+    extended = apply(warned, records_of(partner)[-1], position=7)
+    partner.terminate(decision(), today=TODAY)
+    ended = apply(extended, records_of(partner)[-1], position=8)
+
+    assert overdue_warnings(warned, NEXT_MONTH) == []
+    assert overdue_warnings(warned, NEXT_MONTH + timedelta(days=1)) == [1]
+    assert overdue_warnings(extended, NEXT_MONTH + timedelta(days=1)) == []
+    assert overdue_warnings(extended, later + timedelta(days=1)) == [1]
+    assert overdue_warnings(ended, later + timedelta(days=1)) == []

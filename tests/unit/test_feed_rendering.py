@@ -16,7 +16,7 @@ import orjson
 
 from consumers.read_side.feed_publisher import RenderedPartners
 from projections.audit_trail import GENESIS_HEAD, AuditEntry, ChainHead, entry_of
-from projections.current_partners import PartnerRow, apply
+from projections.current_partners import PartnerRow, apply, overdue_warnings
 from projections.feeds import (
     CSV_COLUMNS,
     _csv_row,
@@ -54,13 +54,13 @@ def test_rendering_twice_gives_the_same_bytes() -> None:
     entries = [entry_of(e) for e in events]
 
     first = (
-        render_json(rows, GENESIS_HEAD),
-        render_csv(rows),
+        render_json(rows, GENESIS_HEAD, TODAY),
+        render_csv(rows, TODAY),
         render_atom(entries, {}, "https://r"),
     )
     second = (
-        render_json(rows, GENESIS_HEAD),
-        render_csv(rows),
+        render_json(rows, GENESIS_HEAD, TODAY),
+        render_csv(rows, TODAY),
         render_atom(entries, {}, "https://r"),
     )
 
@@ -72,7 +72,7 @@ def test_terminated_partners_are_not_in_the_current_feed() -> None:
     ended.terminate(decision(), today=TODAY)
     rows = rows_of(published(records_of(kept) + records_of(ended)))
 
-    csv_text = render_csv(rows).decode()
+    csv_text = render_csv(rows, TODAY).decode()
 
     assert "Bukalapak" in csv_text
     assert "Ended" not in csv_text
@@ -81,7 +81,7 @@ def test_terminated_partners_are_not_in_the_current_feed() -> None:
 def test_csv_cells_that_a_spreadsheet_would_run_are_quoted_as_text() -> None:
     rows = rows_of(published(records_of(registered(name="@SUM(A1:A9)"))))
 
-    assert "'@SUM(A1:A9)" in render_csv(rows).decode()
+    assert "'@SUM(A1:A9)" in render_csv(rows, TODAY).decode()
 
 
 def entries_with_backdated_warning() -> list[AuditEntry]:
@@ -130,7 +130,7 @@ def test_the_json_feed_states_the_log_tree_it_was_built_from() -> None:
     head = ChainHead(events[-1].sequence, events[-1].chain_hash)
 
     # When the JSON feed is rendered with the root
-    document = json.loads(render_json(rows_of(events), head, b"\x07" * 32))
+    document = json.loads(render_json(rows_of(events), head, TODAY, b"\x07" * 32))
 
     # Then it states the tree's size and root, and the published schema accepts it
     assert document["log"] == {"tree_size": head.sequence,
@@ -151,7 +151,7 @@ def test_the_feeds_spliced_from_per_partner_fragments_are_the_plain_documents_by
         head = ChainHead(len(rows), "c" * 64)
 
         # When the feeds are rendered from fragments
-        spliced = (render_json(rows, head, b"\x01" * 32), render_csv(rows))
+        spliced = (render_json(rows, head, TODAY, b"\x01" * 32), render_csv(rows, TODAY))
 
         # Then they are what one orjson document and one csv.writer would give
         live = current_partners(rows)
@@ -159,13 +159,15 @@ def test_the_feeds_spliced_from_per_partner_fragments_are_the_plain_documents_by
             "schema": "current-partners.schema.json",
             "chain_head": {"sequence": head.sequence, "chain_hash": head.chain_hash},
             "updated_at": max((r.updated_at for r in rows), default=None),
-            "count": len(live), "partners": [r.to_json() for r in live],
+            "overdue_as_of": TODAY.isoformat(), "count": len(live),
+            "partners": [r.to_json() | {"overdue_warnings": overdue_warnings(r, TODAY)}
+                         for r in live],
             "log": {"tree_size": head.sequence, "root_hash": base64.b64encode(b"\x01" * 32).decode()},
         }  # fmt: skip
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(CSV_COLUMNS)
-        writer.writerows([[_csv_value(v) for v in _csv_row(r)] for r in live])
+        writer.writerows([[_csv_value(v) for v in _csv_row(r, TODAY)] for r in live])
         assert spliced == (orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n",
                            out.getvalue().encode())  # fmt: skip
 
@@ -193,23 +195,46 @@ def test_the_publisher_renders_again_only_changed_partners_and_everything_after_
     head = ChainHead(3, "d" * 64)
     models = ModelsAt(1, rows)
     kept = RenderedPartners()
-    kept.catch_up(models, head.sequence)  # type: ignore[arg-type]
+    kept.catch_up(models, head.sequence, TODAY)  # type: ignore[arg-type]
 
     # When one more partner arrives, then the models are rebuilt holding only two
     newcomer = dataclasses.replace(
         rows_of(published(records_of(registered(name="Delta"))))[0], position=1000
     )
     models.rows = [*rows, newcomer]
-    kept.catch_up(models, head.sequence + 1)  # type: ignore[arg-type]
+    kept.catch_up(models, head.sequence + 1, TODAY)  # type: ignore[arg-type]
     grown = kept.json(head, None)
     models.generation_number, models.rows = 2, rows[:2]
-    kept.catch_up(models, head.sequence)  # type: ignore[arg-type]
+    kept.catch_up(models, head.sequence, TODAY)  # type: ignore[arg-type]
 
     # Then only rows after the last position were asked for until the rebuild,
     # and each feed is the one rendered from every row
     assert models.asked_after == [0, max(r.position for r in rows), 0]
-    assert grown == render_json([*rows, newcomer], head)
+    assert grown == render_json([*rows, newcomer], head, TODAY)
     assert (kept.json(head, None), kept.csv()) == (
-        render_json(rows[:2], head),
-        render_csv(rows[:2]),
+        render_json(rows[:2], head, TODAY),
+        render_csv(rows[:2], TODAY),
     )
+
+
+def test_a_new_day_renders_every_partner_again_with_what_is_overdue_then() -> None:
+    # Given a warned partner rendered on the day of its deadline
+    partner = registered(name="Overdue Academy")
+    partner.warn(decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY)
+    rows = rows_of(published(records_of(partner)))
+    head = ChainHead(2, "e" * 64)
+    models = ModelsAt(1, rows)
+    kept = RenderedPartners()
+    kept.catch_up(models, head.sequence, NEXT_MONTH)  # type: ignore[arg-type]
+    on_the_deadline = json.loads(kept.json(head, None))
+
+    # When the day after comes, with no event
+    kept.catch_up(models, head.sequence, NEXT_MONTH + timedelta(days=1))  # type: ignore[arg-type]
+    day_after = json.loads(kept.json(head, None))
+
+    # Then every row was read and rendered again, and the warning is overdue
+    assert models.asked_after == [0, 0]
+    assert on_the_deadline["partners"][0]["overdue_warnings"] == []
+    assert day_after["partners"][0]["overdue_warnings"] == [1]
+    assert day_after["overdue_as_of"] == (NEXT_MONTH + timedelta(days=1)).isoformat()
+    assert kept.csv().decode().splitlines()[1].split(",")[10] == "1"
