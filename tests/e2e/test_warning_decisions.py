@@ -96,7 +96,7 @@ def test_officers_withdraw_and_extend_from_the_command_line(stack: Stack) -> Non
 
 def test_a_warning_past_its_deadline_is_overdue_without_anyone_recording_it(stack: Stack) -> None:
     partner_id = _warned_twice(stack)
-    overdue = {"status": "overdue", "limit": 200}
+    overdue: dict[str, str | int] = {"status": "overdue", "limit": 200}
 
     with stack.client() as reader:
         on_the_day = reader.get(f"/partners/{partner_id}", params={"as_of": "2099-01-31"}).json()
