@@ -7,7 +7,7 @@ read model and the point-in-time register, and can be tested without I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
 
@@ -17,10 +17,13 @@ from registry.service.records import (
     EvaluatedRecord,
     PublicRecord,
     RegisteredRecord,
+    ReinstatedRecord,
+    SuspendedRecord,
     TerminatedRecord,
     WarnedRecord,
     WarningDeadlineExtendedRecord,
     WarningWithdrawnRecord,
+    WithdrawnRecord,
 )
 
 
@@ -36,6 +39,9 @@ class PartnerRow:
     registered_on: str
     terminated_on: str | None
     termination_reason: str | None
+    suspended_on: str | None
+    withdrawn_on: str | None
+    withdrawal_reason: str | None
     latest_outcome: str | None
     latest_evaluated_on: str | None
     open_warnings: tuple[OpenWarning, ...]
@@ -72,8 +78,15 @@ ChangeRecord = (
     | WarnedRecord
     | WarningWithdrawnRecord
     | WarningDeadlineExtendedRecord
+    | SuspendedRecord
+    | ReinstatedRecord
+    | WithdrawnRecord
     | TerminatedRecord
 )
+
+
+ENDED = ("terminated", "withdrawn")
+"""The statuses of a partnership that is over: final, and no longer in the current feeds."""
 
 
 class ProjectionError(ValueError):
@@ -127,6 +140,9 @@ def _registered(record: RegisteredRecord, position: int) -> PartnerRow:
         registered_on=record["effective_date"],
         terminated_on=None,
         termination_reason=None,
+        suspended_on=None,
+        withdrawn_on=None,
+        withdrawal_reason=None,
         latest_outcome=None,
         latest_evaluated_on=None,
         open_warnings=(),
@@ -140,7 +156,7 @@ def _changes(row: PartnerRow, record: ChangeRecord) -> dict[str, object]:
     if record["type"] == "Evaluated":
         resolved = set(record["data"]["resolved_warnings"])
         warnings = tuple(w for w in row.open_warnings if w["warning_number"] not in resolved)
-        changes: dict[str, object] = {"open_warnings": warnings, "status": _status(warnings)}
+        changes: dict[str, object] = {"open_warnings": warnings, "status": _status(row, warnings)}
         if row.latest_evaluated_on is None or record["effective_date"] >= row.latest_evaluated_on:
             changes |= {"latest_outcome": record["data"]["outcome"],
                         "latest_evaluated_on": record["effective_date"]}  # fmt: skip
@@ -152,17 +168,30 @@ def _changes(row: PartnerRow, record: ChangeRecord) -> dict[str, object]:
             obligation=data["obligation"], deadline=data["deadline"], breach=record["reason"],
         )  # fmt: skip
         warnings = (*row.open_warnings, warning)
-        return {"open_warnings": warnings, "status": _status(warnings)}
+        return {"open_warnings": warnings, "status": _status(row, warnings)}
     if record["type"] == "WarningWithdrawn":
         number = record["data"]["warning_number"]
         warnings = tuple(w for w in row.open_warnings if w["warning_number"] != number)
-        return {"open_warnings": warnings, "status": _status(warnings)}
+        return {"open_warnings": warnings, "status": _status(row, warnings)}
     if record["type"] == "WarningDeadlineExtended":
         number, deadline = record["data"]["warning_number"], record["data"]["deadline"]
         return {"open_warnings": tuple(
             OpenWarning(**(w | {"deadline": deadline})) if w["warning_number"] == number else w
             for w in row.open_warnings
         )}  # fmt: skip
+    return _standing_changes(row, record)
+
+
+def _standing_changes(row: PartnerRow, record: ChangeRecord) -> dict[str, object]:
+    """Suspension, reinstatement and the two final ends."""
+    if record["type"] == "Suspended":
+        return {"status": "suspended", "suspended_on": record["effective_date"]}
+    if record["type"] == "Reinstated":
+        lifted = replace(row, suspended_on=None)
+        return {"status": _status(lifted, row.open_warnings), "suspended_on": None}
+    if record["type"] == "Withdrawn":
+        return {"status": "withdrawn", "withdrawn_on": record["effective_date"],
+                "withdrawal_reason": record["reason"]}  # fmt: skip
     if record["type"] == "Terminated":
         return {
             "status": "terminated",
@@ -176,13 +205,16 @@ def overdue_warnings(row: PartnerRow, day: date) -> list[int]:
     """The open warnings whose deadline passed before ``day``: derived, never recorded.
 
     A deadline is the last day to remedy, so a warning is overdue from the
-    day after it. A terminated partnership has nothing left to remedy.
+    day after it. A partnership that ended has nothing left to remedy.
     """
-    if row.status == "terminated":
+    if row.status in ENDED:
         return []
     cutoff = day.isoformat()
     return [w["warning_number"] for w in row.open_warnings if w["deadline"] < cutoff]
 
 
-def _status(open_warnings: tuple[OpenWarning, ...]) -> str:
+def _status(row: PartnerRow, open_warnings: tuple[OpenWarning, ...]) -> str:
+    """A live partnership's status: suspension outranks warnings."""
+    if row.suspended_on is not None:
+        return "suspended"
     return "warned" if open_warnings else "active"

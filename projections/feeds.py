@@ -21,7 +21,8 @@ from projections.audit_trail import AuditEntry, ChainHead
 from projections.current_partners import PartnerRow, overdue_warnings
 from registry.domain.text import writable
 
-CURRENT = ("active", "warned")
+CURRENT = ("active", "warned", "suspended")
+"""Live partnerships, listed in the current feeds; suspended ones too (sales paused)."""
 CSV_COLUMNS = (
     "partner_id", "name", "legal_form", "exemption_basis", "status", "registered_on",
     "latest_outcome", "latest_evaluated_on", "open_warnings", "earliest_deadline",

@@ -9,8 +9,11 @@ from registry.domain.commands import (
     EvaluatePartner,
     ExtendWarningDeadline,
     RegisterPartner,
+    ReinstatePartner,
+    SuspendPartner,
     TerminatePartner,
     WarnPartner,
+    WithdrawPartner,
     WithdrawWarning,
 )
 from registry.domain.criteria import Criterion, Verdict
@@ -23,7 +26,11 @@ from tests.builders import NEXT_MONTH, decision, findings, obligation, platform
 
 
 def scripted_history(registry: PartnerRegistry, partners: int = 5) -> list[UUID]:
-    """Partners taken through every kind of event, their events interleaved."""
+    """Partners taken through every kind of event, their events interleaved.
+
+    Returns the ids of the ``partners`` asked for and, last, of one more
+    partner that withdrew from the programme.
+    """
     ids = [
         registry.register(RegisterPartner(platform(), decision())).partner_id
         for _ in range(partners)
@@ -44,14 +51,20 @@ def scripted_history(registry: PartnerRegistry, partners: int = 5) -> list[UUID]
     registry.warn(WarnPartner(ids[0], decision(), deadline=NEXT_MONTH, obligation="Sales report"))
     registry.withdraw_warning(WithdrawWarning(ids[0], 2, decision(reason="Issued in error")))
     registry.evaluate(EvaluatePartner(ids[0], findings(), [], decision()))
+    registry.suspend(SuspendPartner(ids[0], decision(reason="Investigating complaints")))
+    registry.reinstate(ReinstatePartner(ids[0], decision(reason="Complaints unfounded")))
     registry.terminate(TerminatePartner(ids[-1], decision(reason="Breach not remedied")))
-    return ids
+    leaving = registry.register(RegisterPartner(platform(), decision())).partner_id
+    registry.withdraw(WithdrawPartner(leaving, decision(reason="Leaving the programme")))
+    return [*ids, leaving]
 
 
 def scripted_event_count(partners: int) -> int:
     """How many events ``scripted_history`` records for that many partners."""
     registered_and_evaluated, warned, first_partners_warnings = 2 * partners, (partners + 1) // 2, 3
-    return registered_and_evaluated + warned + first_partners_warnings + 2
+    compliance_suspension_reinstatement_termination, one_who_left = 4, 2
+    return (registered_and_evaluated + warned + first_partners_warnings
+            + compliance_suspension_reinstatement_termination + one_who_left)  # fmt: skip
 
 
 def more_events(registry: PartnerRegistry, count: int) -> None:

@@ -29,15 +29,16 @@ NEXT = TableSet(partners="rm_partners_next", audit="rm_audit_trail_next", chain=
 
 PARTNER_COLUMNS = (
     "partner_id", "name", "legal_form", "exemption_basis", "status", "registered_on",
-    "terminated_on", "termination_reason", "latest_outcome", "latest_evaluated_on",
-    "open_warnings", "version", "position", "updated_at",
+    "terminated_on", "termination_reason", "suspended_on", "withdrawn_on", "withdrawal_reason",
+    "latest_outcome", "latest_evaluated_on", "open_warnings", "version", "position", "updated_at",
 )  # fmt: skip
 AUDIT_COLUMNS = (
     "sequence", "position", "partner_id", "version", "event_type", "actor", "reason",
     "recorded_at", "effective_date", "body", "chain_hash", "checkpoint",
 )  # fmt: skip
-SCHEMA_MARK = "rm_schema_v2"
+SCHEMA_MARK = "rm_schema_v3"
 """The table created last: present only when every table has this version's columns."""
+_OLDER_MARKS = ("rm_schema_v2",)
 
 
 def create_tables(tables: TableSet) -> list[str]:
@@ -46,7 +47,8 @@ def create_tables(tables: TableSet) -> list[str]:
         f"""CREATE TABLE IF NOT EXISTS {tables.partners} (
             partner_id TEXT PRIMARY KEY, name TEXT NOT NULL, legal_form TEXT NOT NULL,
             exemption_basis TEXT, status TEXT NOT NULL, registered_on TEXT NOT NULL,
-            terminated_on TEXT, termination_reason TEXT, latest_outcome TEXT,
+            terminated_on TEXT, termination_reason TEXT, suspended_on TEXT, withdrawn_on TEXT,
+            withdrawal_reason TEXT, latest_outcome TEXT,
             latest_evaluated_on TEXT, open_warnings TEXT NOT NULL, version BIGINT NOT NULL,
             position BIGINT NOT NULL, updated_at TEXT NOT NULL)""",
         f"""CREATE TABLE IF NOT EXISTS {tables.audit} (
@@ -78,7 +80,8 @@ def drop_everything() -> list[str]:
     """Statements dropping every read-model table (older versions' too), to start afresh."""
     return [
         *drop_tables(LIVE), *drop_tables(NEXT),
-        *(f"DROP TABLE IF EXISTS {name}" for name in ("rm_consumer", "rm_generation", SCHEMA_MARK)),
+        *(f"DROP TABLE IF EXISTS {name}"
+          for name in ("rm_consumer", "rm_generation", SCHEMA_MARK, *_OLDER_MARKS)),
     ]  # fmt: skip
 
 

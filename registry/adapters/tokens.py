@@ -29,7 +29,7 @@ _COLUMNS = "id, actor, role, created_at, revoked_at"
 
 
 class Role(StrEnum):
-    """What a token may do: officers record; directors may also terminate."""
+    """What a token may do: officers record; directors also suspend, reinstate and terminate."""
 
     OFFICER = "officer"
     DIRECTOR = "director"
@@ -41,11 +41,15 @@ class Permission(StrEnum):
     REGISTER = "register"
     EVALUATE = "evaluate"
     WARN = "warn"
+    SUSPEND = "suspend"
+    RECORD_WITHDRAWAL = "record-withdrawal"
     TERMINATE = "terminate"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OFFICER: frozenset({Permission.REGISTER, Permission.EVALUATE, Permission.WARN}),
+    Role.OFFICER: frozenset(
+        {Permission.REGISTER, Permission.EVALUATE, Permission.WARN, Permission.RECORD_WITHDRAWAL}
+    ),
     Role.DIRECTOR: frozenset(Permission),
 }
 

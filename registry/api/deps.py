@@ -105,6 +105,8 @@ Registrar = Annotated[Actor, Depends(allowed(Permission.REGISTER))]
 Evaluator = Annotated[Actor, Depends(allowed(Permission.EVALUATE))]
 Warner = Annotated[Actor, Depends(allowed(Permission.WARN))]
 Terminator = Annotated[Actor, Depends(allowed(Permission.TERMINATE))]
+Suspender = Annotated[Actor, Depends(allowed(Permission.SUSPEND))]
+WithdrawalRecorder = Annotated[Actor, Depends(allowed(Permission.RECORD_WITHDRAWAL))]
 
 
 def expected_version(

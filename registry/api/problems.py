@@ -23,6 +23,7 @@ from registry.domain.exceptions import (
     DuplicatePartnerError,
     PartnerNotFoundError,
     PartnerTerminatedError,
+    PartnerWithdrawnError,
     RegistryError,
     StaleVersionError,
 )
@@ -36,6 +37,7 @@ _BY_ERROR: list[tuple[type[RegistryError], int, str]] = [
     (ConcurrencyConflictError, 409, "concurrent-change"),
     (DuplicatePartnerError, 409, "duplicate-partner"),
     (PartnerTerminatedError, 409, "partner-terminated"),
+    (PartnerWithdrawnError, 409, "partner-withdrawn"),
 ]
 
 

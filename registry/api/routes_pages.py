@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from projections.current_partners import overdue_warnings
+from projections.current_partners import ENDED, overdue_warnings
 from projections.point_in_time import PointInTime
 from registry.api.deps import ServicesDep, point_of
 from registry.domain.criteria import LegalForm
@@ -44,8 +44,9 @@ def register_page(
     day = point.day(services.registry.today(), services.settings.registry_timezone)
     context = {
         "overdue": {r.partner_id: overdue_warnings(r, day) for r in rows},
-        "current": [r for r in rows if r.status != "terminated"],
+        "current": [r for r in rows if r.status not in ENDED],
         "ended": [r for r in rows if r.status == "terminated"],
+        "withdrawn": [r for r in rows if r.status == "withdrawn"],
         "as_of": point.as_of.isoformat() if point.as_of else None,
         "known_at": _local(point.known_at, services.settings.registry_timezone)
         if point.known_at

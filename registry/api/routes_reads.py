@@ -43,7 +43,7 @@ def list_partners(
     services: ServicesDep,
     point: PointDep,
     status: Annotated[
-        Literal["active", "warned", "overdue", "terminated"] | None,
+        Literal["active", "warned", "overdue", "suspended", "terminated", "withdrawn"] | None,
         Query(description="overdue: warned, with a deadline passed on the day asked about."),
     ] = None,
     q: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,

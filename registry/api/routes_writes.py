@@ -15,10 +15,13 @@ from registry.api.deps import (
     ExpectedVersion,
     Registrar,
     ServicesDep,
+    Suspender,
     Terminator,
     Warner,
+    WithdrawalRecorder,
 )
 from registry.api.schemas import (
+    DecisionIn,
     EvaluationIn,
     ExtensionIn,
     Problem,
@@ -33,8 +36,11 @@ from registry.domain.commands import (
     EvaluatePartner,
     ExtendWarningDeadline,
     RegisterPartner,
+    ReinstatePartner,
+    SuspendPartner,
     TerminatePartner,
     WarnPartner,
+    WithdrawPartner,
     WithdrawWarning,
 )
 from registry.domain.criteria import CriterionFinding, ObligationCheck
@@ -135,6 +141,39 @@ def extend_deadline(
         expected_version=version,
     )  # fmt: skip
     return _answer(services, services.registry.extend_deadline(command), response)
+
+
+@router.post("/{partner_id}/suspension", status_code=201, responses=WRITE_ERRORS)
+def suspend_partner(
+    partner_id: UUID, body: DecisionIn, actor: Suspender, version: ExpectedVersion,
+    services: ServicesDep, response: Response,
+) -> RecordedOut:  # fmt: skip
+    """Pause a partner's sales while the programme investigates (directors only)."""
+    command = SuspendPartner(partner_id, _decision(services, actor, body.reason,
+                                                   body.effective_date), version)  # fmt: skip
+    return _answer(services, services.registry.suspend(command), response)
+
+
+@router.post("/{partner_id}/reinstatement", status_code=201, responses=WRITE_ERRORS)
+def reinstate_partner(
+    partner_id: UUID, body: DecisionIn, actor: Suspender, version: ExpectedVersion,
+    services: ServicesDep, response: Response,
+) -> RecordedOut:  # fmt: skip
+    """Lift a suspension (directors only)."""
+    command = ReinstatePartner(partner_id, _decision(services, actor, body.reason,
+                                                     body.effective_date), version)  # fmt: skip
+    return _answer(services, services.registry.reinstate(command), response)
+
+
+@router.post("/{partner_id}/withdrawal", status_code=201, responses=WRITE_ERRORS)
+def withdraw_partner(
+    partner_id: UUID, body: DecisionIn, actor: WithdrawalRecorder, version: ExpectedVersion,
+    services: ServicesDep, response: Response,
+) -> RecordedOut:  # fmt: skip
+    """Record that the platform left the programme of its own accord (final; not a breach)."""
+    command = WithdrawPartner(partner_id, _decision(services, actor, body.reason,
+                                                    body.effective_date), version)  # fmt: skip
+    return _answer(services, services.registry.withdraw(command), response)
 
 
 @router.post("/{partner_id}/termination", status_code=201, responses=WRITE_ERRORS)

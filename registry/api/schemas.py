@@ -118,11 +118,15 @@ class WarningIn(Request):
     effective_date: EffectiveDate = None
 
 
-class WithdrawalIn(Request):
-    """The withdrawal of a warning issued in error: why it was wrong."""
+class DecisionIn(Request):
+    """A decision that needs only its reason and effective date (suspend, reinstate, withdraw)."""
 
     reason: Reason
     effective_date: EffectiveDate = None
+
+
+class WithdrawalIn(DecisionIn):
+    """The withdrawal of a warning issued in error: the reason says why it was wrong."""
 
 
 class ExtensionIn(Request):
@@ -133,11 +137,8 @@ class ExtensionIn(Request):
     effective_date: EffectiveDate = None
 
 
-class TerminationIn(Request):
-    """The end of a partnership."""
-
-    reason: Reason
-    effective_date: EffectiveDate = None
+class TerminationIn(DecisionIn):
+    """The end of a partnership for breach: the reason states it."""
 
 
 class RecordedOut(BaseModel):
@@ -166,10 +167,13 @@ class PartnerOut(BaseModel):
     name: str
     legal_form: LegalForm
     exemption_basis: str | None
-    status: Literal["active", "warned", "terminated"]
+    status: Literal["active", "warned", "suspended", "terminated", "withdrawn"]
     registered_on: date
     terminated_on: date | None
     termination_reason: str | None
+    suspended_on: date | None
+    withdrawn_on: date | None
+    withdrawal_reason: str | None
     latest_outcome: Literal["compliant", "non_compliant"] | None
     latest_evaluated_on: date | None
     open_warnings: list[WarningOut]

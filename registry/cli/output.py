@@ -178,4 +178,8 @@ def _facts(p: PartnerDetails) -> list[tuple[str, str]]:
     optional = [(f.fact.label, declared[f.name]) for f in DECLARED if f.optional]
     if p.terminated_on is not None:
         optional.append(("Terminated", f"{p.terminated_on.isoformat()}: {p.termination_reason}"))
+    if p.suspended_on is not None:
+        optional.append(("Suspended since", p.suspended_on.isoformat()))
+    if p.withdrawn_on is not None:
+        optional.append(("Withdrew", f"{p.withdrawn_on.isoformat()}: {p.withdrawal_reason}"))
     return facts + [(label, str(value)) for label, value in optional if value]

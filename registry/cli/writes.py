@@ -22,8 +22,11 @@ from registry.domain.commands import (
     EvaluatePartner,
     ExtendWarningDeadline,
     RegisterPartner,
+    ReinstatePartner,
+    SuspendPartner,
     TerminatePartner,
     WarnPartner,
+    WithdrawPartner,
     WithdrawWarning,
 )
 from registry.domain.criteria import Criterion
@@ -202,22 +205,66 @@ def extend_deadline(
 
 @app.command()
 def terminate(
-    ctx: typer.Context,
-    partner: PartnerRef,
-    actor: Actor,
-    reason: Reason,
-    effective_date: EffectiveDate = None,
-    expected_version: ExpectedVersion = None,
+    ctx: typer.Context, partner: PartnerRef, actor: Actor, reason: Reason,
+    effective_date: EffectiveDate = None, expected_version: ExpectedVersion = None,
     as_json: AsJson = False,
-) -> None:
-    """Terminate a partnership (final; it stays in the public record)."""
+) -> None:  # fmt: skip
+    """Terminate a partnership for breach (directors; final; it stays in the public record)."""
+    _decide(ctx, TerminatePartner, "terminate", partner, actor, reason, effective_date,
+            expected_version, as_json)  # fmt: skip
+
+
+@app.command()
+def suspend(
+    ctx: typer.Context, partner: PartnerRef, actor: Actor, reason: Reason,
+    effective_date: EffectiveDate = None, expected_version: ExpectedVersion = None,
+    as_json: AsJson = False,
+) -> None:  # fmt: skip
+    """Pause a partner's sales while the programme investigates (directors)."""
+    _decide(ctx, SuspendPartner, "suspend", partner, actor, reason, effective_date,
+            expected_version, as_json)  # fmt: skip
+
+
+@app.command()
+def reinstate(
+    ctx: typer.Context, partner: PartnerRef, actor: Actor, reason: Reason,
+    effective_date: EffectiveDate = None, expected_version: ExpectedVersion = None,
+    as_json: AsJson = False,
+) -> None:  # fmt: skip
+    """Lift a partner's suspension (directors)."""
+    _decide(ctx, ReinstatePartner, "reinstate", partner, actor, reason, effective_date,
+            expected_version, as_json)  # fmt: skip
+
+
+@app.command()
+def withdraw(
+    ctx: typer.Context, partner: PartnerRef, actor: Actor,
+    reason: Annotated[str, typer.Option(metavar="TEXT", help="The platform's reason for leaving.")],
+    effective_date: EffectiveDate = None, expected_version: ExpectedVersion = None,
+    as_json: AsJson = False,
+) -> None:  # fmt: skip
+    """Record that the platform left the programme of its own accord (final; not a breach)."""
+    _decide(ctx, WithdrawPartner, "withdraw", partner, actor, reason, effective_date,
+            expected_version, as_json)  # fmt: skip
+
+
+DecisionOnly = (
+    type[TerminatePartner] | type[SuspendPartner] | type[ReinstatePartner] | type[WithdrawPartner]
+)
+
+
+def _decide(
+    ctx: typer.Context, command_type: DecisionOnly, method: str, partner: str, actor: str,
+    reason: str, effective_date: datetime | None, expected_version: int | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Record a decision that needs nothing but the partner, who, why and from when."""
     with open_registry(ctx) as registry:
-        command = TerminatePartner(
+        command = command_type(
             partner_id=resolve_partner(registry, partner),
             decision=_decision(actor, reason, effective_date, registry.today()),
             expected_version=expected_version,
         )
-        show_recorded(registry.terminate(command), as_json)
+        show_recorded(getattr(registry, method)(command), as_json)
 
 
 @app.command()

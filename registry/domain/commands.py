@@ -71,6 +71,33 @@ class ExtendWarningDeadline:
 
 
 @dataclass(frozen=True)
+class SuspendPartner:
+    """Pause a partner's sales while the programme investigates."""
+
+    partner_id: UUID
+    decision: Decision
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class ReinstatePartner:
+    """Lift a suspension."""
+
+    partner_id: UUID
+    decision: Decision
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class WithdrawPartner:
+    """Record that the platform left the programme of its own accord."""
+
+    partner_id: UUID
+    decision: Decision
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
 class TerminatePartner:
     """End a partnership for good."""
 

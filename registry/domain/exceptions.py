@@ -31,6 +31,14 @@ class PartnerTerminatedError(RegistryError):
     """The partnership is terminated; termination is final."""
 
 
+class PartnerWithdrawnError(RegistryError):
+    """The platform withdrew from the programme; like a termination, that end is final."""
+
+
+class InvalidSuspensionError(RegistryError):
+    """Suspending a suspended partner, or reinstating one that is not suspended."""
+
+
 class IncompleteEvaluationError(RegistryError):
     """An evaluation must give a result for each of the four criteria."""
 

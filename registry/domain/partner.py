@@ -1,7 +1,8 @@
 """A platform's partnership with the programme, as an event-sourced aggregate.
 
 Commands (``register``, ``evaluate``, ``warn``, ``withdraw_warning``,
-``extend_deadline``, ``terminate``) check every
+``extend_deadline``, ``suspend``, ``reinstate``, ``withdraw``, ``terminate``)
+check every
 invariant and compute what the event must say; only then do they call a
 decorated method, whose body just applies the event. Replaying history
 therefore never re-runs today's rules against yesterday's decisions.
@@ -32,7 +33,12 @@ from registry.domain.criteria import (
     outcome_of,
 )
 from registry.domain.decisions import Decision, checked_decision
-from registry.domain.exceptions import InvalidWarningError, PartnerTerminatedError
+from registry.domain.exceptions import (
+    InvalidSuspensionError,
+    InvalidWarningError,
+    PartnerTerminatedError,
+    PartnerWithdrawnError,
+)
 from registry.domain.platforms import Declaration, checked_platform
 from registry.domain.text import optional_text
 
@@ -47,7 +53,14 @@ class Status(StrEnum):
 
     ACTIVE = "active"
     WARNED = "warned"
+    SUSPENDED = "suspended"
     TERMINATED = "terminated"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def ended(self) -> bool:
+        """Whether the partnership is over (terminated, or withdrawn by the platform): final."""
+        return self in (Status.TERMINATED, Status.WITHDRAWN)
 
 
 class Partner(Aggregate):
@@ -122,6 +135,27 @@ class Partner(Aggregate):
         actor: str
         reason: str
 
+    class Suspended(Aggregate.Event):
+        TOPIC = "registry.domain:Partner.Suspended"
+        class_version = 1
+        effective_date: date
+        actor: str
+        reason: str
+
+    class Reinstated(Aggregate.Event):
+        TOPIC = "registry.domain:Partner.Reinstated"
+        class_version = 1
+        effective_date: date
+        actor: str
+        reason: str
+
+    class Withdrawn(Aggregate.Event):
+        TOPIC = "registry.domain:Partner.Withdrawn"
+        class_version = 1
+        effective_date: date
+        actor: str
+        reason: str
+
     @classmethod
     def register(cls, platform: Declaration, decision: Decision, *, today: date) -> Partner:
         """Start a partnership for an eligible platform."""
@@ -145,6 +179,9 @@ class Partner(Aggregate):
         self.warnings_issued = 0
         self.terminated_on: date | None = None
         self.termination_reason: str | None = None
+        self.suspended_on: date | None = None
+        self.withdrawn_on: date | None = None
+        self.withdrawal_reason: str | None = None
 
     @property
     def name(self) -> str:
@@ -153,9 +190,13 @@ class Partner(Aggregate):
 
     @property
     def status(self) -> Status:
-        """Terminated is final; otherwise an open warning marks the partner warned."""
+        """Terminated and withdrawn are final; then suspension; then an open warning."""
         if self.terminated_on is not None:
             return Status.TERMINATED
+        if self.withdrawn_on is not None:
+            return Status.WITHDRAWN
+        if self.suspended_on is not None:
+            return Status.SUSPENDED
         return Status.WARNED if self.open_warnings else Status.ACTIVE
 
     def evaluate(
@@ -315,6 +356,53 @@ class Partner(Aggregate):
             "deadline": deadline
         }
 
+    def suspend(self, decision: Decision, *, today: date) -> None:
+        """Pause sales while the programme investigates; lifted by reinstatement or ended."""
+        decided = self._checked(decision, today, "a suspension")
+        if self.suspended_on is not None:
+            raise InvalidSuspensionError(
+                f"{self.name} is already suspended, since {self.suspended_on.isoformat()}."
+            )
+        self._record_suspension(
+            effective_date=decided.effective_date, actor=decided.actor, reason=decided.reason
+        )
+
+    @event(Suspended)
+    def _record_suspension(self, effective_date: date, actor: str, reason: str) -> None:
+        self.suspended_on = effective_date
+
+    def reinstate(self, decision: Decision, *, today: date) -> None:
+        """Lift a suspension: the partner may sell again."""
+        decided = self._checked(decision, today, "a reinstatement")
+        if self.suspended_on is None:
+            raise InvalidSuspensionError(f"{self.name} is not suspended.")
+        if decided.effective_date < self.suspended_on:
+            raise InvalidSuspensionError(
+                f"The suspension took effect on {self.suspended_on.isoformat()}; the "
+                f"reinstatement cannot take effect before, on {decided.effective_date.isoformat()}."
+            )
+        self._record_reinstatement(
+            effective_date=decided.effective_date, actor=decided.actor, reason=decided.reason
+        )
+
+    @event(Reinstated)
+    def _record_reinstatement(self, effective_date: date, actor: str, reason: str) -> None:
+        self.suspended_on = None
+
+    def withdraw(self, decision: Decision, *, today: date) -> None:
+        """Record that the platform left the programme of its own accord: final, not a breach."""
+        decided = self._checked(decision, today, "a withdrawal")
+        self._record_withdrawal_from_programme(
+            effective_date=decided.effective_date, actor=decided.actor, reason=decided.reason
+        )
+
+    @event(Withdrawn)
+    def _record_withdrawal_from_programme(
+        self, effective_date: date, actor: str, reason: str
+    ) -> None:
+        self.withdrawn_on = effective_date
+        self.withdrawal_reason = reason
+
     def _open_warning(self, number: int, effective: date) -> dict[str, Any]:
         """An open warning, which a decision taking effect on ``effective`` may act on."""
         warning = self.open_warnings.get(number)
@@ -356,6 +444,13 @@ class Partner(Aggregate):
         return sorted(n for n, w in self.open_warnings.items() if w["effective_date"] <= effective)
 
     def _checked(self, decision: Decision, today: date, what: str) -> Decision:
+        if self.withdrawn_on is not None:
+            raise PartnerWithdrawnError(
+                f"{self.name} withdrew from the programme with effect from "
+                f"{self.withdrawn_on.isoformat()} ({self.withdrawal_reason}); that end is "
+                f"final, so {what} cannot be recorded. A platform that returns must be "
+                "registered as a new partnership."
+            )
         if self.terminated_on is not None:
             raise PartnerTerminatedError(
                 f"{self.name} was terminated with effect from "

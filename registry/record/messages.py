@@ -31,7 +31,7 @@ SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
 EVENT_TYPES = (
     "Registered", "Evaluated", "Warned", "WarningWithdrawn", "WarningDeadlineExtended",
-    "Terminated",
+    "Suspended", "Reinstated", "Withdrawn", "Terminated",
 )  # fmt: skip
 STATE_TYPE = "prakerja.partner.state"
 

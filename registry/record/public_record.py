@@ -20,7 +20,8 @@ PARTNER_EVENT_TOPICS = [
     get_topic(cls)
     for cls in (
         Partner.Registered, Partner.Evaluated, Partner.Warned, Partner.WarningWithdrawn,
-        Partner.WarningDeadlineExtended, Partner.Terminated,
+        Partner.WarningDeadlineExtended, Partner.Suspended, Partner.Reinstated, Partner.Withdrawn,
+        Partner.Terminated,
     )
 ]  # fmt: skip
 

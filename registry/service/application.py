@@ -24,8 +24,11 @@ from registry.domain.commands import (
     EvaluatePartner,
     ExtendWarningDeadline,
     RegisterPartner,
+    ReinstatePartner,
+    SuspendPartner,
     TerminatePartner,
     WarnPartner,
+    WithdrawPartner,
     WithdrawWarning,
 )
 from registry.domain.exceptions import (
@@ -136,6 +139,24 @@ class PartnerRegistry(Application[UUID]):
         )  # fmt: skip
         return self._save(partner)
 
+    def suspend(self, command: SuspendPartner) -> Recorded:
+        """Record the suspension of a partner's sales."""
+        partner = self._current(command.partner_id, command.expected_version)
+        partner.suspend(command.decision, today=self.today())
+        return self._save(partner)
+
+    def reinstate(self, command: ReinstatePartner) -> Recorded:
+        """Record the end of a partner's suspension."""
+        partner = self._current(command.partner_id, command.expected_version)
+        partner.reinstate(command.decision, today=self.today())
+        return self._save(partner)
+
+    def withdraw(self, command: WithdrawPartner) -> Recorded:
+        """Record that a platform left the programme of its own accord."""
+        partner = self._current(command.partner_id, command.expected_version)
+        partner.withdraw(command.decision, today=self.today())
+        return self._save(partner)
+
     def terminate(self, command: TerminatePartner) -> Recorded:
         """Record the termination of a partnership."""
         partner = self._current(command.partner_id, command.expected_version)
@@ -174,7 +195,7 @@ class PartnerRegistry(Application[UUID]):
         for partner_id in self._registered_ids():
             partner = self._partner(partner_id)
             held = self._claim(ClaimKind.LOOKALIKE_NAME, partner.name)
-            if partner.status is Status.TERMINATED or held is not None:
+            if partner.status.ended or held is not None:
                 if held is not None and held.partner_id != partner.id:
                     log.warning("look-alike live partners", partner_id=str(partner.id),
                                 held_by=str(held.partner_id))  # fmt: skip
@@ -207,7 +228,7 @@ class PartnerRegistry(Application[UUID]):
         if claim is None:
             return PlatformClaim(kind=kind.value, identifier=identifier, partner_id=partner_id)
         holder = self._partner(claim.partner_id)
-        if holder.status is not Status.TERMINATED:
+        if not holder.status.ended:
             raise DuplicatePartnerError(
                 f"{holder.name} is already a partner ({holder.status.value}, id "
                 f"{holder.id}) with {kind.described} {identifier!r}; a platform can hold "

@@ -72,8 +72,11 @@ class WarningDeadlineExtendedData(TypedDict):
     previous_deadline: str
 
 
-class TerminatedData(TypedDict):
-    """A termination carries nothing beyond its effective date and reason."""
+class NoData(TypedDict):
+    """A decision that carries nothing beyond its effective date, actor and reason.
+
+    Termination, suspension, reinstatement and withdrawal: the reason says it all.
+    """
 
 
 class _Record(TypedDict):
@@ -122,10 +125,31 @@ class WarningDeadlineExtendedRecord(_Record):
 
 
 class TerminatedRecord(_Record):
-    """A termination."""
+    """A termination for breach: final."""
 
     type: Literal["Terminated"]
-    data: TerminatedData
+    data: NoData
+
+
+class SuspendedRecord(_Record):
+    """Sales paused while the programme investigates."""
+
+    type: Literal["Suspended"]
+    data: NoData
+
+
+class ReinstatedRecord(_Record):
+    """A suspension lifted."""
+
+    type: Literal["Reinstated"]
+    data: NoData
+
+
+class WithdrawnRecord(_Record):
+    """The platform left the programme of its own accord: final, and not a breach."""
+
+    type: Literal["Withdrawn"]
+    data: NoData
 
 
 PublicRecord = (
@@ -134,6 +158,9 @@ PublicRecord = (
     | WarnedRecord
     | WarningWithdrawnRecord
     | WarningDeadlineExtendedRecord
+    | SuspendedRecord
+    | ReinstatedRecord
+    | WithdrawnRecord
     | TerminatedRecord
 )
 """Who did what to which partner, when it was recorded and when it took effect.

@@ -27,6 +27,9 @@ class PartnerDetails:
     registered_on: date
     terminated_on: date | None
     termination_reason: str | None
+    suspended_on: date | None
+    withdrawn_on: date | None
+    withdrawal_reason: str | None
     latest_evaluation: dict[str, Any] | None
     open_warnings: list[dict[str, Any]]
 
@@ -44,6 +47,8 @@ class PartnerDetails:
             "id": self.id, "version": self.version, **self.platform,
             "status": self.status.value, "registered_on": self.registered_on,
             "terminated_on": self.terminated_on, "termination_reason": self.termination_reason,
+            "suspended_on": self.suspended_on, "withdrawn_on": self.withdrawn_on,
+            "withdrawal_reason": self.withdrawal_reason,
             "latest_evaluation": self.latest_evaluation, "open_warnings": self.open_warnings,
         })  # fmt: skip
         return plain
@@ -59,6 +64,9 @@ def details_of(partner: Partner) -> PartnerDetails:
         registered_on=partner.registered_on,
         terminated_on=partner.terminated_on,
         termination_reason=partner.termination_reason,
+        suspended_on=partner.suspended_on,
+        withdrawn_on=partner.withdrawn_on,
+        withdrawal_reason=partner.withdrawal_reason,
         latest_evaluation=partner.latest_evaluation,
         open_warnings=[dict(w) for _, w in sorted(partner.open_warnings.items())],
     )

@@ -159,8 +159,8 @@ def test_an_event_of_an_unknown_type_is_refused_naming_the_type() -> None:
     registered_record, terminated_record = records_of(partner)
     row = apply(None, registered_record, 1)
 
-    with pytest.raises(ProjectionError, match="unknown event type 'Suspended'"):
-        apply(row, cast(PublicRecord, {**terminated_record, "type": "Suspended"}), 2)
+    with pytest.raises(ProjectionError, match="unknown event type 'Hibernated'"):
+        apply(row, cast(PublicRecord, {**terminated_record, "type": "Hibernated"}), 2)
 
 
 def test_a_warning_is_overdue_from_the_day_after_its_deadline_until_cured() -> None:
@@ -178,3 +178,31 @@ def test_a_warning_is_overdue_from_the_day_after_its_deadline_until_cured() -> N
     assert overdue_warnings(extended, NEXT_MONTH + timedelta(days=1)) == []
     assert overdue_warnings(extended, later + timedelta(days=1)) == [1]
     assert overdue_warnings(ended, later + timedelta(days=1)) == []
+
+
+def test_a_suspension_shows_over_warnings_and_reinstatement_gives_them_back() -> None:
+    partner = registered()
+    partner.warn(decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY)
+    partner.suspend(decision(), today=TODAY)
+    suspended = fold(records_of(partner))
+    partner.warn(decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.LEGAL_ENTITY)
+    still = apply(suspended, records_of(partner)[-1], position=8)
+    partner.reinstate(decision(), today=TODAY)
+
+    reinstated = apply(still, records_of(partner)[-1], position=9)
+
+    assert (suspended.status, suspended.suspended_on) == ("suspended", YESTERDAY.isoformat())
+    assert still.status == "suspended"
+    assert (reinstated.status, reinstated.suspended_on) == ("warned", None)
+
+
+def test_a_withdrawn_partnership_is_not_shown_as_terminated() -> None:
+    partner = registered()
+    partner.withdraw(decision(reason="Leaving the programme"), today=TODAY)
+
+    row = fold(records_of(partner))
+
+    assert row.status == "withdrawn"
+    assert (row.withdrawn_on, row.withdrawal_reason) == (YESTERDAY.isoformat(),
+                                                         "Leaving the programme")  # fmt: skip
+    assert (row.terminated_on, row.termination_reason) == (None, None)

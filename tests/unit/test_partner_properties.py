@@ -6,15 +6,17 @@ import copy
 from datetime import date, timedelta
 from typing import Any
 
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from registry.domain.criteria import Criterion, Verdict
 from registry.domain.exceptions import (
     InvalidCommandError,
+    InvalidSuspensionError,
     InvalidWarningError,
     PartnerTerminatedError,
+    PartnerWithdrawnError,
 )
 from registry.domain.partner import Partner, Status
 from tests.builders import TODAY, YESTERDAY, decision, findings, obligation, registered
@@ -32,6 +34,8 @@ class PartnerLifecycle(RuleBasedStateMachine):
         self.events: list[Any] = list(self.partner.collect_events())
         self.accepted = 1
         self.terminated = False
+        self.withdrawn = False
+        self.suspended_since: date | None = None
         self.open_warnings: dict[int, tuple[date, date]] = {}
         """Open warnings by number: (effective date, deadline)."""
         self.issued = 0
@@ -44,12 +48,17 @@ class PartnerLifecycle(RuleBasedStateMachine):
             assert self.terminated
             assert self.partner.version == version_before
             return False
-        except (InvalidCommandError, InvalidWarningError):
+        except PartnerWithdrawnError:
+            assert self.withdrawn
+            assert self.partner.version == version_before
+            return False
+        except (InvalidCommandError, InvalidWarningError, InvalidSuspensionError):
             assert not valid
             assert self.partner.version == version_before
             return False
         assert valid
         assert not self.terminated
+        assert not self.withdrawn
         self.accepted += 1
         self.events.extend(self.partner.collect_events())
         return True
@@ -127,6 +136,36 @@ class PartnerLifecycle(RuleBasedStateMachine):
         ):
             self.open_warnings[number] = (self.open_warnings[number][0], deadline)
 
+    @rule(offset=offsets)
+    def suspend(self, offset: int) -> None:
+        effective = self._effective(offset)
+        if self._apply(
+            lambda: self.partner.suspend(decision(effective_date=effective), today=TODAY),
+            valid=self._allowed(effective) and self.suspended_since is None,
+        ):
+            self.suspended_since = effective
+
+    @rule(offset=offsets)
+    def reinstate(self, offset: int) -> None:
+        effective = self._effective(offset)
+        since = self.suspended_since
+        if self._apply(
+            lambda: self.partner.reinstate(decision(effective_date=effective), today=TODAY),
+            valid=self._allowed(effective) and since is not None and effective >= since,
+        ):
+            self.suspended_since = None
+
+    @precondition(lambda self: self.accepted >= 5)
+    @rule(offset=offsets)
+    def withdraw(self, offset: int) -> None:
+        """Only after some life, as termination."""
+        effective = self._effective(offset)
+        if self._apply(
+            lambda: self.partner.withdraw(decision(effective_date=effective), today=TODAY),
+            valid=self._allowed(effective),
+        ):
+            self.withdrawn = True
+
     @precondition(lambda self: self.accepted >= 5)
     @rule(offset=offsets)
     def terminate(self, offset: int) -> None:
@@ -146,6 +185,10 @@ class PartnerLifecycle(RuleBasedStateMachine):
     def status_follows_terminations_and_open_warnings(self) -> None:
         if self.terminated:
             assert self.partner.status is Status.TERMINATED
+        elif self.withdrawn:
+            assert self.partner.status is Status.WITHDRAWN
+        elif self.suspended_since is not None:
+            assert self.partner.status is Status.SUSPENDED
         elif self.open_warnings:
             assert self.partner.status is Status.WARNED
         else:
@@ -165,4 +208,8 @@ class PartnerLifecycle(RuleBasedStateMachine):
 
 
 TestPartnerLifecycle = PartnerLifecycle.TestCase
-TestPartnerLifecycle.settings = settings(max_examples=200, stateful_step_count=40)
+# Each step runs the domain while Hypothesis draws the next one, so on a loaded
+# CI machine drawing is slow; that says nothing about the property checked.
+TestPartnerLifecycle.settings = settings(
+    max_examples=150, stateful_step_count=30, suppress_health_check=[HealthCheck.too_slow]
+)
