@@ -123,13 +123,13 @@ def test_an_outside_consumer_reads_the_current_state_of_each_partner(
     broker, _ = published
     documents = Documents()
 
-    messages = consume_all(broker.bootstrap_servers, "partner-state", 5)
+    messages = consume_all(broker.bootstrap_servers, "partner-state", 6)
 
     latest: dict[str, dict[str, Any]] = {}
     for message in messages:
         headers = {k: v.decode() for k, v in message.headers()}
         latest[message.key().decode()] = documents.validate(headers, message.value())
-    assert len(latest) == 5
+    assert len(latest) == 5 + 1  # the scripted five, and the one that left
     assert sorted(s["status"] for s in latest.values()) == [
-        "active", "active", "active", "terminated", "warned"
+        "active", "active", "active", "terminated", "warned", "withdrawn"
     ]  # fmt: skip
