@@ -13,6 +13,7 @@ from registry.config import Settings
 from registry.logs import configure_logging
 
 if TYPE_CHECKING:
+    from projections.storage.store import ReadModelStore
     from registry.service.application import PartnerRegistry
 
 app = typer.Typer(
@@ -44,3 +45,15 @@ def open_registry(ctx: typer.Context) -> Iterator[PartnerRegistry]:
         yield registry
     finally:
         registry.close()
+
+
+@contextmanager
+def open_read_models(ctx: typer.Context) -> Iterator[ReadModelStore]:
+    """The configured read-model store, closed when the command ends."""
+    from registry.bootstrap import build_read_models  # noqa: PLC0415 - as open_registry
+
+    store = build_read_models(ctx.obj)
+    try:
+        yield store
+    finally:
+        store.close()

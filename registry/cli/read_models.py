@@ -30,7 +30,7 @@ from registry.bootstrap import (
     build_read_models,
     log_verifiers,
 )
-from registry.cli.app import app, open_registry
+from registry.cli.app import app, open_read_models, open_registry
 from registry.cli.json_output import AsJson, emit_json
 from registry.cli.processes import long_running
 from registry.config import ConfigurationError, Settings
@@ -43,16 +43,6 @@ class Source(StrEnum):
     AUTO = "auto"
     TOPIC = "topic"
     STORE = "store"
-
-
-@contextmanager
-def read_models(ctx: typer.Context) -> Iterator[ReadModelStore]:
-    """The configured read-model store, closed when the command ends."""
-    store = build_read_models(ctx.obj)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 @app.command()
@@ -89,7 +79,7 @@ def rebuild(
     ] = Source.AUTO,
 ) -> None:
     """Rebuild the read models from the whole history, then swap them in at once."""
-    with read_models(ctx) as store:
+    with open_read_models(ctx) as store:
         history = None if source is Source.STORE else _topic_history(ctx.obj)
         if history is None and source is Source.TOPIC:
             raise typer.BadParameter("the events topic is missing or empty", param_hint="--source")
@@ -149,7 +139,7 @@ def publish_feed(
     """Write the current-partners feeds (JSON, CSV, Atom) whenever the register changes."""
     settings: Settings = ctx.obj
     if once:
-        with read_models(ctx) as store:
+        with open_read_models(ctx) as store:
             written = build_feed_publisher(settings, store).publish()
         typer.echo(f"Published {len(written)} changed files to {settings.feed_dir}.")
         return
@@ -166,7 +156,7 @@ def publish_feed(
 @app.command("projection-status")
 def projection_status(ctx: typer.Context, as_json: AsJson = False) -> None:
     """How far the read models have got: offsets, lag per partition, chain head."""
-    with read_models(ctx) as store:
+    with open_read_models(ctx) as store:
         head = store.chain_head()
         partitions = store.consumer_status()
     status = {
@@ -189,6 +179,6 @@ def projection_status(ctx: typer.Context, as_json: AsJson = False) -> None:
 @app.command("check-trail")
 def check_trail(ctx: typer.Context) -> None:
     """Recompute the stored audit trail's hash chain from the first entry."""
-    with read_models(ctx) as store:
+    with open_read_models(ctx) as store:
         head = store.verify()
     typer.echo(f"The audit trail is intact: {head.sequence} entries, chain hash {head.chain_hash}.")

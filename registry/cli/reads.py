@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from registry.cli.app import app, open_registry
+from registry.cli.app import app, open_read_models, open_registry
 from registry.cli.json_output import AsJson
 from registry.cli.output import show_partner, show_partners, show_rows, show_standing
 from registry.cli.parsing import resolve_partner
@@ -18,7 +16,7 @@ from registry.domain.exceptions import PartnerNotFoundError
 from registry.domain.partner import Status
 
 if TYPE_CHECKING:
-    from projections.storage.queries import ReadModelQueries
+    pass
 
 
 @app.command()
@@ -33,7 +31,7 @@ def show(
         if point is None:
             show_partner(registry.get(partner_id), registry.history(partner_id), as_json)
             return
-    with _read_models(ctx) as store:
+    with open_read_models(ctx) as store:
         standing = store.partner_at(str(partner_id), point)
     if standing is None:
         raise PartnerNotFoundError(f"{partner} was not registered {point.described()}.")
@@ -54,18 +52,6 @@ def list_partners(
         with open_registry(ctx) as registry:
             show_partners(registry.list_partners(status), as_json)
         return
-    with _read_models(ctx) as store:
+    with open_read_models(ctx) as store:
         rows = [r for r in store.register_at(point) if status is None or r.status == status]
     show_rows(rows, f"The register {point.described()}", as_json)
-
-
-@contextmanager
-def _read_models(ctx: typer.Context) -> Iterator[ReadModelQueries]:
-    """The read models, where the point-in-time register is folded from the verified trail."""
-    from registry.bootstrap import build_read_models  # noqa: PLC0415 - as open_registry
-
-    store = build_read_models(ctx.obj)
-    try:
-        yield store
-    finally:
-        store.close()

@@ -21,6 +21,7 @@ from registry.cli.platform_options import declaration_of, with_platform_options
 from registry.domain.commands import (
     EvaluatePartner,
     ExtendWarningDeadline,
+    PartnerDecision,
     RegisterPartner,
     ReinstatePartner,
     SuspendPartner,
@@ -248,13 +249,8 @@ def withdraw(
             expected_version, as_json)  # fmt: skip
 
 
-DecisionOnly = (
-    type[TerminatePartner] | type[SuspendPartner] | type[ReinstatePartner] | type[WithdrawPartner]
-)
-
-
 def _decide(
-    ctx: typer.Context, command_type: DecisionOnly, method: str, partner: str, actor: str,
+    ctx: typer.Context, command_type: type[PartnerDecision], method: str, partner: str, actor: str,
     reason: str, effective_date: datetime | None, expected_version: int | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Record a decision that needs nothing but the partner, who, why and from when."""

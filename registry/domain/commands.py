@@ -50,6 +50,15 @@ class WarnPartner:
 
 
 @dataclass(frozen=True)
+class PartnerDecision:
+    """A decision that needs nothing but the partner, who, why and from when."""
+
+    partner_id: UUID
+    decision: Decision
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
 class WithdrawWarning:
     """Withdraw an open warning issued in error."""
 
@@ -70,37 +79,17 @@ class ExtendWarningDeadline:
     expected_version: int | None = None
 
 
-@dataclass(frozen=True)
-class SuspendPartner:
+class SuspendPartner(PartnerDecision):
     """Pause a partner's sales while the programme investigates."""
 
-    partner_id: UUID
-    decision: Decision
-    expected_version: int | None = None
 
-
-@dataclass(frozen=True)
-class ReinstatePartner:
+class ReinstatePartner(PartnerDecision):
     """Lift a suspension."""
 
-    partner_id: UUID
-    decision: Decision
-    expected_version: int | None = None
 
-
-@dataclass(frozen=True)
-class WithdrawPartner:
+class WithdrawPartner(PartnerDecision):
     """Record that the platform left the programme of its own accord."""
 
-    partner_id: UUID
-    decision: Decision
-    expected_version: int | None = None
 
-
-@dataclass(frozen=True)
-class TerminatePartner:
+class TerminatePartner(PartnerDecision):
     """End a partnership for good."""
-
-    partner_id: UUID
-    decision: Decision
-    expected_version: int | None = None
