@@ -22,6 +22,7 @@ from registry.service.records import (
     TerminatedRecord,
     WarnedRecord,
     WarningDeadlineExtendedRecord,
+    WarningResolvedRecord,
     WarningWithdrawnRecord,
     WithdrawnRecord,
 )
@@ -77,6 +78,7 @@ ChangeRecord = (
     EvaluatedRecord
     | WarnedRecord
     | WarningWithdrawnRecord
+    | WarningResolvedRecord
     | WarningDeadlineExtendedRecord
     | SuspendedRecord
     | ReinstatedRecord
@@ -169,7 +171,7 @@ def _changes(row: PartnerRow, record: ChangeRecord) -> dict[str, object]:
         )  # fmt: skip
         warnings = (*row.open_warnings, warning)
         return {"open_warnings": warnings, "status": _status(row, warnings)}
-    if record["type"] == "WarningWithdrawn":
+    if record["type"] == "WarningWithdrawn" or record["type"] == "WarningResolved":
         number = record["data"]["warning_number"]
         warnings = tuple(w for w in row.open_warnings if w["warning_number"] != number)
         return {"open_warnings": warnings, "status": _status(row, warnings)}

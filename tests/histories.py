@@ -10,6 +10,7 @@ from registry.domain.commands import (
     ExtendWarningDeadline,
     RegisterPartner,
     ReinstatePartner,
+    ResolveWarning,
     SuspendPartner,
     TerminatePartner,
     WarnPartner,
@@ -50,6 +51,8 @@ def scripted_history(registry: PartnerRegistry, partners: int = 5) -> list[UUID]
     )
     registry.warn(WarnPartner(ids[0], decision(), deadline=NEXT_MONTH, obligation="Sales report"))
     registry.withdraw_warning(WithdrawWarning(ids[0], 2, decision(reason="Issued in error")))
+    registry.warn(WarnPartner(ids[0], decision(), deadline=NEXT_MONTH, obligation="Sales report"))
+    registry.resolve_warning(ResolveWarning(ids[0], 3, "Report filed", decision()))
     registry.evaluate(EvaluatePartner(ids[0], findings(), [], decision()))
     registry.suspend(SuspendPartner(ids[0], decision(reason="Investigating complaints")))
     registry.reinstate(ReinstatePartner(ids[0], decision(reason="Complaints unfounded")))
@@ -61,7 +64,7 @@ def scripted_history(registry: PartnerRegistry, partners: int = 5) -> list[UUID]
 
 def scripted_event_count(partners: int) -> int:
     """How many events ``scripted_history`` records for that many partners."""
-    registered_and_evaluated, warned, first_partners_warnings = 2 * partners, (partners + 1) // 2, 3
+    registered_and_evaluated, warned, first_partners_warnings = 2 * partners, (partners + 1) // 2, 5
     compliance_suspension_reinstatement_termination, one_who_left = 4, 2
     return (registered_and_evaluated + warned + first_partners_warnings
             + compliance_suspension_reinstatement_termination + one_who_left)  # fmt: skip

@@ -27,6 +27,7 @@ from registry.api.schemas import (
     Problem,
     RecordedOut,
     RegisterIn,
+    ResolutionIn,
     TerminationIn,
     WarningIn,
     WithdrawalIn,
@@ -37,6 +38,7 @@ from registry.domain.commands import (
     ExtendWarningDeadline,
     RegisterPartner,
     ReinstatePartner,
+    ResolveWarning,
     SuspendPartner,
     TerminatePartner,
     WarnPartner,
@@ -126,6 +128,21 @@ def withdraw_warning(
         expected_version=version,
     )  # fmt: skip
     return _answer(services, services.registry.withdraw_warning(command), response)
+
+
+@router.post("/{partner_id}/warnings/{number}/resolution", status_code=201,
+             responses=WRITE_ERRORS)  # fmt: skip
+def resolve_warning(
+    partner_id: UUID, number: WarningNumber, body: ResolutionIn, actor: Warner,
+    version: ExpectedVersion, services: ServicesDep, response: Response,
+) -> RecordedOut:  # fmt: skip
+    """Close an open warning on evidence that the breach was remedied."""
+    command = ResolveWarning(
+        partner_id=partner_id, warning_number=number, evidence=body.evidence,
+        decision=_decision(services, actor, body.reason, body.effective_date),
+        expected_version=version,
+    )  # fmt: skip
+    return _answer(services, services.registry.resolve_warning(command), response)
 
 
 @router.post("/{partner_id}/warnings/{number}/deadline-extension", status_code=201,

@@ -129,6 +129,12 @@ class WithdrawalIn(DecisionIn):
     """The withdrawal of a warning issued in error: the reason says why it was wrong."""
 
 
+class ResolutionIn(DecisionIn):
+    """The evidence that an open warning's breach was remedied."""
+
+    evidence: Text
+
+
 class ExtensionIn(Request):
     """A later deadline for an open warning, and why."""
 

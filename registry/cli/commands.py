@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "writes",
     "warn": "writes",
     "withdraw-warning": "writes",
+    "resolve-warning": "writes",
     "extend-deadline": "writes",
     "suspend": "writes",
     "reinstate": "writes",

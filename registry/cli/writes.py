@@ -24,6 +24,7 @@ from registry.domain.commands import (
     PartnerDecision,
     RegisterPartner,
     ReinstatePartner,
+    ResolveWarning,
     SuspendPartner,
     TerminatePartner,
     WarnPartner,
@@ -175,6 +176,30 @@ def withdraw_warning(
             expected_version=expected_version,
         )
         show_recorded(registry.withdraw_warning(command), as_json)
+
+
+@app.command("resolve-warning")
+def resolve_warning(
+    ctx: typer.Context,
+    partner: PartnerRef,
+    number: WarningNumber,
+    evidence: Annotated[str, typer.Option(metavar="TEXT", help="What shows it was remedied.")],
+    actor: Actor,
+    reason: Reason,
+    effective_date: EffectiveDate = None,
+    expected_version: ExpectedVersion = None,
+    as_json: AsJson = False,
+) -> None:
+    """Close an open warning on evidence that the breach was remedied."""
+    with open_registry(ctx) as registry:
+        command = ResolveWarning(
+            partner_id=resolve_partner(registry, partner),
+            warning_number=number,
+            evidence=evidence,
+            decision=_decision(actor, reason, effective_date, registry.today()),
+            expected_version=expected_version,
+        )
+        show_recorded(registry.resolve_warning(command), as_json)
 
 
 @app.command("extend-deadline")

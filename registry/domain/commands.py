@@ -69,6 +69,17 @@ class WithdrawWarning:
 
 
 @dataclass(frozen=True)
+class ResolveWarning:
+    """Close an open warning on evidence that the breach was remedied."""
+
+    partner_id: UUID
+    warning_number: int
+    evidence: str
+    decision: Decision
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
 class ExtendWarningDeadline:
     """Give an open warning a later deadline."""
 

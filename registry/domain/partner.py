@@ -1,7 +1,7 @@
 """A platform's partnership with the programme, as an event-sourced aggregate.
 
 Commands (``register``, ``evaluate``, ``warn``, ``withdraw_warning``,
-``extend_deadline``, ``suspend``, ``reinstate``, ``withdraw``, ``terminate``)
+``resolve_warning``, ``extend_deadline``, ``suspend``, ``reinstate``, ``withdraw``, ``terminate``)
 check every
 invariant and compute what the event must say; only then do they call a
 decorated method, whose body just applies the event. Replaying history
@@ -40,7 +40,7 @@ from registry.domain.exceptions import (
     PartnerWithdrawnError,
 )
 from registry.domain.platforms import Declaration, checked_platform
-from registry.domain.text import optional_text
+from registry.domain.text import optional_text, require_text
 
 _NOT_DECLARED = frozenset(
     {"originator_id", "originator_version", "originator_topic", "timestamp"}
@@ -114,6 +114,15 @@ class Partner(Aggregate):
         TOPIC = "registry.domain:Partner.WarningWithdrawn"
         class_version = 1
         warning_number: int
+        effective_date: date
+        actor: str
+        reason: str
+
+    class WarningResolved(Aggregate.Event):
+        TOPIC = "registry.domain:Partner.WarningResolved"
+        class_version = 1
+        warning_number: int
+        evidence: str
         effective_date: date
         actor: str
         reason: str
@@ -323,6 +332,27 @@ class Partner(Aggregate):
     @event(WarningWithdrawn)
     def _record_withdrawal(
         self, warning_number: int, effective_date: date, actor: str, reason: str
+    ) -> None:
+        self.open_warnings.pop(warning_number, None)
+
+    def resolve_warning(
+        self, warning_number: int, decision: Decision, *, evidence: str, today: date
+    ) -> None:
+        """Close an open warning on the evidence that the breach was remedied."""
+        decided = self._checked(decision, today, "a resolution of a warning")
+        shown = require_text("evidence", evidence)
+        self._open_warning(warning_number, decided.effective_date)
+        self._record_resolution(
+            warning_number=warning_number,
+            evidence=shown,
+            effective_date=decided.effective_date,
+            actor=decided.actor,
+            reason=decided.reason,
+        )
+
+    @event(WarningResolved)
+    def _record_resolution(
+        self, warning_number: int, evidence: str, effective_date: date, actor: str, reason: str
     ) -> None:
         self.open_warnings.pop(warning_number, None)
 

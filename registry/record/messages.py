@@ -30,7 +30,8 @@ from registry.service.records import SCHEMA_VERSION, PublicRecord
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
 EVENT_TYPES = (
-    "Registered", "Evaluated", "Warned", "WarningWithdrawn", "WarningDeadlineExtended",
+    "Registered", "Evaluated", "Warned", "WarningWithdrawn", "WarningResolved",
+    "WarningDeadlineExtended",
     "Suspended", "Reinstated", "Withdrawn", "Terminated",
 )  # fmt: skip
 STATE_TYPE = "prakerja.partner.state"

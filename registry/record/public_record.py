@@ -20,6 +20,7 @@ PARTNER_EVENT_TOPICS = [
     get_topic(cls)
     for cls in (
         Partner.Registered, Partner.Evaluated, Partner.Warned, Partner.WarningWithdrawn,
+        Partner.WarningResolved,
         Partner.WarningDeadlineExtended, Partner.Suspended, Partner.Reinstated, Partner.Withdrawn,
         Partner.Terminated,
     )

@@ -25,6 +25,7 @@ from registry.domain.commands import (
     ExtendWarningDeadline,
     RegisterPartner,
     ReinstatePartner,
+    ResolveWarning,
     SuspendPartner,
     TerminatePartner,
     WarnPartner,
@@ -128,6 +129,15 @@ class PartnerRegistry(Application[UUID]):
         """Record the withdrawal of a warning issued in error."""
         partner = self._current(command.partner_id, command.expected_version)
         partner.withdraw_warning(command.warning_number, command.decision, today=self.today())
+        return self._save(partner)
+
+    def resolve_warning(self, command: ResolveWarning) -> Recorded:
+        """Record that an open warning's breach was remedied, on evidence."""
+        partner = self._current(command.partner_id, command.expected_version)
+        partner.resolve_warning(
+            command.warning_number, command.decision, evidence=command.evidence,
+            today=self.today(),
+        )  # fmt: skip
         return self._save(partner)
 
     def extend_deadline(self, command: ExtendWarningDeadline) -> Recorded:

@@ -64,6 +64,13 @@ class WarningWithdrawnData(TypedDict):
     warning_number: int
 
 
+class WarningResolvedData(TypedDict):
+    """The warning closed on evidence that the breach was remedied, and that evidence."""
+
+    warning_number: int
+    evidence: str
+
+
 class WarningDeadlineExtendedData(TypedDict):
     """The warning given more time, its new deadline and the one it replaces."""
 
@@ -117,6 +124,13 @@ class WarningWithdrawnRecord(_Record):
     data: WarningWithdrawnData
 
 
+class WarningResolvedRecord(_Record):
+    """A warning resolved on evidence."""
+
+    type: Literal["WarningResolved"]
+    data: WarningResolvedData
+
+
 class WarningDeadlineExtendedRecord(_Record):
     """A warning's deadline extended."""
 
@@ -157,6 +171,7 @@ PublicRecord = (
     | EvaluatedRecord
     | WarnedRecord
     | WarningWithdrawnRecord
+    | WarningResolvedRecord
     | WarningDeadlineExtendedRecord
     | SuspendedRecord
     | ReinstatedRecord

@@ -110,3 +110,23 @@ def test_a_warning_past_its_deadline_is_overdue_without_anyone_recording_it(stac
     assert partner_id in {p["partner_id"] for p in listed["items"]}
     assert partner_id not in {p["partner_id"] for p in today["items"]}
     assert '<strong class="overdue">overdue</strong>' in page
+
+
+def test_a_warning_resolved_on_evidence_closes_over_the_api_and_the_cli(stack: Stack) -> None:
+    partner_id = _warned_twice(stack)
+    with stack.client(stack.officer) as writer, stack.client() as reader:
+        resolved = writer.post(f"/partners/{partner_id}/warnings/1/resolution",
+                               json={"evidence": "Uptime report", "reason": "Remedied"})  # fmt: skip
+        blank = writer.post(f"/partners/{partner_id}/warnings/2/resolution",
+                            json={"evidence": "", "reason": "No evidence"})  # fmt: skip
+        by_cli = json.loads(cli(stack.env, "resolve-warning", partner_id, "2", "--evidence",
+                                "Marketplace reopened", "--actor", "officer.siti", "--reason",
+                                "Remedied", "--json"))  # fmt: skip
+        eventually(visible(reader, partner_id, 5))
+        row = reader.get(f"/partners/{partner_id}").json()
+
+    assert resolved.status_code == 201
+    assert resolved.json()["event"]["data"] == {"warning_number": 1, "evidence": "Uptime report"}
+    assert blank.status_code == 422
+    assert by_cli["event"]["type"] == "WarningResolved"
+    assert (row["status"], row["open_warnings"]) == ("active", [])

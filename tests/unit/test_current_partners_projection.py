@@ -101,10 +101,14 @@ def test_a_withdrawn_warning_leaves_the_row_and_an_extension_moves_its_deadline(
     assert row.version == 5
 
 
-def test_withdrawing_the_last_open_warning_makes_the_partner_active_again() -> None:
+@pytest.mark.parametrize("closed_by", ["withdrawal", "resolution"])
+def test_closing_the_last_open_warning_makes_the_partner_active_again(closed_by: str) -> None:
     partner = registered()
     partner.warn(decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY)
-    partner.withdraw_warning(1, decision(), today=TODAY)
+    if closed_by == "withdrawal":
+        partner.withdraw_warning(1, decision(), today=TODAY)
+    else:
+        partner.resolve_warning(1, decision(), evidence="Report filed", today=TODAY)
 
     row = fold(records_of(partner))
 

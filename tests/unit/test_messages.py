@@ -27,6 +27,8 @@ def history_records() -> list[PublicRecord]:
     partner.warn(decision(), deadline=NEXT_MONTH, today=TODAY, criterion=Criterion.TECHNOLOGY)
     partner.extend_deadline(1, decision(), deadline=NEXT_MONTH + timedelta(days=7), today=TODAY)
     partner.withdraw_warning(1, decision(), today=TODAY)
+    partner.warn(decision(), deadline=NEXT_MONTH, today=TODAY, obligation="Sales report")
+    partner.resolve_warning(2, decision(), evidence="Report filed", today=TODAY)
     partner.suspend(decision(), today=TODAY)
     partner.reinstate(decision(), today=TODAY)
     partner.terminate(decision(), today=TODAY)
@@ -43,9 +45,9 @@ def with_header(message: Message, name: str, value: bytes | None) -> list[tuple[
     return [(n, value if n == name else v) for n, v in message.headers]
 
 
-@pytest.mark.parametrize("index", range(10), ids=[
-    "registered", "evaluated", "warned", "deadline-extended", "warning-withdrawn", "suspended",
-    "reinstated", "terminated", "registered-again", "withdrawn",
+@pytest.mark.parametrize("index", range(12), ids=[
+    "registered", "evaluated", "warned", "deadline-extended", "warning-withdrawn", "warned-again",
+    "warning-resolved", "suspended", "reinstated", "terminated", "registered-again", "withdrawn",
 ])  # fmt: skip
 def test_every_event_type_survives_encoding_and_decoding(index: int) -> None:
     event = published(history_records()[index], sequence=index + 1)

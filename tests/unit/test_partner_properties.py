@@ -122,6 +122,17 @@ class PartnerLifecycle(RuleBasedStateMachine):
         ):
             del self.open_warnings[number]
 
+    @rule(number=st.integers(min_value=0, max_value=3), offset=offsets)
+    def resolve_warning(self, number: int, offset: int) -> None:
+        effective = self._effective(offset)
+        if self._apply(
+            lambda: self.partner.resolve_warning(
+                number, decision(effective_date=effective), evidence="Remedied", today=TODAY
+            ),
+            valid=self._may_act_on(number, effective),
+        ):
+            del self.open_warnings[number]
+
     @rule(number=st.integers(min_value=0, max_value=3), offset=offsets,
           days=st.integers(min_value=-1, max_value=3))  # fmt: skip
     def extend_deadline(self, number: int, offset: int, days: int) -> None:

@@ -212,3 +212,25 @@ def test_no_decision_on_a_warning_after_termination() -> None:
 
     with pytest.raises(PartnerTerminatedError):
         partner.withdraw_warning(1, decision(), today=TODAY)
+
+
+def test_a_warning_is_resolved_on_evidence_without_an_evaluation() -> None:
+    partner = warned_partner()
+
+    partner.resolve_warning(1, decision(reason="Integration restored"),
+                            evidence="Uptime report for May: 99.9%", today=TODAY)  # fmt: skip
+
+    [event] = partner.collect_events()
+    assert isinstance(event, Partner.WarningResolved)
+    assert (event.warning_number, event.evidence) == (1, "Uptime report for May: 99.9%")
+    assert partner.status is Status.ACTIVE
+
+
+def test_a_resolution_needs_evidence_and_an_open_warning() -> None:
+    partner = warned_partner()
+
+    with pytest.raises(InvalidCommandError, match="evidence"):
+        partner.resolve_warning(1, decision(), evidence="  ", today=TODAY)
+    partner.resolve_warning(1, decision(), evidence="Report filed", today=TODAY)
+    with pytest.raises(InvalidWarningError, match="no longer open"):
+        partner.resolve_warning(1, decision(), evidence="Again", today=TODAY)
