@@ -7,7 +7,7 @@ read model and the point-in-time register, and can be tested without I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -158,7 +158,10 @@ def _changes(row: PartnerRow, record: ChangeRecord) -> dict[str, object]:
     if record["type"] == "Evaluated":
         resolved = set(record["data"]["resolved_warnings"])
         warnings = tuple(w for w in row.open_warnings if w["warning_number"] not in resolved)
-        changes: dict[str, object] = {"open_warnings": warnings, "status": _status(row, warnings)}
+        changes: dict[str, object] = {
+            "open_warnings": warnings,
+            "status": _status(row.suspended_on, warnings),
+        }
         if row.latest_evaluated_on is None or record["effective_date"] >= row.latest_evaluated_on:
             changes |= {"latest_outcome": record["data"]["outcome"],
                         "latest_evaluated_on": record["effective_date"]}  # fmt: skip
@@ -170,11 +173,11 @@ def _changes(row: PartnerRow, record: ChangeRecord) -> dict[str, object]:
             obligation=data["obligation"], deadline=data["deadline"], breach=record["reason"],
         )  # fmt: skip
         warnings = (*row.open_warnings, warning)
-        return {"open_warnings": warnings, "status": _status(row, warnings)}
+        return {"open_warnings": warnings, "status": _status(row.suspended_on, warnings)}
     if record["type"] == "WarningWithdrawn" or record["type"] == "WarningResolved":
         number = record["data"]["warning_number"]
         warnings = tuple(w for w in row.open_warnings if w["warning_number"] != number)
-        return {"open_warnings": warnings, "status": _status(row, warnings)}
+        return {"open_warnings": warnings, "status": _status(row.suspended_on, warnings)}
     if record["type"] == "WarningDeadlineExtended":
         number, deadline = record["data"]["warning_number"], record["data"]["deadline"]
         return {"open_warnings": tuple(
@@ -189,8 +192,7 @@ def _standing_changes(row: PartnerRow, record: ChangeRecord) -> dict[str, object
     if record["type"] == "Suspended":
         return {"status": "suspended", "suspended_on": record["effective_date"]}
     if record["type"] == "Reinstated":
-        lifted = replace(row, suspended_on=None)
-        return {"status": _status(lifted, row.open_warnings), "suspended_on": None}
+        return {"status": _status(None, row.open_warnings), "suspended_on": None}
     if record["type"] == "Withdrawn":
         return {"status": "withdrawn", "withdrawn_on": record["effective_date"],
                 "withdrawal_reason": record["reason"]}  # fmt: skip
@@ -215,8 +217,8 @@ def overdue_warnings(row: PartnerRow, day: date) -> list[int]:
     return [w["warning_number"] for w in row.open_warnings if w["deadline"] < cutoff]
 
 
-def _status(row: PartnerRow, open_warnings: tuple[OpenWarning, ...]) -> str:
+def _status(suspended_on: str | None, open_warnings: tuple[OpenWarning, ...]) -> str:
     """A live partnership's status: suspension outranks warnings."""
-    if row.suspended_on is not None:
+    if suspended_on is not None:
         return "suspended"
     return "warned" if open_warnings else "active"

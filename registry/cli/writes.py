@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -33,6 +34,7 @@ from registry.domain.commands import (
 )
 from registry.domain.criteria import Criterion
 from registry.domain.decisions import Decision
+from registry.service.application import PartnerRegistry, Recorded
 from registry.service.seed import seed as seed_register
 
 Actor = Annotated[
@@ -236,8 +238,8 @@ def terminate(
     as_json: AsJson = False,
 ) -> None:  # fmt: skip
     """Terminate a partnership for breach (directors; final; it stays in the public record)."""
-    _decide(ctx, TerminatePartner, "terminate", partner, actor, reason, effective_date,
-            expected_version, as_json)  # fmt: skip
+    _decide(ctx, TerminatePartner, PartnerRegistry.terminate, partner, actor, reason,
+            effective_date, expected_version, as_json)  # fmt: skip
 
 
 @app.command()
@@ -247,8 +249,8 @@ def suspend(
     as_json: AsJson = False,
 ) -> None:  # fmt: skip
     """Pause a partner's sales while the programme investigates (directors)."""
-    _decide(ctx, SuspendPartner, "suspend", partner, actor, reason, effective_date,
-            expected_version, as_json)  # fmt: skip
+    _decide(ctx, SuspendPartner, PartnerRegistry.suspend, partner, actor, reason,
+            effective_date, expected_version, as_json)  # fmt: skip
 
 
 @app.command()
@@ -258,8 +260,8 @@ def reinstate(
     as_json: AsJson = False,
 ) -> None:  # fmt: skip
     """Lift a partner's suspension (directors)."""
-    _decide(ctx, ReinstatePartner, "reinstate", partner, actor, reason, effective_date,
-            expected_version, as_json)  # fmt: skip
+    _decide(ctx, ReinstatePartner, PartnerRegistry.reinstate, partner, actor, reason,
+            effective_date, expected_version, as_json)  # fmt: skip
 
 
 @app.command()
@@ -270,12 +272,13 @@ def withdraw(
     as_json: AsJson = False,
 ) -> None:  # fmt: skip
     """Record that the platform left the programme of its own accord (final; not a breach)."""
-    _decide(ctx, WithdrawPartner, "withdraw", partner, actor, reason, effective_date,
-            expected_version, as_json)  # fmt: skip
+    _decide(ctx, WithdrawPartner, PartnerRegistry.withdraw, partner, actor, reason,
+            effective_date, expected_version, as_json)  # fmt: skip
 
 
 def _decide(
-    ctx: typer.Context, command_type: type[PartnerDecision], method: str, partner: str, actor: str,
+    ctx: typer.Context, command_type: type[PartnerDecision],
+    record: Callable[[PartnerRegistry, Any], Recorded], partner: str, actor: str,
     reason: str, effective_date: datetime | None, expected_version: int | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Record a decision that needs nothing but the partner, who, why and from when."""
@@ -285,7 +288,7 @@ def _decide(
             decision=_decision(actor, reason, effective_date, registry.today()),
             expected_version=expected_version,
         )
-        show_recorded(getattr(registry, method)(command), as_json)
+        show_recorded(record(registry, command), as_json)
 
 
 @app.command()

@@ -44,8 +44,12 @@ def kebab(event_type: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", event_type).lower()
 
 
+@cache
 def ce_type_of(event_type: str) -> str:
-    """The CloudEvents type of a partner event, e.g. prakerja.partner.warning-withdrawn."""
+    """The CloudEvents type of a partner event, e.g. prakerja.partner.warning-withdrawn.
+
+    Cached: the relay asks once per record sent, and there are few types.
+    """
     return f"prakerja.partner.{kebab(event_type)}"
 
 
