@@ -14,7 +14,10 @@ from typing import Any
 from typing_extensions import TypedDict
 
 from registry.service.records import (
+    DetailsAmendedRecord,
     EvaluatedRecord,
+    ObjectionDecidedRecord,
+    ObjectionLodgedRecord,
     PublicRecord,
     RegisteredRecord,
     ReinstatedRecord,
@@ -34,6 +37,10 @@ class PartnerRow:
 
     partner_id: str
     name: str
+    legal_name: str | None
+    registration_number: str | None
+    website: str | None
+    commission_terms: str | None
     legal_form: str
     exemption_basis: str | None
     status: str
@@ -46,6 +53,7 @@ class PartnerRow:
     latest_outcome: str | None
     latest_evaluated_on: str | None
     open_warnings: tuple[OpenWarning, ...]
+    objections: tuple[Objection, ...]
     version: int
     position: int
     updated_at: str
@@ -58,6 +66,7 @@ class PartnerRow:
         """
         plain = {name: getattr(self, name) for name in _FIELDS}
         plain["open_warnings"] = [dict(w) for w in self.open_warnings]
+        plain["objections"] = [dict(o) for o in self.objections]
         return plain
 
 
@@ -74,8 +83,23 @@ class OpenWarning(TypedDict):
     breach: str
 
 
+class Objection(TypedDict):
+    """A platform's objection to a warning, suspension or termination, and its outcome."""
+
+    objection_number: int
+    against_version: int
+    against_type: str
+    warning_number: int | None
+    lodged_on: str
+    grounds: str
+    outcome: str | None
+    decided_on: str | None
+    decision_reason: str | None
+
+
 ChangeRecord = (
-    EvaluatedRecord
+    DetailsAmendedRecord
+    | EvaluatedRecord
     | WarnedRecord
     | WarningWithdrawnRecord
     | WarningResolvedRecord
@@ -84,6 +108,8 @@ ChangeRecord = (
     | ReinstatedRecord
     | WithdrawnRecord
     | TerminatedRecord
+    | ObjectionLodgedRecord
+    | ObjectionDecidedRecord
 )
 
 
@@ -136,6 +162,10 @@ def _registered(record: RegisteredRecord, position: int) -> PartnerRow:
     return PartnerRow(
         partner_id=record["partner_id"],
         name=declared["name"],
+        legal_name=declared["legal_name"],
+        registration_number=declared["registration_number"],
+        website=declared["website"],
+        commission_terms=declared["commission_terms"],
         legal_form=declared["legal_form"],
         exemption_basis=declared["exemption_basis"],
         status="active",
@@ -148,6 +178,7 @@ def _registered(record: RegisteredRecord, position: int) -> PartnerRow:
         latest_outcome=None,
         latest_evaluated_on=None,
         open_warnings=(),
+        objections=(),
         version=record["version"],
         position=position,
         updated_at=record["recorded_at"],
@@ -155,6 +186,8 @@ def _registered(record: RegisteredRecord, position: int) -> PartnerRow:
 
 
 def _changes(row: PartnerRow, record: ChangeRecord) -> dict[str, object]:
+    if record["type"] == "DetailsAmended":
+        return dict(record["data"]["changes"])
     if record["type"] == "Evaluated":
         resolved = set(record["data"]["resolved_warnings"])
         warnings = tuple(w for w in row.open_warnings if w["warning_number"] not in resolved)
@@ -202,7 +235,50 @@ def _standing_changes(row: PartnerRow, record: ChangeRecord) -> dict[str, object
             "terminated_on": record["effective_date"],
             "termination_reason": record["reason"],
         }
+    return _objection_changes(row, record)
+
+
+def _objection_changes(row: PartnerRow, record: ChangeRecord) -> dict[str, object]:
+    """An objection lodged, or decided: an upheld one lifts what the event says it lifted."""
+    if record["type"] == "ObjectionLodged":
+        data = record["data"]
+        objection = Objection(
+            objection_number=data["objection_number"], against_version=data["against_version"],
+            against_type=data["against_type"], warning_number=data["warning_number"],
+            lodged_on=record["effective_date"], grounds=record["reason"], outcome=None,
+            decided_on=None, decision_reason=None,
+        )  # fmt: skip
+        return {"objections": (*row.objections, objection)}
+    if record["type"] == "ObjectionDecided":
+        number = record["data"]["objection_number"]
+        objections = tuple(
+            _decided(o, record) if o["objection_number"] == number else o for o in row.objections
+        )
+        lifted = next(o for o in objections if o["objection_number"] == number)
+        return {"objections": objections} | _lifted(row, record["data"]["lifted"], lifted)
     raise ProjectionError(f"unknown event type {record['type']!r}")
+
+
+def _decided(objection: Objection, record: ObjectionDecidedRecord) -> Objection:
+    decided = objection.copy()
+    decided["outcome"] = record["data"]["outcome"]
+    decided["decided_on"] = record["effective_date"]
+    decided["decision_reason"] = record["reason"]
+    return decided
+
+
+def _lifted(row: PartnerRow, lifted: str | None, objection: Objection) -> dict[str, object]:
+    if lifted == "termination":
+        return {"status": _status(row.suspended_on, row.open_warnings), "terminated_on": None,
+                "termination_reason": None}  # fmt: skip
+    if lifted == "suspension":
+        return {"status": _status(None, row.open_warnings), "suspended_on": None}
+    if lifted == "warning":
+        warnings = tuple(
+            w for w in row.open_warnings if w["warning_number"] != objection["warning_number"]
+        )
+        return {"open_warnings": warnings, "status": _status(row.suspended_on, warnings)}
+    return {}
 
 
 def overdue_warnings(row: PartnerRow, day: date) -> list[int]:

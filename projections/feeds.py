@@ -26,7 +26,8 @@ CURRENT = ("active", "warned", "suspended")
 CSV_COLUMNS = (
     "partner_id", "name", "legal_form", "exemption_basis", "status", "registered_on",
     "latest_outcome", "latest_evaluated_on", "open_warnings", "earliest_deadline",
-    "overdue_warnings", "version", "updated_at",
+    "overdue_warnings", "version", "updated_at", "legal_name", "registration_number", "website",
+    "commission_terms", "pending_objections",
 )  # fmt: skip
 
 
@@ -118,7 +119,9 @@ def _csv_row(row: PartnerRow, day: date) -> tuple[Any, ...]:
         row.partner_id, row.name, row.legal_form, row.exemption_basis, row.status,
         row.registered_on, row.latest_outcome, row.latest_evaluated_on,
         len(row.open_warnings), deadlines[0] if deadlines else None,
-        len(overdue_warnings(row, day)), row.version, row.updated_at,
+        len(overdue_warnings(row, day)), row.version, row.updated_at, row.legal_name,
+        row.registration_number, row.website, row.commission_terms,
+        sum(1 for o in row.objections if o["outcome"] is None),
     )  # fmt: skip
 
 

@@ -6,8 +6,11 @@ from datetime import timedelta
 from uuid import UUID
 
 from registry.domain.commands import (
+    AmendDetails,
+    DecideObjection,
     EvaluatePartner,
     ExtendWarningDeadline,
+    LodgeObjection,
     RegisterPartner,
     ReinstatePartner,
     ResolveWarning,
@@ -56,7 +59,16 @@ def scripted_history(registry: PartnerRegistry, partners: int = 5) -> list[UUID]
     registry.evaluate(EvaluatePartner(ids[0], findings(), [], decision()))
     registry.suspend(SuspendPartner(ids[0], decision(reason="Investigating complaints")))
     registry.reinstate(ReinstatePartner(ids[0], decision(reason="Complaints unfounded")))
-    registry.terminate(TerminatePartner(ids[-1], decision(reason="Breach not remedied")))
+    registry.amend_details(
+        AmendDetails(ids[0], {"website": "https://renamed.example"}, decision(reason="Moved"))
+    )
+    terminated = registry.terminate(
+        TerminatePartner(ids[-1], decision(reason="Breach not remedied"))
+    )
+    registry.lodge_objection(
+        LodgeObjection(ids[-1], terminated.version, decision(reason="Remedied"))
+    )
+    registry.decide_objection(DecideObjection(ids[-1], 1, False, decision(reason="Not remedied")))
     leaving = registry.register(RegisterPartner(platform(), decision())).partner_id
     registry.withdraw(WithdrawPartner(leaving, decision(reason="Leaving the programme")))
     return [*ids, leaving]
@@ -65,9 +77,11 @@ def scripted_history(registry: PartnerRegistry, partners: int = 5) -> list[UUID]
 def scripted_event_count(partners: int) -> int:
     """How many events ``scripted_history`` records for that many partners."""
     registered_and_evaluated, warned, first_partners_warnings = 2 * partners, (partners + 1) // 2, 5
-    compliance_suspension_reinstatement_termination, one_who_left = 4, 2
+    compliance_suspension_reinstatement_amendment, termination_objected_to = 4, 3
+    one_who_left = 2
     return (registered_and_evaluated + warned + first_partners_warnings
-            + compliance_suspension_reinstatement_termination + one_who_left)  # fmt: skip
+            + compliance_suspension_reinstatement_amendment + termination_objected_to
+            + one_who_left)  # fmt: skip
 
 
 def more_events(registry: PartnerRegistry, count: int) -> None:

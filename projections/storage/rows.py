@@ -22,6 +22,7 @@ def partner_row(row: Sequence[Any]) -> PartnerRow:
     """A partner row read from the table."""
     values = dict(zip(PARTNER_COLUMNS, row, strict=True))
     values["open_warnings"] = tuple(orjson.loads(values["open_warnings"]))
+    values["objections"] = tuple(orjson.loads(values["objections"]))
     values["version"], values["position"] = int(values["version"]), int(values["position"])
     return PartnerRow(**values)
 
@@ -29,9 +30,8 @@ def partner_row(row: Sequence[Any]) -> PartnerRow:
 def partner_params(row: PartnerRow) -> tuple[Any, ...]:
     """A partner row as statement parameters, in column order."""
     values = row.to_json()
-    values["open_warnings"] = orjson.dumps(
-        values["open_warnings"], option=orjson.OPT_SORT_KEYS
-    ).decode()
+    for name in ("open_warnings", "objections"):
+        values[name] = orjson.dumps(values[name], option=orjson.OPT_SORT_KEYS).decode()
     return tuple(values[c] for c in PARTNER_COLUMNS)
 
 

@@ -28,28 +28,32 @@ LIVE = TableSet(partners="rm_partners", audit="rm_audit_trail", chain="rm_chain"
 NEXT = TableSet(partners="rm_partners_next", audit="rm_audit_trail_next", chain="rm_chain_next")
 
 PARTNER_COLUMNS = (
-    "partner_id", "name", "legal_form", "exemption_basis", "status", "registered_on",
+    "partner_id", "name", "legal_name", "registration_number", "website", "commission_terms",
+    "legal_form", "exemption_basis", "status", "registered_on",
     "terminated_on", "termination_reason", "suspended_on", "withdrawn_on", "withdrawal_reason",
-    "latest_outcome", "latest_evaluated_on", "open_warnings", "version", "position", "updated_at",
+    "latest_outcome", "latest_evaluated_on", "open_warnings", "objections", "version", "position",
+    "updated_at",
 )  # fmt: skip
 AUDIT_COLUMNS = (
     "sequence", "position", "partner_id", "version", "event_type", "actor", "reason",
     "recorded_at", "effective_date", "body", "chain_hash", "checkpoint",
 )  # fmt: skip
-SCHEMA_MARK = "rm_schema_v3"
+SCHEMA_MARK = "rm_schema_v4"
 """The table created last: present only when every table has this version's columns."""
-_OLDER_MARKS = ("rm_schema_v2",)
+_OLDER_MARKS = ("rm_schema_v2", "rm_schema_v3")
 
 
 def create_tables(tables: TableSet) -> list[str]:
     """Statements creating one table set (if missing)."""
     return [
         f"""CREATE TABLE IF NOT EXISTS {tables.partners} (
-            partner_id TEXT PRIMARY KEY, name TEXT NOT NULL, legal_form TEXT NOT NULL,
+            partner_id TEXT PRIMARY KEY, name TEXT NOT NULL, legal_name TEXT,
+            registration_number TEXT, website TEXT, commission_terms TEXT, legal_form TEXT NOT NULL,
             exemption_basis TEXT, status TEXT NOT NULL, registered_on TEXT NOT NULL,
             terminated_on TEXT, termination_reason TEXT, suspended_on TEXT, withdrawn_on TEXT,
             withdrawal_reason TEXT, latest_outcome TEXT,
-            latest_evaluated_on TEXT, open_warnings TEXT NOT NULL, version BIGINT NOT NULL,
+            latest_evaluated_on TEXT, open_warnings TEXT NOT NULL, objections TEXT NOT NULL,
+            version BIGINT NOT NULL,
             position BIGINT NOT NULL, updated_at TEXT NOT NULL)""",
         f"""CREATE TABLE IF NOT EXISTS {tables.audit} (
             sequence BIGINT PRIMARY KEY, position BIGINT NOT NULL, partner_id TEXT NOT NULL,

@@ -29,7 +29,8 @@ _COLUMNS = "id, actor, role, created_at, revoked_at"
 
 
 class Role(StrEnum):
-    """What a token may do: officers record; directors also suspend, reinstate and terminate."""
+    """What a token may do: officers record; directors also suspend, reinstate, terminate and
+    decide objections."""
 
     OFFICER = "officer"
     DIRECTOR = "director"
@@ -39,16 +40,26 @@ class Permission(StrEnum):
     """One kind of write."""
 
     REGISTER = "register"
+    AMEND = "amend"
     EVALUATE = "evaluate"
     WARN = "warn"
     SUSPEND = "suspend"
     RECORD_WITHDRAWAL = "record-withdrawal"
+    LODGE_OBJECTION = "lodge-objection"
+    DECIDE_OBJECTION = "decide-objection"
     TERMINATE = "terminate"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: frozenset(
-        {Permission.REGISTER, Permission.EVALUATE, Permission.WARN, Permission.RECORD_WITHDRAWAL}
+        {
+            Permission.REGISTER,
+            Permission.AMEND,
+            Permission.EVALUATE,
+            Permission.WARN,
+            Permission.RECORD_WITHDRAWAL,
+            Permission.LODGE_OBJECTION,
+        }
     ),
     Role.DIRECTOR: frozenset(Permission),
 }

@@ -102,11 +102,14 @@ def allowed(permission: Permission) -> Callable[[Actor], Actor]:
 
 
 Registrar = Annotated[Actor, Depends(allowed(Permission.REGISTER))]
+Amender = Annotated[Actor, Depends(allowed(Permission.AMEND))]
 Evaluator = Annotated[Actor, Depends(allowed(Permission.EVALUATE))]
 Warner = Annotated[Actor, Depends(allowed(Permission.WARN))]
 Terminator = Annotated[Actor, Depends(allowed(Permission.TERMINATE))]
 Suspender = Annotated[Actor, Depends(allowed(Permission.SUSPEND))]
 WithdrawalRecorder = Annotated[Actor, Depends(allowed(Permission.RECORD_WITHDRAWAL))]
+ObjectionRecorder = Annotated[Actor, Depends(allowed(Permission.LODGE_OBJECTION))]
+ObjectionDecider = Annotated[Actor, Depends(allowed(Permission.DECIDE_OBJECTION))]
 
 
 def expected_version(

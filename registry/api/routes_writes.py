@@ -1,4 +1,7 @@
-"""Writes: register, evaluate, warn (withdraw, extend), terminate; the actor is the token's."""
+"""Writes: register, amend, evaluate, warn (and decide on warnings), suspend, end.
+
+The actor is always the token's, never the body's.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,11 @@ from fastapi import APIRouter, Path, Response
 
 from registry.adapters.tokens import Actor
 from registry.api.deps import (
+    Amender,
     Evaluator,
     ExpectedVersion,
+    ObjectionDecider,
+    ObjectionRecorder,
     Registrar,
     ServicesDep,
     Suspender,
@@ -21,9 +27,12 @@ from registry.api.deps import (
     WithdrawalRecorder,
 )
 from registry.api.schemas import (
+    AmendmentIn,
     DecisionIn,
     EvaluationIn,
     ExtensionIn,
+    ObjectionDecisionIn,
+    ObjectionIn,
     Problem,
     RecordedOut,
     RegisterIn,
@@ -34,8 +43,11 @@ from registry.api.schemas import (
 )
 from registry.api.services import Services
 from registry.domain.commands import (
+    AmendDetails,
+    DecideObjection,
     EvaluatePartner,
     ExtendWarningDeadline,
+    LodgeObjection,
     RegisterPartner,
     ReinstatePartner,
     ResolveWarning,
@@ -77,6 +89,21 @@ def register_partner(
     decision = _decision(services, actor, body.reason, body.effective_date)
     recorded = services.registry.register(RegisterPartner(body.platform(), decision))
     return _answer(services, recorded, response)
+
+
+@router.post("/{partner_id}/amendments", status_code=201, responses=WRITE_ERRORS)
+def amend_details(
+    partner_id: UUID, body: AmendmentIn, actor: Amender, version: ExpectedVersion,
+    services: ServicesDep, response: Response,
+) -> RecordedOut:  # fmt: skip
+    """Record changed details: public or legal name, registration number, website, commission."""
+    command = AmendDetails(
+        partner_id=partner_id,
+        changes=body.changes(),
+        decision=_decision(services, actor, body.reason, body.effective_date),
+        expected_version=version,
+    )
+    return _answer(services, services.registry.amend_details(command), response)
 
 
 @router.post("/{partner_id}/evaluations", status_code=201, responses=WRITE_ERRORS)
@@ -205,6 +232,41 @@ def terminate_partner(
         expected_version=version,
     )
     return _answer(services, services.registry.terminate(command), response)
+
+
+@router.post("/{partner_id}/objections", status_code=201, responses=WRITE_ERRORS)
+def lodge_objection(
+    partner_id: UUID, body: ObjectionIn, actor: ObjectionRecorder, version: ExpectedVersion,
+    services: ServicesDep, response: Response,
+) -> RecordedOut:  # fmt: skip
+    """Record the platform's objection to a warning, suspension or termination (in its window)."""
+    command = LodgeObjection(
+        partner_id=partner_id,
+        against_version=body.against_version,
+        decision=_decision(services, actor, body.reason, body.effective_date),
+        expected_version=version,
+    )
+    return _answer(services, services.registry.lodge_objection(command), response)
+
+
+ObjectionNumber = Annotated[int, Path(ge=1, le=1_000_000, description="The objection's number.")]
+
+
+@router.post("/{partner_id}/objections/{number}/decision", status_code=201,
+             responses=WRITE_ERRORS)  # fmt: skip
+def decide_objection(
+    partner_id: UUID, number: ObjectionNumber, body: ObjectionDecisionIn,
+    actor: ObjectionDecider, version: ExpectedVersion, services: ServicesDep, response: Response,
+) -> RecordedOut:  # fmt: skip
+    """Uphold or dismiss an objection (directors); upheld, it undoes the decision if in force."""
+    command = DecideObjection(
+        partner_id=partner_id,
+        objection_number=number,
+        upheld=body.outcome == "upheld",
+        decision=_decision(services, actor, body.reason, body.effective_date),
+        expected_version=version,
+    )
+    return _answer(services, services.registry.decide_objection(command), response)
 
 
 def _decision(services: Services, actor: Actor, reason: str, effective: date | None) -> Decision:

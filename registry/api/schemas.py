@@ -82,6 +82,23 @@ class RegisterIn(DeclarationIn):
         return declaration(**{field.name: getattr(self, field.name) for field in DECLARED})
 
 
+class AmendmentIn(Request):
+    """The details that change; a field left out stays as it is, null clears it."""
+
+    name: Name | None = None
+    legal_name: Name | None = None
+    registration_number: Name | None = None
+    website: Name | None = None
+    commission_terms: Text | None = None
+    reason: Reason
+    effective_date: EffectiveDate = None
+
+    def changes(self) -> dict[str, str | None]:
+        """Only the fields the request names, so that leaving one out never clears it."""
+        named = self.model_fields_set - {"reason", "effective_date"}
+        return {field: getattr(self, field) for field in sorted(named)}
+
+
 class FindingIn(Request):
     """The verdict on one criterion."""
 
@@ -143,6 +160,20 @@ class ExtensionIn(Request):
     effective_date: EffectiveDate = None
 
 
+class ObjectionIn(DecisionIn):
+    """The platform's objection: the event objected to (by version); the reason is its grounds."""
+
+    against_version: int = Field(
+        ge=1, le=1_000_000, description="The version of a Warned, Suspended or Terminated event."
+    )
+
+
+class ObjectionDecisionIn(DecisionIn):
+    """The decision on an objection, and why."""
+
+    outcome: Literal["upheld", "dismissed"]
+
+
 class TerminationIn(DecisionIn):
     """The end of a partnership for breach: the reason states it."""
 
@@ -166,11 +197,29 @@ class WarningOut(BaseModel):
     breach: str
 
 
+class ObjectionOut(BaseModel):
+    """A platform's objection and, once decided, its outcome."""
+
+    objection_number: int
+    against_version: int
+    against_type: Literal["Warned", "Suspended", "Terminated"]
+    warning_number: int | None
+    lodged_on: date
+    grounds: str
+    outcome: Literal["upheld", "dismissed"] | None
+    decided_on: date | None
+    decision_reason: str | None
+
+
 class PartnerOut(BaseModel):
     """A partner in the public register."""
 
     partner_id: UUID
     name: str
+    legal_name: str | None
+    registration_number: str | None
+    website: str | None
+    commission_terms: str | None
     legal_form: LegalForm
     exemption_basis: str | None
     status: Literal["active", "warned", "suspended", "terminated", "withdrawn"]
@@ -183,6 +232,7 @@ class PartnerOut(BaseModel):
     latest_outcome: Literal["compliant", "non_compliant"] | None
     latest_evaluated_on: date | None
     open_warnings: list[WarningOut]
+    objections: list[ObjectionOut]
     overdue_warnings: list[int] = Field(
         description="Open warnings past their deadline on the day asked about (today, or as_of): "
         "derived from the clock in REGISTRY_TIMEZONE, never recorded."

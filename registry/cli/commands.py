@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 COMMANDS: dict[str, str] = {
     "register": "writes",
+    "amend": "writes",
     "evaluate": "writes",
     "warn": "writes",
     "withdraw-warning": "writes",
@@ -22,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "reinstate": "writes",
     "withdraw": "writes",
     "terminate": "writes",
+    "lodge-objection": "writes",
+    "decide-objection": "writes",
     "seed": "writes",
     "checkpoint": "audit",
     "relay": "processes",

@@ -1,4 +1,4 @@
-"""Commands that record decisions: register, evaluate, warn, terminate, seed."""
+"""Commands that record decisions: register, amend, evaluate, warn, suspend, end, seed."""
 
 from __future__ import annotations
 
@@ -20,8 +20,11 @@ from registry.cli.parsing import (
 )
 from registry.cli.platform_options import declaration_of, with_platform_options
 from registry.domain.commands import (
+    AmendDetails,
+    DecideObjection,
     EvaluatePartner,
     ExtendWarningDeadline,
+    LodgeObjection,
     PartnerDecision,
     RegisterPartner,
     ReinstatePartner,
@@ -34,6 +37,7 @@ from registry.domain.commands import (
 )
 from registry.domain.criteria import Criterion
 from registry.domain.decisions import Decision
+from registry.domain.partner import AMENDABLE
 from registry.service.application import PartnerRegistry, Recorded
 from registry.service.seed import seed as seed_register
 
@@ -289,6 +293,85 @@ def _decide(
             expected_version=expected_version,
         )
         show_recorded(record(registry, command), as_json)
+
+
+@app.command("lodge-objection")
+def lodge_objection(
+    ctx: typer.Context, partner: PartnerRef,
+    against: Annotated[int, typer.Argument(
+        min=1, metavar="VERSION", help="The warning, suspension or termination's version."
+    )],
+    actor: Actor,
+    reason: Annotated[str, typer.Option(metavar="TEXT", help="The platform's grounds.")],
+    effective_date: EffectiveDate = None, expected_version: ExpectedVersion = None,
+    as_json: AsJson = False,
+) -> None:  # fmt: skip
+    """Record the platform's objection (keberatan) to a warning, suspension or termination."""
+    with open_registry(ctx) as registry:
+        command = LodgeObjection(
+            partner_id=resolve_partner(registry, partner),
+            against_version=against,
+            decision=_decision(actor, reason, effective_date, registry.today()),
+            expected_version=expected_version,
+        )
+        show_recorded(registry.lodge_objection(command), as_json)
+
+
+@app.command("decide-objection")
+def decide_objection(
+    ctx: typer.Context, partner: PartnerRef,
+    number: Annotated[int, typer.Argument(min=1, metavar="NUMBER", help="The objection's number.")],
+    upheld: Annotated[bool, typer.Option("--upheld/--dismissed", help="The outcome.")],
+    actor: Actor, reason: Reason,
+    effective_date: EffectiveDate = None, expected_version: ExpectedVersion = None,
+    as_json: AsJson = False,
+) -> None:  # fmt: skip
+    """Uphold or dismiss an objection (directors); upheld, it undoes the decision if in force."""
+    with open_registry(ctx) as registry:
+        command = DecideObjection(
+            partner_id=resolve_partner(registry, partner),
+            objection_number=number,
+            upheld=upheld,
+            decision=_decision(actor, reason, effective_date, registry.today()),
+            expected_version=expected_version,
+        )
+        show_recorded(registry.decide_objection(command), as_json)
+
+
+Detail = Annotated[str | None, typer.Option(metavar="TEXT", help="The new value.")]
+
+
+@app.command()
+def amend(
+    ctx: typer.Context, partner: PartnerRef, actor: Actor, reason: Reason,
+    name: Detail = None, legal_name: Detail = None, registration_number: Detail = None,
+    website: Detail = None, commission_terms: Detail = None,
+    clear: Annotated[
+        list[str] | None,
+        typer.Option(metavar="FIELD", help="A detail no longer given (repeat for each)."),
+    ] = None,
+    effective_date: EffectiveDate = None, expected_version: ExpectedVersion = None,
+    as_json: AsJson = False,
+) -> None:  # fmt: skip
+    """Record changed details: public or legal name, registration number, website, commission."""
+    given = {"name": name, "legal_name": legal_name, "registration_number": registration_number,
+             "website": website, "commission_terms": commission_terms}  # fmt: skip
+    changes: dict[str, str | None] = {k: v for k, v in given.items() if v is not None}
+    for field in clear or []:
+        if field not in AMENDABLE or field in changes:
+            raise typer.BadParameter(
+                f"{field!r} cannot be cleared here; name one of {', '.join(AMENDABLE)} "
+                "that is not also given a new value.", param_hint="--clear",
+            )  # fmt: skip
+        changes[field] = None
+    with open_registry(ctx) as registry:
+        command = AmendDetails(
+            partner_id=resolve_partner(registry, partner),
+            changes=changes,
+            decision=_decision(actor, reason, effective_date, registry.today()),
+            expected_version=expected_version,
+        )
+        show_recorded(registry.amend_details(command), as_json)
 
 
 @app.command()

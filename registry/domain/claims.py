@@ -4,7 +4,8 @@ A partner's name and registration number are each claimed by an aggregate
 whose id is derived from the identifier itself. The claim is saved in the
 same transaction as the partner, so two concurrent registrations of one
 platform collide in the store and exactly one of them is recorded. When a
-partnership is terminated, a new partnership may take the claim over.
+partnership ends, a new partnership may take the claim over; when a partner
+amends a name or number, it releases the old one for any platform to claim.
 """
 
 from __future__ import annotations
@@ -69,6 +70,10 @@ class PlatformClaim(Aggregate):
         class_version = 1
         partner_id: UUID
 
+    class Released(Aggregate.Event):
+        TOPIC = "registry.claims:PlatformClaim.Released"
+        class_version = 1
+
     @staticmethod
     def create_id(kind: str, identifier: str, partner_id: UUID) -> UUID:
         """Derive the id from the identifier so that duplicates share it."""
@@ -78,9 +83,14 @@ class PlatformClaim(Aggregate):
     def __init__(self, kind: str, identifier: str, partner_id: UUID) -> None:
         self.kind = kind
         self.identifier = identifier
-        self.partner_id = partner_id
+        self.partner_id: UUID | None = partner_id
 
     @event(Transferred)
     def transfer(self, partner_id: UUID) -> None:
-        """Hand the identifier to a new partnership of the same platform."""
+        """Hand the identifier to a new partnership (of the same platform, or after a release)."""
         self.partner_id = partner_id
+
+    @event(Released)
+    def release(self) -> None:
+        """Free the identifier: its partner no longer goes by it."""
+        self.partner_id = None

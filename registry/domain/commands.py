@@ -27,6 +27,16 @@ class RegisterPartner:
 
 
 @dataclass(frozen=True)
+class AmendDetails:
+    """Change some of a partner's names, number, website or commission terms."""
+
+    partner_id: UUID
+    changes: Mapping[str, str | None]
+    decision: Decision
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
 class EvaluatePartner:
     """Record an evaluation against the four criteria and the agreement."""
 
@@ -104,3 +114,24 @@ class WithdrawPartner(PartnerDecision):
 
 class TerminatePartner(PartnerDecision):
     """End a partnership for good."""
+
+
+@dataclass(frozen=True)
+class LodgeObjection:
+    """Record the platform's objection to a warning, suspension or termination (by version)."""
+
+    partner_id: UUID
+    against_version: int
+    decision: Decision
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class DecideObjection:
+    """Uphold or dismiss an objection."""
+
+    partner_id: UUID
+    objection_number: int
+    upheld: bool
+    decision: Decision
+    expected_version: int | None = None

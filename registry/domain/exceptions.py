@@ -39,6 +39,10 @@ class InvalidSuspensionError(RegistryError):
     """Suspending a suspended partner, or reinstating one that is not suspended."""
 
 
+class InvalidObjectionError(RegistryError):
+    """An objection to something that cannot be objected to, too late, twice, or decided twice."""
+
+
 class IncompleteEvaluationError(RegistryError):
     """An evaluation must give a result for each of the four criteria."""
 

@@ -1,11 +1,12 @@
 """A platform's partnership with the programme, as an event-sourced aggregate.
 
-Commands (``register``, ``evaluate``, ``warn``, ``withdraw_warning``,
-``resolve_warning``, ``extend_deadline``, ``suspend``, ``reinstate``, ``withdraw``, ``terminate``)
-check every
-invariant and compute what the event must say; only then do they call a
-decorated method, whose body just applies the event. Replaying history
-therefore never re-runs today's rules against yesterday's decisions.
+Commands (``register``, ``amend_details``, ``evaluate``, ``warn``,
+``withdraw_warning``, ``resolve_warning``, ``extend_deadline``, ``suspend``,
+``reinstate``, ``withdraw``, ``terminate``, ``lodge_objection``,
+``decide_objection``) check every invariant and
+compute what the event must say; only then do they call a decorated
+method, whose body just applies the event. Replaying history therefore
+never re-runs today's rules against yesterday's decisions.
 
 Events carry plain data (strings, booleans, dates, lists and dicts) so that
 they read the same in the store, on Kafka and in the audit trail. Each event
@@ -16,9 +17,9 @@ class declares ``class_version``: a later change of shape adds an
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.domain import Aggregate, event
 
@@ -34,6 +35,8 @@ from registry.domain.criteria import (
 )
 from registry.domain.decisions import Decision, checked_decision
 from registry.domain.exceptions import (
+    InvalidCommandError,
+    InvalidObjectionError,
     InvalidSuspensionError,
     InvalidWarningError,
     PartnerTerminatedError,
@@ -41,6 +44,17 @@ from registry.domain.exceptions import (
 )
 from registry.domain.platforms import Declaration, checked_platform
 from registry.domain.text import optional_text, require_text
+
+AMENDABLE = ("name", "legal_name", "registration_number", "website", "commission_terms")
+"""The details a platform may change during its partnership; the rest were judged eligible."""
+
+OBJECTION_WINDOW = timedelta(days=21)
+"""How long after a warning, suspension or termination takes effect the platform may object.
+
+This register's rule, counted in calendar days from the decision's
+effective date; the statute the programme applies may count otherwise, so
+the window is one constant to change, not a rule spread through the code.
+"""
 
 _NOT_DECLARED = frozenset(
     {"originator_id", "originator_version", "originator_topic", "timestamp"}
@@ -87,6 +101,15 @@ class Partner(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             """Version 1 kept the declaration's fields beside the decision's."""
             state["platform"] = {k: state.pop(k) for k in list(state) if k not in _NOT_DECLARED}
+
+    class DetailsAmended(Aggregate.Event):
+        TOPIC = "registry.domain:Partner.DetailsAmended"
+        class_version = 1
+        changes: dict[str, str | None]
+        previous: dict[str, str | None]
+        effective_date: date
+        actor: str
+        reason: str
 
     class Evaluated(Aggregate.Event):
         TOPIC = "registry.domain:Partner.Evaluated"
@@ -165,6 +188,27 @@ class Partner(Aggregate):
         actor: str
         reason: str
 
+    class ObjectionLodged(Aggregate.Event):
+        TOPIC = "registry.domain:Partner.ObjectionLodged"
+        class_version = 1
+        objection_number: int
+        against_version: int
+        against_type: str
+        warning_number: int | None
+        effective_date: date
+        actor: str
+        reason: str
+
+    class ObjectionDecided(Aggregate.Event):
+        TOPIC = "registry.domain:Partner.ObjectionDecided"
+        class_version = 1
+        objection_number: int
+        outcome: str
+        lifted: str | None
+        effective_date: date
+        actor: str
+        reason: str
+
     @classmethod
     def register(cls, platform: Declaration, decision: Decision, *, today: date) -> Partner:
         """Start a partnership for an eligible platform."""
@@ -191,6 +235,10 @@ class Partner(Aggregate):
         self.suspended_on: date | None = None
         self.withdrawn_on: date | None = None
         self.withdrawal_reason: str | None = None
+        self.objectionable: dict[int, dict[str, Any]] = {}
+        """The warnings, suspensions and terminations by version: what may be objected to."""
+        self.suspended_by: int | None = None
+        self.objections: dict[int, dict[str, Any]] = {}
 
     @property
     def name(self) -> str:
@@ -207,6 +255,38 @@ class Partner(Aggregate):
         if self.suspended_on is not None:
             return Status.SUSPENDED
         return Status.WARNED if self.open_warnings else Status.ACTIVE
+
+    def amend_details(
+        self, changes: Mapping[str, str | None], decision: Decision, *, today: date
+    ) -> None:
+        """Record that the platform changed a name, number, address or its commission terms.
+
+        Only what actually changes is recorded, each beside the value it replaces.
+        """
+        decided = self._checked(decision, today, "an amendment of details")
+        unknown = sorted(set(changes) - set(AMENDABLE))
+        if unknown:
+            raise InvalidCommandError(
+                f"{', '.join(unknown)} cannot be amended; only {', '.join(AMENDABLE)} can."
+            )
+        amended = checked_platform(cast(Declaration, self.platform | dict(changes)))
+        changed = {k: amended[k] for k in changes if amended[k] != self.platform[k]}  # type: ignore[literal-required]
+        if not changed:
+            raise InvalidCommandError(f"The amendment changes none of {self.name}'s details.")
+        self._record_amendment(
+            changes=changed,
+            previous={k: self.platform[k] for k in changed},  # type: ignore[literal-required]
+            effective_date=decided.effective_date,
+            actor=decided.actor,
+            reason=decided.reason,
+        )
+
+    @event(DetailsAmended)
+    def _record_amendment(
+        self, changes: dict[str, str | None], previous: dict[str, str | None],
+        effective_date: date, actor: str, reason: str,
+    ) -> None:  # fmt: skip
+        self.platform = cast(Declaration, self.platform | changes)
 
     def evaluate(
         self,
@@ -309,6 +389,7 @@ class Partner(Aggregate):
         reason: str,
     ) -> None:
         self.warnings_issued = warning_number
+        self._objectionable("Warned", effective_date, warning_number)
         self.open_warnings[warning_number] = {
             "warning_number": warning_number,
             "criterion": criterion,
@@ -400,6 +481,7 @@ class Partner(Aggregate):
     @event(Suspended)
     def _record_suspension(self, effective_date: date, actor: str, reason: str) -> None:
         self.suspended_on = effective_date
+        self.suspended_by = self._objectionable("Suspended", effective_date)
 
     def reinstate(self, decision: Decision, *, today: date) -> None:
         """Lift a suspension: the partner may sell again."""
@@ -418,6 +500,7 @@ class Partner(Aggregate):
     @event(Reinstated)
     def _record_reinstatement(self, effective_date: date, actor: str, reason: str) -> None:
         self.suspended_on = None
+        self.suspended_by = None
 
     def withdraw(self, decision: Decision, *, today: date) -> None:
         """Record that the platform left the programme of its own accord: final, not a breach."""
@@ -461,6 +544,129 @@ class Partner(Aggregate):
     def _record_termination(self, effective_date: date, actor: str, reason: str) -> None:
         self.terminated_on = effective_date
         self.termination_reason = reason
+        self._objectionable("Terminated", effective_date)
+
+    def _objectionable(self, kind: str, effective: date, warning_number: int | None = None) -> int:
+        """Note a decision the platform may object to, under the version its event will have.
+
+        Called while the event is applied, before the library moves the
+        version on, so the event's own version is the next one.
+        """
+        version = self.version + 1
+        self.objectionable[version] = {
+            "type": kind, "effective_date": effective, "warning_number": warning_number,
+        }  # fmt: skip
+        return version
+
+    def lodge_objection(self, against_version: int, decision: Decision, *, today: date) -> None:
+        """Record the platform's objection (keberatan) to a warning, suspension or termination.
+
+        The reason is the platform's grounds; the actor the officer who
+        received it. A terminated partner may still object: that is the
+        only way back from a termination.
+        """
+        decided = self._checked(decision, today, "an objection", after_termination=True)
+        objected = self.objectionable.get(against_version)
+        if objected is None:
+            raise InvalidObjectionError(
+                f"Event {against_version} of {self.name} is not a warning, suspension or "
+                "termination; only those can be objected to."
+            )
+        self._check_lodging(against_version, objected, decided.effective_date)
+        self._record_objection(
+            objection_number=len(self.objections) + 1,
+            against_version=against_version,
+            against_type=objected["type"],
+            warning_number=objected["warning_number"],
+            effective_date=decided.effective_date,
+            actor=decided.actor,
+            reason=decided.reason,
+        )
+
+    def _check_lodging(self, version: int, objected: dict[str, Any], lodged: date) -> None:
+        earlier = [n for n, o in self.objections.items() if o["against_version"] == version]
+        if earlier:
+            raise InvalidObjectionError(
+                f"The {objected['type'].lower()} decision (event {version}) was already "
+                f"objected to: objection #{earlier[0]}."
+            )
+        since: date = objected["effective_date"]
+        if not since <= lodged <= since + OBJECTION_WINDOW:
+            raise InvalidObjectionError(
+                f"An objection to event {version} (effective {since.isoformat()}) must be "
+                f"lodged on or after that day and by {(since + OBJECTION_WINDOW).isoformat()}; "
+                f"{lodged.isoformat()} is outside that window."
+            )
+
+    @event(ObjectionLodged)
+    def _record_objection(
+        self, objection_number: int, against_version: int, against_type: str,
+        warning_number: int | None, effective_date: date, actor: str, reason: str,
+    ) -> None:  # fmt: skip
+        self.objections[objection_number] = {
+            "objection_number": objection_number, "against_version": against_version,
+            "against_type": against_type, "warning_number": warning_number,
+            "lodged_on": effective_date, "grounds": reason, "outcome": None,
+        }  # fmt: skip
+
+    def decide_objection(
+        self, number: int, decision: Decision, *, upheld: bool, today: date
+    ) -> None:
+        """Decide an objection; upholding one undoes the decision objected to, if still in force.
+
+        An upheld objection to a termination restores the partnership; to a
+        suspension still in force, lifts it; to a warning still open, closes it.
+        """
+        decided = self._checked(
+            decision, today, "a decision on an objection", after_termination=True
+        )
+        objection = self.objections.get(number)
+        if objection is None:
+            raise InvalidObjectionError(f"No objection #{number} was lodged by {self.name}.")
+        if objection["outcome"] is not None:
+            raise InvalidObjectionError(
+                f"Objection #{number} was already decided: {objection['outcome']}."
+            )
+        if decided.effective_date < objection["lodged_on"]:
+            raise InvalidObjectionError(
+                f"Objection #{number} was lodged on {objection['lodged_on'].isoformat()}; it "
+                f"cannot be decided with effect before, on {decided.effective_date.isoformat()}."
+            )
+        self._record_objection_decision(
+            objection_number=number,
+            outcome="upheld" if upheld else "dismissed",
+            lifted=self._lifted_by(objection) if upheld else None,
+            effective_date=decided.effective_date,
+            actor=decided.actor,
+            reason=decided.reason,
+        )
+
+    def _lifted_by(self, objection: dict[str, Any]) -> str | None:
+        """What upholding the objection undoes: the decision, if it is still in force."""
+        kind = objection["against_type"]
+        if kind == "Terminated" and self.terminated_on is not None:
+            return "termination"
+        if kind == "Suspended" and self.suspended_by == objection["against_version"]:
+            return "suspension"
+        if kind == "Warned" and objection["warning_number"] in self.open_warnings:
+            return "warning"
+        return None
+
+    @event(ObjectionDecided)
+    def _record_objection_decision(
+        self, objection_number: int, outcome: str, lifted: str | None,
+        effective_date: date, actor: str, reason: str,
+    ) -> None:  # fmt: skip
+        objection = self.objections[objection_number]
+        self.objections[objection_number] = objection | {
+            "outcome": outcome, "decided_on": effective_date, "decision_reason": reason,
+        }  # fmt: skip
+        if lifted == "termination":
+            self.terminated_on = self.termination_reason = None
+        elif lifted == "suspension":
+            self.suspended_on = self.suspended_by = None
+        elif lifted == "warning":
+            self.open_warnings.pop(objection["warning_number"], None)
 
     def _cured_by(self, outcome: Outcome, effective: date) -> list[int]:
         """The open warnings a compliant evaluation resolves: those in effect by its own date.
@@ -473,7 +679,10 @@ class Partner(Aggregate):
             return []
         return sorted(n for n, w in self.open_warnings.items() if w["effective_date"] <= effective)
 
-    def _checked(self, decision: Decision, today: date, what: str) -> Decision:
+    def _checked(
+        self, decision: Decision, today: date, what: str, *, after_termination: bool = False
+    ) -> Decision:
+        """The decision checked; refused once the partnership ended (objections may follow one)."""
         if self.withdrawn_on is not None:
             raise PartnerWithdrawnError(
                 f"{self.name} withdrew from the programme with effect from "
@@ -481,7 +690,7 @@ class Partner(Aggregate):
                 f"final, so {what} cannot be recorded. A platform that returns must be "
                 "registered as a new partnership."
             )
-        if self.terminated_on is not None:
+        if self.terminated_on is not None and not after_termination:
             raise PartnerTerminatedError(
                 f"{self.name} was terminated with effect from "
                 f"{self.terminated_on.isoformat()} ({self.termination_reason}); "

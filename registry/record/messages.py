@@ -30,9 +30,9 @@ from registry.service.records import SCHEMA_VERSION, PublicRecord
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
 EVENT_TYPES = (
-    "Registered", "Evaluated", "Warned", "WarningWithdrawn", "WarningResolved",
+    "Registered", "DetailsAmended", "Evaluated", "Warned", "WarningWithdrawn", "WarningResolved",
     "WarningDeadlineExtended",
-    "Suspended", "Reinstated", "Withdrawn", "Terminated",
+    "Suspended", "Reinstated", "Withdrawn", "Terminated", "ObjectionLodged", "ObjectionDecided",
 )  # fmt: skip
 STATE_TYPE = "prakerja.partner.state"
 

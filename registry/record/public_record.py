@@ -19,10 +19,10 @@ from registry.service.records import record_of
 PARTNER_EVENT_TOPICS = [
     get_topic(cls)
     for cls in (
-        Partner.Registered, Partner.Evaluated, Partner.Warned, Partner.WarningWithdrawn,
-        Partner.WarningResolved,
+        Partner.Registered, Partner.DetailsAmended, Partner.Evaluated, Partner.Warned,
+        Partner.WarningWithdrawn, Partner.WarningResolved,
         Partner.WarningDeadlineExtended, Partner.Suspended, Partner.Reinstated, Partner.Withdrawn,
-        Partner.Terminated,
+        Partner.Terminated, Partner.ObjectionLodged, Partner.ObjectionDecided,
     )
 ]  # fmt: skip
 

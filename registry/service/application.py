@@ -21,8 +21,11 @@ from eventsourcing.utils import EnvType, get_topic
 
 from registry.domain.claims import ClaimKind, PlatformClaim, claim_id
 from registry.domain.commands import (
+    AmendDetails,
+    DecideObjection,
     EvaluatePartner,
     ExtendWarningDeadline,
+    LodgeObjection,
     RegisterPartner,
     ReinstatePartner,
     ResolveWarning,
@@ -105,6 +108,21 @@ class PartnerRegistry(Application[UUID]):
             raise _conflict(partner.name) from error
         return self._recorded(partner, recordings)
 
+    def amend_details(self, command: AmendDetails) -> Recorded:
+        """Record changed details, moving the name and number claims with them.
+
+        A new name or number is claimed (refused if a live partnership holds
+        it) and the old one released, in the same transaction as the event.
+        """
+        partner = self._current(command.partner_id, command.expected_version)
+        before = _identifiers(partner)
+        partner.amend_details(command.changes, command.decision, today=self.today())
+        claims = self._claims_moved(partner, before)
+        try:
+            return self._saved(partner, *claims)
+        except IntegrityError as error:
+            raise _conflict(partner.name) from error
+
     def evaluate(self, command: EvaluatePartner) -> Recorded:
         """Record an evaluation of a partner."""
         partner = self._current(command.partner_id, command.expected_version)
@@ -173,6 +191,31 @@ class PartnerRegistry(Application[UUID]):
         partner.terminate(command.decision, today=self.today())
         return self._save(partner)
 
+    def lodge_objection(self, command: LodgeObjection) -> Recorded:
+        """Record a platform's objection to a warning, suspension or termination."""
+        partner = self._current(command.partner_id, command.expected_version)
+        partner.lodge_objection(command.against_version, command.decision, today=self.today())
+        return self._save(partner)
+
+    def decide_objection(self, command: DecideObjection) -> Recorded:
+        """Record the decision on an objection.
+
+        Upholding an objection to a termination makes the partnership live
+        again, so it takes its name and number back: refused if another live
+        partnership of the platform holds them by now.
+        """
+        partner = self._current(command.partner_id, command.expected_version)
+        terminated = partner.status is Status.TERMINATED
+        partner.decide_objection(
+            command.objection_number, command.decision, upheld=command.upheld, today=self.today()
+        )
+        restored = terminated and partner.status is not Status.TERMINATED
+        claims = self._claims_for(partner) if restored else []
+        try:
+            return self._saved(partner, *claims)
+        except IntegrityError as error:
+            raise _conflict(partner.name) from error
+
     def get(self, partner_id: UUID) -> PartnerDetails:
         """The partner as it stands now."""
         return details_of(self._partner(partner_id))
@@ -192,7 +235,9 @@ class PartnerRegistry(Application[UUID]):
     def find_by_name(self, name: str) -> PartnerDetails | None:
         """The latest partnership of the platform with this name, in any spelling."""
         claim = self._claim(ClaimKind.NAME, name) or self._claim(ClaimKind.LOOKALIKE_NAME, name)
-        return None if claim is None else self.get(claim.partner_id)
+        if claim is None or claim.partner_id is None:
+            return None
+        return self.get(claim.partner_id)
 
     def claim_lookalike_names(self) -> int:
         """Give live partnerships registered before the look-alike rule their claim.
@@ -206,7 +251,7 @@ class PartnerRegistry(Application[UUID]):
             partner = self._partner(partner_id)
             held = self._claim(ClaimKind.LOOKALIKE_NAME, partner.name)
             if partner.status.ended or held is not None:
-                if held is not None and held.partner_id != partner.id:
+                if held is not None and held.partner_id not in (partner.id, None):
                     log.warning("look-alike live partners", partner_id=str(partner.id),
                                 held_by=str(held.partner_id))  # fmt: skip
                 continue
@@ -233,10 +278,30 @@ class PartnerRegistry(Application[UUID]):
         """Claim the partner's name and number, refusing any held by a live partner."""
         return [self._claim_for(kind, ident, partner.id) for kind, ident in _identifiers(partner)]
 
+    def _claims_moved(
+        self, partner: Partner, before: list[tuple[ClaimKind, str]]
+    ) -> list[PlatformClaim]:
+        """The claims an amendment takes and the ones it gives up."""
+        old = {claim_id(kind, ident) for kind, ident in before}
+        now = {claim_id(kind, ident): (kind, ident) for kind, ident in _identifiers(partner)}
+        taken = [self._claim_for(k, i, partner.id) for c, (k, i) in now.items() if c not in old]
+        released = []
+        for kind, ident in before:
+            claim = self._claim(kind, ident)
+            if claim_id(kind, ident) not in now and claim and claim.partner_id == partner.id:
+                claim.release()
+                released.append(claim)
+        return [*taken, *released]
+
     def _claim_for(self, kind: ClaimKind, identifier: str, partner_id: UUID) -> PlatformClaim:
         claim = self._claim(kind, identifier)
         if claim is None:
             return PlatformClaim(kind=kind.value, identifier=identifier, partner_id=partner_id)
+        if claim.partner_id == partner_id:
+            return claim
+        if claim.partner_id is None:
+            claim.transfer(partner_id)
+            return claim
         holder = self._partner(claim.partner_id)
         if not holder.status.ended:
             raise DuplicatePartnerError(

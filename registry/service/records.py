@@ -40,6 +40,13 @@ class ObligationResult(TypedDict):
     finding: str
 
 
+class DetailsAmendedData(TypedDict):
+    """The details that changed (new values) and what each was before."""
+
+    changes: dict[str, str | None]
+    previous: dict[str, str | None]
+
+
 class EvaluatedData(TypedDict):
     """What an evaluation found; a compliant one resolves the warnings listed."""
 
@@ -79,6 +86,26 @@ class WarningDeadlineExtendedData(TypedDict):
     previous_deadline: str
 
 
+class ObjectionLodgedData(TypedDict):
+    """Which decision the platform objects to (by version; a warning also by number).
+
+    The record's reason is the platform's grounds.
+    """
+
+    objection_number: int
+    against_version: int
+    against_type: str
+    warning_number: int | None
+
+
+class ObjectionDecidedData(TypedDict):
+    """The decision on an objection and what upholding it undid (None: nothing in force)."""
+
+    objection_number: int
+    outcome: str
+    lifted: str | None
+
+
 class NoData(TypedDict):
     """A decision that carries nothing beyond its effective date, actor and reason.
 
@@ -101,6 +128,13 @@ class RegisteredRecord(_Record):
 
     type: Literal["Registered"]
     data: Declaration
+
+
+class DetailsAmendedRecord(_Record):
+    """Details of the platform amended."""
+
+    type: Literal["DetailsAmended"]
+    data: DetailsAmendedData
 
 
 class EvaluatedRecord(_Record):
@@ -166,8 +200,23 @@ class WithdrawnRecord(_Record):
     data: NoData
 
 
+class ObjectionLodgedRecord(_Record):
+    """An objection (keberatan) lodged by the platform."""
+
+    type: Literal["ObjectionLodged"]
+    data: ObjectionLodgedData
+
+
+class ObjectionDecidedRecord(_Record):
+    """An objection upheld or dismissed."""
+
+    type: Literal["ObjectionDecided"]
+    data: ObjectionDecidedData
+
+
 PublicRecord = (
     RegisteredRecord
+    | DetailsAmendedRecord
     | EvaluatedRecord
     | WarnedRecord
     | WarningWithdrawnRecord
@@ -177,6 +226,8 @@ PublicRecord = (
     | ReinstatedRecord
     | WithdrawnRecord
     | TerminatedRecord
+    | ObjectionLodgedRecord
+    | ObjectionDecidedRecord
 )
 """Who did what to which partner, when it was recorded and when it took effect.
 

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.e2e.conftest import Stack
+from tests.e2e.helpers import eventually, registration, visible
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("stack")]
 
@@ -61,3 +62,31 @@ def test_a_reader_sees_the_register_goes_back_to_a_date_and_opens_a_history(
     assert len(history) == 1
     assert "Registered" in history[0]
     assert "system:seed" in history[0]
+
+
+def test_a_reader_sees_amended_details_and_an_objection_on_a_partners_page(
+    stack: Stack, page: Page
+) -> None:
+    with stack.client(stack.officer) as officer, stack.client(stack.director) as director:
+        partner_id = officer.post("/partners", json=registration()).json()["partner_id"]
+        officer.post(f"/partners/{partner_id}/amendments",
+                     json={"legal_name": "PT Contoh Digital", "reason": "Deed amended"})  # fmt: skip
+        director.post(f"/partners/{partner_id}/suspension", json={"reason": "Investigating"})
+        officer.post(f"/partners/{partner_id}/objections",
+                     json={"against_version": 3, "reason": "Nothing to investigate"})  # fmt: skip
+        director.post(f"/partners/{partner_id}/objections/1/decision",
+                      json={"outcome": "upheld", "reason": "Complaint withdrawn"})  # fmt: skip
+        with stack.client() as reader:
+            eventually(visible(reader, partner_id, 5))
+
+    page.goto(f"{stack.url}/register/{partner_id}")
+
+    facts = page.locator("dl").inner_text()
+    assert "PT Contoh Digital" in facts
+    assert "Suspended since" not in facts
+    objections = page.get_by_role("table", name="Objections (1)")
+    assert "Nothing to investigate" in objections.inner_text()
+    assert "upheld on" in objections.inner_text()
+    kinds = page.locator("table").last.locator("tbody tr td:nth-child(2)").all_inner_texts()
+    assert kinds == ["Registered", "DetailsAmended", "Suspended", "ObjectionLodged",
+                     "ObjectionDecided"]  # fmt: skip

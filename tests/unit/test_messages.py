@@ -31,7 +31,10 @@ def history_records() -> list[PublicRecord]:
     partner.resolve_warning(2, decision(), evidence="Report filed", today=TODAY)
     partner.suspend(decision(), today=TODAY)
     partner.reinstate(decision(), today=TODAY)
+    partner.amend_details({"legal_name": "PT Contoh"}, decision(), today=TODAY)
     partner.terminate(decision(), today=TODAY)
+    partner.lodge_objection(partner.version, decision(reason="Grounds"), today=TODAY)
+    partner.decide_objection(1, decision(reason="Upheld"), upheld=True, today=TODAY)
     leaving = registered()
     leaving.withdraw(decision(reason="Leaving the programme"), today=TODAY)
     return [*records_of(partner), *records_of(leaving)]
@@ -45,9 +48,10 @@ def with_header(message: Message, name: str, value: bytes | None) -> list[tuple[
     return [(n, value if n == name else v) for n, v in message.headers]
 
 
-@pytest.mark.parametrize("index", range(12), ids=[
+@pytest.mark.parametrize("index", range(15), ids=[
     "registered", "evaluated", "warned", "deadline-extended", "warning-withdrawn", "warned-again",
-    "warning-resolved", "suspended", "reinstated", "terminated", "registered-again", "withdrawn",
+    "warning-resolved", "suspended", "reinstated", "details-amended", "terminated",
+    "objection-lodged", "objection-decided", "registered-again", "withdrawn",
 ])  # fmt: skip
 def test_every_event_type_survives_encoding_and_decoding(index: int) -> None:
     event = published(history_records()[index], sequence=index + 1)

@@ -13,15 +13,18 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from registry.domain.criteria import Criterion, Verdict
 from registry.domain.exceptions import (
     InvalidCommandError,
+    InvalidObjectionError,
     InvalidSuspensionError,
     InvalidWarningError,
     PartnerTerminatedError,
     PartnerWithdrawnError,
 )
-from registry.domain.partner import Partner, Status
+from registry.domain.partner import OBJECTION_WINDOW, Partner, Status
 from tests.builders import TODAY, YESTERDAY, decision, findings, obligation, registered
 
 offsets = st.integers(min_value=-3, max_value=2)
+near = st.integers(min_value=-1, max_value=1)
+"""Offsets for decisions on decisions: mostly valid dates, so the runs go on to their effects."""
 verdicts = st.sampled_from([Verdict.PASS, Verdict.FAIL])
 
 
@@ -39,25 +42,36 @@ class PartnerLifecycle(RuleBasedStateMachine):
         self.open_warnings: dict[int, tuple[date, date]] = {}
         """Open warnings by number: (effective date, deadline)."""
         self.issued = 0
+        self.website: str | None = None
+        self.objectionable: dict[int, tuple[str, date, int | None]] = {}
+        """Warnings, suspensions and terminations by version: (type, effective, warning)."""
+        self.suspended_by: int | None = None
+        self.objections: dict[int, dict[str, Any]] = {}
 
-    def _apply(self, command: Any, *, valid: bool) -> bool:
+    def _apply(self, command: Any, *, valid: bool, after_termination: bool = False) -> bool:
         version_before = self.partner.version
         try:
             command()
         except PartnerTerminatedError:
             assert self.terminated
+            assert not after_termination
             assert self.partner.version == version_before
             return False
         except PartnerWithdrawnError:
             assert self.withdrawn
             assert self.partner.version == version_before
             return False
-        except (InvalidCommandError, InvalidWarningError, InvalidSuspensionError):
+        except (
+            InvalidCommandError,
+            InvalidWarningError,
+            InvalidSuspensionError,
+            InvalidObjectionError,
+        ):
             assert not valid
             assert self.partner.version == version_before
             return False
         assert valid
-        assert not self.terminated
+        assert after_termination or not self.terminated
         assert not self.withdrawn
         self.accepted += 1
         self.events.extend(self.partner.collect_events())
@@ -105,6 +119,7 @@ class PartnerLifecycle(RuleBasedStateMachine):
         if accepted:
             self.issued += 1
             self.open_warnings[self.issued] = (effective, deadline)
+            self.objectionable[self.accepted] = ("Warned", effective, self.issued)
 
     def _may_act_on(self, number: int, effective: date) -> bool:
         """An open warning, and a decision on it taking effect no earlier than it did."""
@@ -147,6 +162,18 @@ class PartnerLifecycle(RuleBasedStateMachine):
         ):
             self.open_warnings[number] = (self.open_warnings[number][0], deadline)
 
+    @rule(offset=offsets, website=st.sampled_from([None, "https://a.id", "https://b.id", " "]))
+    def amend_details(self, offset: int, website: str | None) -> None:
+        effective = self._effective(offset)
+        cleaned = website.strip() or None if website is not None else None
+        if self._apply(
+            lambda: self.partner.amend_details(
+                {"website": website}, decision(effective_date=effective), today=TODAY
+            ),
+            valid=self._allowed(effective) and cleaned != self.website,
+        ):
+            self.website = cleaned
+
     @rule(offset=offsets)
     def suspend(self, offset: int) -> None:
         effective = self._effective(offset)
@@ -155,6 +182,8 @@ class PartnerLifecycle(RuleBasedStateMachine):
             valid=self._allowed(effective) and self.suspended_since is None,
         ):
             self.suspended_since = effective
+            self.suspended_by = self.accepted
+            self.objectionable[self.accepted] = ("Suspended", effective, None)
 
     @rule(offset=offsets)
     def reinstate(self, offset: int) -> None:
@@ -164,7 +193,7 @@ class PartnerLifecycle(RuleBasedStateMachine):
             lambda: self.partner.reinstate(decision(effective_date=effective), today=TODAY),
             valid=self._allowed(effective) and since is not None and effective >= since,
         ):
-            self.suspended_since = None
+            self.suspended_since = self.suspended_by = None
 
     @precondition(lambda self: self.accepted >= 5)
     @rule(offset=offsets)
@@ -187,6 +216,66 @@ class PartnerLifecycle(RuleBasedStateMachine):
             valid=self._allowed(effective),
         ):
             self.terminated = True
+            self.objectionable[self.accepted] = ("Terminated", effective, None)
+
+    @precondition(lambda self: self.objectionable)
+    @rule(pick=st.integers(min_value=0, max_value=4), offset=near)
+    def lodge_objection(self, pick: int, offset: int) -> None:
+        """Mostly against a decision that can be objected to, sometimes against any version."""
+        decisions = sorted(self.objectionable)
+        version = decisions[pick % len(decisions)] if pick < 4 else pick
+        effective = self._effective(offset)
+        objected = self.objectionable.get(version)
+        valid = (
+            self._allowed(effective) and objected is not None
+            and objected[1] <= effective <= objected[1] + OBJECTION_WINDOW
+            and all(o["against"] != version for o in self.objections.values())
+        )  # fmt: skip
+        if self._apply(
+            lambda: self.partner.lodge_objection(
+                version, decision(effective_date=effective), today=TODAY
+            ),
+            valid=valid,
+            after_termination=True,
+        ):
+            assert objected is not None
+            self.objections[len(self.objections) + 1] = {
+                "against": version, "type": objected[0], "warning": objected[2],
+                "lodged": effective, "decided": False,
+            }  # fmt: skip
+
+    @precondition(lambda self: self.objections)
+    @rule(pick=st.integers(min_value=0, max_value=3), offset=near, upheld=st.booleans())
+    def decide_objection(self, pick: int, offset: int, upheld: bool) -> None:
+        """Mostly an objection lodged, sometimes a number never given."""
+        number = (pick % len(self.objections)) + 1 if pick < 3 else pick
+        effective = self._effective(offset)
+        objection = self.objections.get(number)
+        valid = (
+            self._allowed(effective) and objection is not None and not objection["decided"]
+            and effective >= objection["lodged"]
+        )  # fmt: skip
+        if not self._apply(
+            lambda: self.partner.decide_objection(
+                number, decision(effective_date=effective), upheld=upheld, today=TODAY
+            ),
+            valid=valid,
+            after_termination=True,
+        ):
+            return
+        assert objection is not None
+        objection["decided"] = True
+        if upheld:
+            self._lift(objection)
+
+    def _lift(self, objection: dict[str, Any]) -> None:
+        """What an upheld objection undoes: the decision objected to, if still in force."""
+        if objection["type"] == "Terminated":
+            self.terminated = False
+        elif objection["type"] == "Suspended" and self.suspended_by == objection["against"]:
+            self.suspended_since = self.suspended_by = None
+        elif objection["type"] == "Warned":
+            self.open_warnings.pop(objection["warning"], None)
 
     @invariant()
     def version_counts_accepted_commands(self) -> None:
@@ -206,6 +295,7 @@ class PartnerLifecycle(RuleBasedStateMachine):
             assert self.partner.status is Status.ACTIVE
         assert {n: (w["effective_date"], w["deadline"])
                 for n, w in self.partner.open_warnings.items()} == self.open_warnings  # fmt: skip
+        assert self.partner.platform["website"] == self.website
 
     @invariant()
     def replaying_the_events_rebuilds_the_same_partner(self) -> None:
