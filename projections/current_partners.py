@@ -14,6 +14,7 @@ from typing import Any
 from typing_extensions import TypedDict
 
 from registry.service.records import (
+    CorrectedRecord,
     DetailsAmendedRecord,
     EvaluatedRecord,
     ObjectionDecidedRecord,
@@ -54,6 +55,7 @@ class PartnerRow:
     latest_evaluated_on: str | None
     open_warnings: tuple[OpenWarning, ...]
     objections: tuple[Objection, ...]
+    corrections: tuple[CorrectionNote, ...]
     version: int
     position: int
     updated_at: str
@@ -67,6 +69,7 @@ class PartnerRow:
         plain = {name: getattr(self, name) for name in _FIELDS}
         plain["open_warnings"] = [dict(w) for w in self.open_warnings]
         plain["objections"] = [dict(o) for o in self.objections]
+        plain["corrections"] = [dict(c) for c in self.corrections]
         return plain
 
 
@@ -97,6 +100,20 @@ class Objection(TypedDict):
     decision_reason: str | None
 
 
+class CorrectionNote(TypedDict):
+    """A correction, as every view notes it beside the corrected fact."""
+
+    correction_version: int
+    corrected_version: int
+    fact_version: int
+    fact_type: str
+    warning_number: int | None
+    changes: dict[str, str | None]
+    previous: dict[str, str | None]
+    corrected_at: str
+    reason: str
+
+
 ChangeRecord = (
     DetailsAmendedRecord
     | EvaluatedRecord
@@ -110,6 +127,7 @@ ChangeRecord = (
     | TerminatedRecord
     | ObjectionLodgedRecord
     | ObjectionDecidedRecord
+    | CorrectedRecord
 )
 
 
@@ -179,6 +197,7 @@ def _registered(record: RegisteredRecord, position: int) -> PartnerRow:
         latest_evaluated_on=None,
         open_warnings=(),
         objections=(),
+        corrections=(),
         version=record["version"],
         position=position,
         updated_at=record["recorded_at"],
@@ -256,7 +275,66 @@ def _objection_changes(row: PartnerRow, record: ChangeRecord) -> dict[str, objec
         )
         lifted = next(o for o in objections if o["objection_number"] == number)
         return {"objections": objections} | _lifted(row, record["data"]["lifted"], lifted)
+    if record["type"] == "Corrected":
+        return _corrected(row, record)
     raise ProjectionError(f"unknown event type {record['type']!r}")
+
+
+_REGISTERED_FIELDS = {
+    "name": "name",
+    "legal_name": "legal_name",
+    "website": "website",
+    "registration_number": "registration_number",
+    "commission_terms": "commission_terms",
+    "effective_date": "registered_on",
+}
+_ENDING_REASONS = {"Terminated": "termination_reason", "Withdrawn": "withdrawal_reason"}
+
+
+def _corrected(row: PartnerRow, record: CorrectedRecord) -> dict[str, object]:
+    """The corrected fact, where the row still shows the value corrected; and the note.
+
+    The same rule as the aggregate's: a fact superseded since (a name amended,
+    a deadline extended, a warning closed) keeps its later value.
+    """
+    data = record["data"]
+    note = CorrectionNote(
+        correction_version=record["version"], corrected_version=data["corrected_version"],
+        fact_version=data["fact_version"], fact_type=data["fact_type"],
+        warning_number=data["warning_number"], changes=data["changes"],
+        previous=data["previous"], corrected_at=record["recorded_at"], reason=record["reason"],
+    )  # fmt: skip
+    changes: dict[str, object] = {"corrections": (*row.corrections, note)}
+    current = vars(row)
+    for field, value in data["changes"].items():
+        was = data["previous"][field]
+        column = _column_of(data["fact_type"], field)
+        if column is not None and current[column] == was:
+            changes[column] = value
+        elif data["warning_number"] is not None and (field == "deadline" or
+                                                     data["fact_type"] == "Warned"):  # fmt: skip
+            changes["open_warnings"] = _warning_corrected(
+                row.open_warnings, data["warning_number"], field, was, value
+            )
+    return changes
+
+
+def _column_of(fact_type: str, field: str) -> str | None:
+    if fact_type == "Registered":
+        return _REGISTERED_FIELDS.get(field)
+    return _ENDING_REASONS.get(fact_type) if field == "reason" else None
+
+
+def _warning_corrected(
+    warnings: tuple[OpenWarning, ...], number: int, field: str, was: str | None, value: str | None
+) -> tuple[OpenWarning, ...]:
+    key = "breach" if field == "reason" else "deadline"
+    return tuple(
+        OpenWarning(**(w | {key: value}))  # type: ignore[typeddict-item]
+        if w["warning_number"] == number and dict(w).get(key) == was and value is not None
+        else w
+        for w in warnings
+    )
 
 
 def _decided(objection: Objection, record: ObjectionDecidedRecord) -> Objection:

@@ -27,7 +27,7 @@ CSV_COLUMNS = (
     "partner_id", "name", "legal_form", "exemption_basis", "status", "registered_on",
     "latest_outcome", "latest_evaluated_on", "open_warnings", "earliest_deadline",
     "overdue_warnings", "version", "updated_at", "legal_name", "registration_number", "website",
-    "commission_terms", "pending_objections",
+    "commission_terms", "pending_objections", "corrections",
 )  # fmt: skip
 
 
@@ -121,7 +121,7 @@ def _csv_row(row: PartnerRow, day: date) -> tuple[Any, ...]:
         len(row.open_warnings), deadlines[0] if deadlines else None,
         len(overdue_warnings(row, day)), row.version, row.updated_at, row.legal_name,
         row.registration_number, row.website, row.commission_terms,
-        sum(1 for o in row.objections if o["outcome"] is None),
+        sum(1 for o in row.objections if o["outcome"] is None), len(row.corrections),
     )  # fmt: skip
 
 

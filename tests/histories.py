@@ -7,6 +7,7 @@ from uuid import UUID
 
 from registry.domain.commands import (
     AmendDetails,
+    CorrectEvent,
     DecideObjection,
     EvaluatePartner,
     ExtendWarningDeadline,
@@ -62,6 +63,10 @@ def scripted_history(registry: PartnerRegistry, partners: int = 5) -> list[UUID]
     registry.amend_details(
         AmendDetails(ids[0], {"website": "https://renamed.example"}, decision(reason="Moved"))
     )
+    corrected = registry.correct(CorrectEvent(ids[1], 1, {"legal_name": "PT Typo"}, "officer.siti",
+                                              "Legal name left out"))  # fmt: skip
+    registry.correct(CorrectEvent(ids[1], corrected.version, {"legal_name": "PT Benar"},
+                                  "officer.siti", "Misspelt in the correction"))  # fmt: skip
     terminated = registry.terminate(
         TerminatePartner(ids[-1], decision(reason="Breach not remedied"))
     )
@@ -78,10 +83,11 @@ def scripted_event_count(partners: int) -> int:
     """How many events ``scripted_history`` records for that many partners."""
     registered_and_evaluated, warned, first_partners_warnings = 2 * partners, (partners + 1) // 2, 5
     compliance_suspension_reinstatement_amendment, termination_objected_to = 4, 3
+    correction_corrected = 2
     one_who_left = 2
     return (registered_and_evaluated + warned + first_partners_warnings
             + compliance_suspension_reinstatement_amendment + termination_objected_to
-            + one_who_left)  # fmt: skip
+            + correction_corrected + one_who_left)  # fmt: skip
 
 
 def more_events(registry: PartnerRegistry, count: int) -> None:

@@ -23,6 +23,7 @@ def partner_row(row: Sequence[Any]) -> PartnerRow:
     values = dict(zip(PARTNER_COLUMNS, row, strict=True))
     values["open_warnings"] = tuple(orjson.loads(values["open_warnings"]))
     values["objections"] = tuple(orjson.loads(values["objections"]))
+    values["corrections"] = tuple(orjson.loads(values["corrections"]))
     values["version"], values["position"] = int(values["version"]), int(values["position"])
     return PartnerRow(**values)
 
@@ -30,7 +31,7 @@ def partner_row(row: Sequence[Any]) -> PartnerRow:
 def partner_params(row: PartnerRow) -> tuple[Any, ...]:
     """A partner row as statement parameters, in column order."""
     values = row.to_json()
-    for name in ("open_warnings", "objections"):
+    for name in ("open_warnings", "objections", "corrections"):
         values[name] = orjson.dumps(values[name], option=orjson.OPT_SORT_KEYS).decode()
     return tuple(values[c] for c in PARTNER_COLUMNS)
 

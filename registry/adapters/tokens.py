@@ -41,6 +41,7 @@ class Permission(StrEnum):
 
     REGISTER = "register"
     AMEND = "amend"
+    CORRECT = "correct"
     EVALUATE = "evaluate"
     WARN = "warn"
     SUSPEND = "suspend"
@@ -55,6 +56,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {
             Permission.REGISTER,
             Permission.AMEND,
+            Permission.CORRECT,
             Permission.EVALUATE,
             Permission.WARN,
             Permission.RECORD_WITHDRAWAL,

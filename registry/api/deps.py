@@ -103,6 +103,7 @@ def allowed(permission: Permission) -> Callable[[Actor], Actor]:
 
 Registrar = Annotated[Actor, Depends(allowed(Permission.REGISTER))]
 Amender = Annotated[Actor, Depends(allowed(Permission.AMEND))]
+Corrector = Annotated[Actor, Depends(allowed(Permission.CORRECT))]
 Evaluator = Annotated[Actor, Depends(allowed(Permission.EVALUATE))]
 Warner = Annotated[Actor, Depends(allowed(Permission.WARN))]
 Terminator = Annotated[Actor, Depends(allowed(Permission.TERMINATE))]

@@ -73,6 +73,7 @@ def history_page(request: Request, partner_id: UUID, services: ServicesDep) -> H
     context = {
         "partner": row,
         "entries": services.read_models.partner_entries(str(partner_id)),
+        "corrects": {c["correction_version"]: c["corrected_version"] for c in row.corrections},
         "legal_forms": LEGAL_FORMS,
     }
     return templates.TemplateResponse(request, "history.html", context)

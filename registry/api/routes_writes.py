@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Response
 from registry.adapters.tokens import Actor
 from registry.api.deps import (
     Amender,
+    Corrector,
     Evaluator,
     ExpectedVersion,
     ObjectionDecider,
@@ -28,6 +29,7 @@ from registry.api.deps import (
 )
 from registry.api.schemas import (
     AmendmentIn,
+    CorrectionIn,
     DecisionIn,
     EvaluationIn,
     ExtensionIn,
@@ -44,6 +46,7 @@ from registry.api.schemas import (
 from registry.api.services import Services
 from registry.domain.commands import (
     AmendDetails,
+    CorrectEvent,
     DecideObjection,
     EvaluatePartner,
     ExtendWarningDeadline,
@@ -267,6 +270,24 @@ def decide_objection(
         expected_version=version,
     )
     return _answer(services, services.registry.decide_objection(command), response)
+
+
+EventVersion = Annotated[int, Path(ge=1, le=1_000_000, description="The event's version.")]
+
+
+@router.post("/{partner_id}/events/{version}/correction", status_code=201,
+             responses=WRITE_ERRORS)  # fmt: skip
+def correct_event(
+    partner_id: UUID, version: EventVersion, body: CorrectionIn, actor: Corrector,
+    expected: ExpectedVersion, services: ServicesDep, response: Response,
+) -> RecordedOut:  # fmt: skip
+    """Record what an earlier event should have said; the event itself stays in the record."""
+    command = CorrectEvent(
+        partner_id=partner_id, version=version,
+        changes={str(k): v for k, v in body.changes.items()}, actor=actor.name,
+        reason=body.reason, expected_version=expected,
+    )  # fmt: skip
+    return _answer(services, services.registry.correct(command), response)
 
 
 def _decision(services: Services, actor: Actor, reason: str, effective: date | None) -> Decision:

@@ -99,6 +99,20 @@ class AmendmentIn(Request):
         return {field: getattr(self, field) for field in sorted(named)}
 
 
+CorrectedField = Literal[
+    "name", "legal_name", "registration_number", "website", "commission_terms", "deadline", "reason"
+]
+
+
+class CorrectionIn(Request):
+    """The right values of the fields an event got wrong, and why."""
+
+    changes: dict[CorrectedField, Annotated[str, Field(max_length=4000)] | None] = Field(
+        min_length=1, description="Field: right value (a deadline as YYYY-MM-DD)."
+    )
+    reason: Reason
+
+
 class FindingIn(Request):
     """The verdict on one criterion."""
 
@@ -211,6 +225,20 @@ class ObjectionOut(BaseModel):
     decision_reason: str | None
 
 
+class CorrectionOut(BaseModel):
+    """A correction of an earlier event, noted beside the corrected fact."""
+
+    correction_version: int
+    corrected_version: int
+    fact_version: int
+    fact_type: str
+    warning_number: int | None
+    changes: dict[str, str | None]
+    previous: dict[str, str | None]
+    corrected_at: datetime
+    reason: str
+
+
 class PartnerOut(BaseModel):
     """A partner in the public register."""
 
@@ -233,6 +261,7 @@ class PartnerOut(BaseModel):
     latest_evaluated_on: date | None
     open_warnings: list[WarningOut]
     objections: list[ObjectionOut]
+    corrections: list[CorrectionOut]
     overdue_warnings: list[int] = Field(
         description="Open warnings past their deadline on the day asked about (today, or as_of): "
         "derived from the clock in REGISTRY_TIMEZONE, never recorded."

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 COMMANDS: dict[str, str] = {
     "register": "writes",
     "amend": "writes",
+    "correct": "writes",
     "evaluate": "writes",
     "warn": "writes",
     "withdraw-warning": "writes",

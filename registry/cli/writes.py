@@ -21,6 +21,7 @@ from registry.cli.parsing import (
 from registry.cli.platform_options import declaration_of, with_platform_options
 from registry.domain.commands import (
     AmendDetails,
+    CorrectEvent,
     DecideObjection,
     EvaluatePartner,
     ExtendWarningDeadline,
@@ -336,6 +337,30 @@ def decide_objection(
             expected_version=expected_version,
         )
         show_recorded(registry.decide_objection(command), as_json)
+
+
+@app.command()
+def correct(
+    ctx: typer.Context, partner: PartnerRef,
+    version: Annotated[int, typer.Argument(min=1, metavar="VERSION",
+                                           help="The version of the event to correct.")],
+    field: Annotated[list[str], typer.Option(
+        "--set", metavar="FIELD=VALUE", help="A field's right value (repeat for each).")],
+    actor: Actor, reason: Reason,
+    expected_version: ExpectedVersion = None, as_json: AsJson = False,
+) -> None:  # fmt: skip
+    """Record what an earlier event should have said; the event itself stays in the record."""
+    changes: dict[str, object] = {}
+    for given in field:
+        name, sign, value = given.partition("=")
+        if not sign or not name.strip():
+            raise typer.BadParameter(f"{given!r} is not FIELD=VALUE.", param_hint="--set")
+        changes[name.strip()] = value
+    with open_registry(ctx) as registry:
+        command = CorrectEvent(partner_id=resolve_partner(registry, partner), version=version,
+                               changes=changes, actor=actor, reason=reason,
+                               expected_version=expected_version)  # fmt: skip
+        show_recorded(registry.correct(command), as_json)
 
 
 Detail = Annotated[str | None, typer.Option(metavar="TEXT", help="The new value.")]

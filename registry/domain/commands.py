@@ -135,3 +135,15 @@ class DecideObjection:
     upheld: bool
     decision: Decision
     expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class CorrectEvent:
+    """Say what an earlier event (by version) should have said, and why."""
+
+    partner_id: UUID
+    version: int
+    changes: Mapping[str, object]
+    actor: str
+    reason: str
+    expected_version: int | None = None

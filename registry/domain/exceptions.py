@@ -43,6 +43,10 @@ class InvalidObjectionError(RegistryError):
     """An objection to something that cannot be objected to, too late, twice, or decided twice."""
 
 
+class InvalidCorrectionError(InvalidCommandError):
+    """A correction of nothing, of a field the event does not have, or one breaking a rule."""
+
+
 class IncompleteEvaluationError(RegistryError):
     """An evaluation must give a result for each of the four criteria."""
 

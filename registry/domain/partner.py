@@ -3,7 +3,7 @@
 Commands (``register``, ``amend_details``, ``evaluate``, ``warn``,
 ``withdraw_warning``, ``resolve_warning``, ``extend_deadline``, ``suspend``,
 ``reinstate``, ``withdraw``, ``terminate``, ``lodge_objection``,
-``decide_objection``) check every invariant and
+``decide_objection``, ``correct``) check every invariant and
 compute what the event must say; only then do they call a decorated
 method, whose body just applies the event. Replaying history therefore
 never re-runs today's rules against yesterday's decisions.
@@ -23,6 +23,7 @@ from typing import Any, cast
 
 from eventsourcing.domain import Aggregate, event
 
+from registry.domain.corrections import Fact, corrected_facts, fact_of, planned
 from registry.domain.criteria import (
     Criterion,
     CriterionFinding,
@@ -43,7 +44,7 @@ from registry.domain.exceptions import (
     PartnerWithdrawnError,
 )
 from registry.domain.platforms import Declaration, checked_platform
-from registry.domain.text import optional_text, require_text
+from registry.domain.text import MAX_NAME_LENGTH, optional_text, require_text
 
 AMENDABLE = ("name", "legal_name", "registration_number", "website", "commission_terms")
 """The details a platform may change during its partnership; the rest were judged eligible."""
@@ -205,6 +206,20 @@ class Partner(Aggregate):
         objection_number: int
         outcome: str
         lifted: str | None
+        effective_date: date
+        actor: str
+        reason: str
+
+    class Corrected(Aggregate.Event):
+        TOPIC = "registry.domain:Partner.Corrected"
+        class_version = 1
+        corrected_version: int
+        corrected_type: str
+        fact_version: int
+        fact_type: str
+        warning_number: int | None
+        changes: dict[str, str | None]
+        previous: dict[str, str | None]
         effective_date: date
         actor: str
         reason: str
@@ -679,6 +694,66 @@ class Partner(Aggregate):
             return []
         return sorted(n for n, w in self.open_warnings.items() if w["effective_date"] <= effective)
 
+    def correct(
+        self, history: Sequence[Aggregate.Event], version: int, changes: Mapping[str, object],
+        *, actor: str, reason: str,
+    ) -> None:  # fmt: skip
+        """Record what event ``version`` should have said; the event itself stays as it was.
+
+        ``history`` is this partner's events, oldest first: a correction is
+        checked against the record as corrected so far. Allowed after the
+        partnership ended: the record of an ended partnership must be true too.
+        """
+        if len(history) != self.version:
+            raise ValueError("the history given is not this partner's, at its version")
+        correction = planned(_facts_of(history), version, changes)
+        self._record_correction(
+            corrected_version=correction.corrected_version,
+            corrected_type=correction.corrected_type,
+            fact_version=correction.fact_version,
+            fact_type=correction.fact_type,
+            warning_number=correction.warning_number,
+            changes=correction.changes,
+            previous=correction.previous,
+            effective_date=correction.effective_date,
+            actor=require_text("actor", actor, MAX_NAME_LENGTH),
+            reason=require_text("reason", reason),
+        )
+
+    @event(Corrected)
+    def _record_correction(
+        self, corrected_version: int, corrected_type: str, fact_version: int, fact_type: str,
+        warning_number: int | None, changes: dict[str, str | None],
+        previous: dict[str, str | None], effective_date: date, actor: str, reason: str,
+    ) -> None:  # fmt: skip
+        """Correct the partner's current state where it still holds the value corrected."""
+        for field, value in changes.items():
+            self._correct_fact(fact_type, field, previous[field], value, warning_number)
+
+    def _correct_fact(
+        self, kind: str, field: str, was: str | None, value: str | None, warning: int | None
+    ) -> None:
+        if kind == "Registered" and field in AMENDABLE:
+            if self.platform[field] == was:  # type: ignore[literal-required]
+                self.platform = cast(Declaration, self.platform | {field: value})
+        elif warning is not None and (field == "deadline" or kind == "Warned"):
+            self._correct_warning(warning, field, was, value)
+        elif kind == "Terminated" and field == "reason" and self.termination_reason == was:
+            self.termination_reason = value
+        elif kind == "Withdrawn" and field == "reason" and self.withdrawal_reason == was:
+            self.withdrawal_reason = value
+
+    def _correct_warning(self, number: int, field: str, was: str | None, value: str | None) -> None:
+        """Correct an open warning's deadline or breach, if it still says what was corrected."""
+        warning = self.open_warnings.get(number)
+        key = "breach" if field == "reason" else field
+        if warning is None or value is None:
+            return
+        held = warning[key]
+        if (held.isoformat() if isinstance(held, date) else held) == was:
+            new = date.fromisoformat(value) if field == "deadline" else value
+            self.open_warnings[number] = warning | {key: new}
+
     def _checked(
         self, decision: Decision, today: date, what: str, *, after_termination: bool = False
     ) -> Decision:
@@ -698,3 +773,14 @@ class Partner(Aggregate):
                 "that returns must be registered as a new partnership."
             )
         return checked_decision(decision, today=today, not_before=self.registered_on)
+
+
+def _facts_of(history: Sequence[Aggregate.Event]) -> dict[int, Fact]:
+    """Each event's correctable fact, with the corrections recorded so far applied."""
+    facts: dict[int, Fact] = {}
+    for version, recorded in enumerate(history, start=1):
+        if isinstance(recorded, Partner.Corrected):
+            corrected_facts(facts, version, recorded)
+        else:
+            facts[version] = fact_of(version, type(recorded).__name__, recorded)
+    return facts

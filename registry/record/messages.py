@@ -33,6 +33,7 @@ EVENT_TYPES = (
     "Registered", "DetailsAmended", "Evaluated", "Warned", "WarningWithdrawn", "WarningResolved",
     "WarningDeadlineExtended",
     "Suspended", "Reinstated", "Withdrawn", "Terminated", "ObjectionLodged", "ObjectionDecided",
+    "Corrected",
 )  # fmt: skip
 STATE_TYPE = "prakerja.partner.state"
 

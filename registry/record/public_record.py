@@ -23,6 +23,7 @@ PARTNER_EVENT_TOPICS = [
         Partner.WarningWithdrawn, Partner.WarningResolved,
         Partner.WarningDeadlineExtended, Partner.Suspended, Partner.Reinstated, Partner.Withdrawn,
         Partner.Terminated, Partner.ObjectionLodged, Partner.ObjectionDecided,
+        Partner.Corrected,
     )
 ]  # fmt: skip
 

@@ -22,6 +22,7 @@ from eventsourcing.utils import EnvType, get_topic
 from registry.domain.claims import ClaimKind, PlatformClaim, claim_id
 from registry.domain.commands import (
     AmendDetails,
+    CorrectEvent,
     DecideObjection,
     EvaluatePartner,
     ExtendWarningDeadline,
@@ -211,6 +212,20 @@ class PartnerRegistry(Application[UUID]):
         )
         restored = terminated and partner.status is not Status.TERMINATED
         claims = self._claims_for(partner) if restored else []
+        try:
+            return self._saved(partner, *claims)
+        except IntegrityError as error:
+            raise _conflict(partner.name) from error
+
+    def correct(self, command: CorrectEvent) -> Recorded:
+        """Record a correction of an earlier event; a corrected name or number moves its claim."""
+        partner = self._current(command.partner_id, command.expected_version)
+        before = _identifiers(partner)
+        history = [e for e in self.events.get(partner.id, lte=partner.version)
+                   if isinstance(e, Partner.Event)]  # fmt: skip
+        partner.correct(history, command.version, command.changes, actor=command.actor,
+                        reason=command.reason)  # fmt: skip
+        claims = self._claims_moved(partner, before) if not partner.status.ended else []
         try:
             return self._saved(partner, *claims)
         except IntegrityError as error:

@@ -106,6 +106,22 @@ class ObjectionDecidedData(TypedDict):
     lifted: str | None
 
 
+class CorrectedData(TypedDict):
+    """Which event is corrected, the fact it concerns, and each changed field's new and old value.
+
+    ``fact_version`` is the event whose fact this is: the corrected event
+    itself, or for a correction of a correction the event first corrected.
+    """
+
+    corrected_version: int
+    corrected_type: str
+    fact_version: int
+    fact_type: str
+    warning_number: int | None
+    changes: dict[str, str | None]
+    previous: dict[str, str | None]
+
+
 class NoData(TypedDict):
     """A decision that carries nothing beyond its effective date, actor and reason.
 
@@ -214,6 +230,13 @@ class ObjectionDecidedRecord(_Record):
     data: ObjectionDecidedData
 
 
+class CorrectedRecord(_Record):
+    """A correction of an earlier event (which stays in the record as it was)."""
+
+    type: Literal["Corrected"]
+    data: CorrectedData
+
+
 PublicRecord = (
     RegisteredRecord
     | DetailsAmendedRecord
@@ -228,6 +251,7 @@ PublicRecord = (
     | TerminatedRecord
     | ObjectionLodgedRecord
     | ObjectionDecidedRecord
+    | CorrectedRecord
 )
 """Who did what to which partner, when it was recorded and when it took effect.
 

@@ -90,3 +90,26 @@ def test_a_reader_sees_amended_details_and_an_objection_on_a_partners_page(
     kinds = page.locator("table").last.locator("tbody tr td:nth-child(2)").all_inner_texts()
     assert kinds == ["Registered", "DetailsAmended", "Suspended", "ObjectionLodged",
                      "ObjectionDecided"]  # fmt: skip
+
+
+def test_a_reader_sees_a_corrected_fact_with_its_note_and_reaches_the_original(
+    stack: Stack, page: Page
+) -> None:
+    with stack.client(stack.officer) as officer:
+        partner_id = officer.post("/partners", json=registration(legal_name="PT Slah")).json()[
+            "partner_id"
+        ]
+        officer.post(f"/partners/{partner_id}/events/1/correction",
+                     json={"changes": {"legal_name": "PT Salah Ketik"}, "reason": "Misspelt"})  # fmt: skip
+        with stack.client() as reader:
+            eventually(visible(reader, partner_id, 2))
+
+    page.goto(f"{stack.url}/register/{partner_id}")
+
+    assert "PT Salah Ketik" in page.locator("dl").inner_text()
+    note = page.locator("p.correction").inner_text()
+    assert "because Misspelt" in note
+    assert "PT Slah → PT Salah Ketik" in note
+    page.get_by_role("link", name="the original").click()
+    assert page.url.endswith("#event-1")
+    assert "corrected by event 2" in page.locator("#event-1").inner_text()

@@ -17,7 +17,7 @@ from registry.record.messages import (
     decode_event,
     encode_event,
 )
-from registry.service.records import PublicRecord
+from registry.service.records import PublicRecord, record_of
 from tests.builders import NEXT_MONTH, TODAY, decision, findings, obligation, records_of, registered
 
 
@@ -35,9 +35,12 @@ def history_records() -> list[PublicRecord]:
     partner.terminate(decision(), today=TODAY)
     partner.lodge_objection(partner.version, decision(reason="Grounds"), today=TODAY)
     partner.decide_objection(1, decision(reason="Upheld"), upheld=True, today=TODAY)
+    events: list[Any] = list(partner.collect_events())
+    partner.correct(events, 3, {"reason": "Integration down"}, actor="officer.siti", reason="Typo")
     leaving = registered()
     leaving.withdraw(decision(reason="Leaving the programme"), today=TODAY)
-    return [*records_of(partner), *records_of(leaving)]
+    corrected = [record_of(e) for e in [*events, *partner.collect_events()]]
+    return [*corrected, *records_of(leaving)]
 
 
 def published(record: PublicRecord, sequence: int = 1) -> PublishedEvent:
@@ -48,10 +51,10 @@ def with_header(message: Message, name: str, value: bytes | None) -> list[tuple[
     return [(n, value if n == name else v) for n, v in message.headers]
 
 
-@pytest.mark.parametrize("index", range(15), ids=[
+@pytest.mark.parametrize("index", range(16), ids=[
     "registered", "evaluated", "warned", "deadline-extended", "warning-withdrawn", "warned-again",
     "warning-resolved", "suspended", "reinstated", "details-amended", "terminated",
-    "objection-lodged", "objection-decided", "registered-again", "withdrawn",
+    "objection-lodged", "objection-decided", "corrected", "registered-again", "withdrawn",
 ])  # fmt: skip
 def test_every_event_type_survives_encoding_and_decoding(index: int) -> None:
     event = published(history_records()[index], sequence=index + 1)
