@@ -53,6 +53,8 @@ class PartnerRow:
     withdrawal_reason: str | None
     latest_outcome: str | None
     latest_evaluated_on: str | None
+    latest_rule_set: str | None
+    latest_criteria: dict[str, dict[str, str | None]]
     open_warnings: tuple[OpenWarning, ...]
     objections: tuple[Objection, ...]
     corrections: tuple[CorrectionNote, ...]
@@ -195,6 +197,8 @@ def _registered(record: RegisteredRecord, position: int) -> PartnerRow:
         withdrawal_reason=None,
         latest_outcome=None,
         latest_evaluated_on=None,
+        latest_rule_set=None,
+        latest_criteria={},
         open_warnings=(),
         objections=(),
         corrections=(),
@@ -215,8 +219,7 @@ def _changes(row: PartnerRow, record: ChangeRecord) -> dict[str, object]:
             "status": _status(row.suspended_on, warnings),
         }
         if row.latest_evaluated_on is None or record["effective_date"] >= row.latest_evaluated_on:
-            changes |= {"latest_outcome": record["data"]["outcome"],
-                        "latest_evaluated_on": record["effective_date"]}  # fmt: skip
+            changes |= _latest_evaluation(record)
         return changes
     if record["type"] == "Warned":
         data = record["data"]
@@ -237,6 +240,18 @@ def _changes(row: PartnerRow, record: ChangeRecord) -> dict[str, object]:
             for w in row.open_warnings
         )}  # fmt: skip
     return _standing_changes(row, record)
+
+
+def _latest_evaluation(record: EvaluatedRecord) -> dict[str, object]:
+    """The latest evaluation's outcome, date, rule set and findings, criterion by criterion."""
+    evaluated = record["data"]
+    rule_set = evaluated.get("rule_set")
+    return {
+        "latest_outcome": evaluated["outcome"],
+        "latest_evaluated_on": record["effective_date"],
+        "latest_rule_set": rule_set["identifier"] if rule_set else None,
+        "latest_criteria": {c: dict(f) for c, f in evaluated["criteria"].items()},
+    }
 
 
 def _standing_changes(row: PartnerRow, record: ChangeRecord) -> dict[str, object]:

@@ -27,7 +27,7 @@ CSV_COLUMNS = (
     "partner_id", "name", "legal_form", "exemption_basis", "status", "registered_on",
     "latest_outcome", "latest_evaluated_on", "open_warnings", "earliest_deadline",
     "overdue_warnings", "version", "updated_at", "legal_name", "registration_number", "website",
-    "commission_terms", "pending_objections", "corrections",
+    "commission_terms", "pending_objections", "corrections", "latest_rule_set",
 )  # fmt: skip
 
 
@@ -122,6 +122,7 @@ def _csv_row(row: PartnerRow, day: date) -> tuple[Any, ...]:
         len(overdue_warnings(row, day)), row.version, row.updated_at, row.legal_name,
         row.registration_number, row.website, row.commission_terms,
         sum(1 for o in row.objections if o["outcome"] is None), len(row.corrections),
+        row.latest_rule_set,
     )  # fmt: skip
 
 

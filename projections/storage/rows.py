@@ -24,6 +24,7 @@ def partner_row(row: Sequence[Any]) -> PartnerRow:
     values["open_warnings"] = tuple(orjson.loads(values["open_warnings"]))
     values["objections"] = tuple(orjson.loads(values["objections"]))
     values["corrections"] = tuple(orjson.loads(values["corrections"]))
+    values["latest_criteria"] = orjson.loads(values["latest_criteria"])
     values["version"], values["position"] = int(values["version"]), int(values["position"])
     return PartnerRow(**values)
 
@@ -31,7 +32,7 @@ def partner_row(row: Sequence[Any]) -> PartnerRow:
 def partner_params(row: PartnerRow) -> tuple[Any, ...]:
     """A partner row as statement parameters, in column order."""
     values = row.to_json()
-    for name in ("open_warnings", "objections", "corrections"):
+    for name in ("latest_criteria", "open_warnings", "objections", "corrections"):
         values[name] = orjson.dumps(values[name], option=orjson.OPT_SORT_KEYS).decode()
     return tuple(values[c] for c in PARTNER_COLUMNS)
 

@@ -31,8 +31,8 @@ PARTNER_COLUMNS = (
     "partner_id", "name", "legal_name", "registration_number", "website", "commission_terms",
     "legal_form", "exemption_basis", "status", "registered_on",
     "terminated_on", "termination_reason", "suspended_on", "withdrawn_on", "withdrawal_reason",
-    "latest_outcome", "latest_evaluated_on", "open_warnings", "objections", "corrections",
-    "version", "position", "updated_at",
+    "latest_outcome", "latest_evaluated_on", "latest_rule_set", "latest_criteria",
+    "open_warnings", "objections", "corrections", "version", "position", "updated_at",
 )  # fmt: skip
 AUDIT_COLUMNS = (
     "sequence", "position", "partner_id", "version", "event_type", "actor", "reason",
@@ -52,7 +52,8 @@ def create_tables(tables: TableSet) -> list[str]:
             exemption_basis TEXT, status TEXT NOT NULL, registered_on TEXT NOT NULL,
             terminated_on TEXT, termination_reason TEXT, suspended_on TEXT, withdrawn_on TEXT,
             withdrawal_reason TEXT, latest_outcome TEXT,
-            latest_evaluated_on TEXT, open_warnings TEXT NOT NULL, objections TEXT NOT NULL,
+            latest_evaluated_on TEXT, latest_rule_set TEXT, latest_criteria TEXT NOT NULL,
+            open_warnings TEXT NOT NULL, objections TEXT NOT NULL,
             corrections TEXT NOT NULL,
             version BIGINT NOT NULL,
             position BIGINT NOT NULL, updated_at TEXT NOT NULL)""",

@@ -48,6 +48,7 @@ class Permission(StrEnum):
     RECORD_WITHDRAWAL = "record-withdrawal"
     LODGE_OBJECTION = "lodge-objection"
     DECIDE_OBJECTION = "decide-objection"
+    RECORD_RULES = "record-rules"
     TERMINATE = "terminate"
 
 

@@ -21,6 +21,7 @@ from registry.api import (
     routes_ops,
     routes_pages,
     routes_reads,
+    routes_rules,
     routes_writes,
 )
 from registry.api.middleware import BodyLimit, Observe
@@ -67,7 +68,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.services = opened
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     problems.install(app)
-    for module in (routes_writes, routes_reads, routes_feeds, routes_log, routes_ops, routes_pages):
+    for module in (routes_writes, routes_rules, routes_reads, routes_feeds, routes_log,
+                   routes_ops, routes_pages):  # fmt: skip
         app.include_router(module.router)
     app.add_middleware(
         BodyLimit,

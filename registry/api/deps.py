@@ -111,6 +111,7 @@ Suspender = Annotated[Actor, Depends(allowed(Permission.SUSPEND))]
 WithdrawalRecorder = Annotated[Actor, Depends(allowed(Permission.RECORD_WITHDRAWAL))]
 ObjectionRecorder = Annotated[Actor, Depends(allowed(Permission.LODGE_OBJECTION))]
 ObjectionDecider = Annotated[Actor, Depends(allowed(Permission.DECIDE_OBJECTION))]
+RuleRecorder = Annotated[Actor, Depends(allowed(Permission.RECORD_RULES))]
 
 
 def expected_version(

@@ -113,6 +113,28 @@ class CorrectionIn(Request):
     reason: Reason
 
 
+class RuleSetIn(Request):
+    """A version of the rules: its identifier, title, first day and each criterion's citation."""
+
+    identifier: Name
+    title: Name
+    in_force_from: IsoDate
+    citations: dict[Criterion, Text | None] = Field(
+        description="All four criteria; null where the source names no article."
+    )
+    reason: Reason
+    effective_date: EffectiveDate = None
+
+
+class RuleSetOut(BaseModel):
+    """A rule set in the rule book."""
+
+    identifier: str
+    title: str
+    in_force_from: date
+    citations: dict[str, str | None]
+
+
 class FindingIn(Request):
     """The verdict on one criterion."""
 
@@ -239,6 +261,14 @@ class CorrectionOut(BaseModel):
     reason: str
 
 
+class CriterionOut(BaseModel):
+    """The latest evaluation's verdict on one criterion, and what the rules in force cite."""
+
+    verdict: Literal["pass", "fail", "exempt"]
+    finding: str
+    citation: str | None = None
+
+
 class PartnerOut(BaseModel):
     """A partner in the public register."""
 
@@ -259,6 +289,8 @@ class PartnerOut(BaseModel):
     withdrawal_reason: str | None
     latest_outcome: Literal["compliant", "non_compliant"] | None
     latest_evaluated_on: date | None
+    latest_rule_set: str | None
+    latest_criteria: dict[str, CriterionOut]
     open_warnings: list[WarningOut]
     objections: list[ObjectionOut]
     corrections: list[CorrectionOut]

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "lodge-objection": "writes",
     "decide-objection": "writes",
     "seed": "writes",
+    "rules": "rules",
     "checkpoint": "audit",
     "relay": "processes",
     "alive": "processes",

@@ -133,11 +133,13 @@ def _row_of(r: PartnerRow) -> tuple[str, ...]:
 def show_seed(report: SeedReport, as_json: bool) -> None:
     """Say what the seed recorded and what it found already there."""
     if as_json:
-        emit_json({"registered": report.registered, "already_present": report.already_present})
+        emit_json({"registered": report.registered, "already_present": report.already_present,
+                   "rules_recorded": report.rules_recorded})  # fmt: skip
         return
+    rules = "the first rule set recorded" if report.rules_recorded else "rules already recorded"
     typer.echo(
         f"Seed: {len(report.registered)} platforms registered, "
-        f"{len(report.already_present)} already present."
+        f"{len(report.already_present)} already present; {rules}."
     )
 
 

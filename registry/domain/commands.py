@@ -16,6 +16,7 @@ from uuid import UUID
 from registry.domain.criteria import Criterion, CriterionFinding, ObligationCheck
 from registry.domain.decisions import Decision
 from registry.domain.platforms import Declaration
+from registry.domain.rules import RuleSet
 
 
 @dataclass(frozen=True)
@@ -147,3 +148,11 @@ class CorrectEvent:
     actor: str
     reason: str
     expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class RecordRuleSet:
+    """Record a version of the rules partners are evaluated against."""
+
+    rules: RuleSet
+    decision: Decision

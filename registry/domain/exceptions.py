@@ -47,6 +47,10 @@ class InvalidCorrectionError(InvalidCommandError):
     """A correction of nothing, of a field the event does not have, or one breaking a rule."""
 
 
+class InvalidRuleSetError(InvalidCommandError):
+    """A rule set recorded twice, beginning the same day as another, or leaving out a criterion."""
+
+
 class IncompleteEvaluationError(RegistryError):
     """An evaluation must give a result for each of the four criteria."""
 

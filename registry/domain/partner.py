@@ -115,13 +115,14 @@ class Partner(Aggregate):
     class Evaluated(Aggregate.Event):
         TOPIC = "registry.domain:Partner.Evaluated"
         class_version = 1
-        criteria: dict[str, dict[str, str]]
+        criteria: dict[str, dict[str, str | None]]
         obligations: list[dict[str, Any]]
         outcome: str
         resolved_warnings: list[int]
         effective_date: date
         actor: str
         reason: str
+        rule_set: dict[str, str] | None
 
     class Warned(Aggregate.Event):
         TOPIC = "registry.domain:Partner.Warned"
@@ -310,8 +311,14 @@ class Partner(Aggregate):
         decision: Decision,
         *,
         today: date,
+        rules: Mapping[str, Any] | None = None,
     ) -> None:
-        """Record an evaluation; a compliant one resolves the open warnings in effect by then."""
+        """Record an evaluation; a compliant one resolves the open warnings in effect by then.
+
+        ``rules`` is the rule set in force on the evaluation's effective date
+        (``RuleBook.in_force_on``): the evaluation names it and cites, for
+        each criterion, what it cites. Without one, nothing is cited.
+        """
         decided = self._checked(decision, today, "an evaluation")
         check_criteria_complete(criteria)
         check_verdicts(criteria, exempted=self.platform["exemption_basis"] is not None)
@@ -321,6 +328,7 @@ class Partner(Aggregate):
         self._record_evaluation(
             criteria={
                 c.value: {"verdict": f.verdict.value, "finding": f.finding.strip()}
+                | ({"citation": rules["citations"][c.value]} if rules else {})
                 for c, f in sorted(criteria.items())
             },
             obligations=[
@@ -336,19 +344,22 @@ class Partner(Aggregate):
             effective_date=decided.effective_date,
             actor=decided.actor,
             reason=decided.reason,
+            rule_set=_rule_set_named(rules),
         )
 
     @event(Evaluated)
     def _record_evaluation(
         self,
-        criteria: dict[str, dict[str, str]],
+        criteria: dict[str, dict[str, str | None]],
         obligations: list[dict[str, Any]],
         outcome: str,
         resolved_warnings: list[int],
         effective_date: date,
         actor: str,
         reason: str,
+        rule_set: dict[str, str] | None = None,
     ) -> None:
+        """Evaluations recorded before rule sets existed carry no rule set: None."""
         latest = self.latest_evaluation
         if latest is None or effective_date >= latest["effective_date"]:
             self.latest_evaluation = {
@@ -357,6 +368,7 @@ class Partner(Aggregate):
                 "criteria": criteria,
                 "obligations": obligations,
                 "actor": actor,
+                "rule_set": rule_set,
             }
         for number in resolved_warnings:
             self.open_warnings.pop(number, None)
@@ -784,3 +796,13 @@ def _facts_of(history: Sequence[Aggregate.Event]) -> dict[int, Fact]:
         else:
             facts[version] = fact_of(version, type(recorded).__name__, recorded)
     return facts
+
+
+def _rule_set_named(rules: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """How an evaluation names the rule set it applied: identifier, title, first day."""
+    if rules is None:
+        return None
+    return {
+        "identifier": rules["identifier"], "title": rules["title"],
+        "in_force_from": rules["in_force_from"].isoformat(),
+    }  # fmt: skip

@@ -27,6 +27,7 @@ from registry.domain.commands import (
     EvaluatePartner,
     ExtendWarningDeadline,
     LodgeObjection,
+    RecordRuleSet,
     RegisterPartner,
     ReinstatePartner,
     ResolveWarning,
@@ -43,6 +44,7 @@ from registry.domain.exceptions import (
     StaleVersionError,
 )
 from registry.domain.partner import Partner, Status
+from registry.domain.rules import RULE_BOOK_ID, RuleBook
 from registry.service.clock import DEFAULT_TIMEZONE, today_in
 from registry.service.records import PublicRecord, record_of
 from registry.service.transcodings import DateAsISO
@@ -127,10 +129,37 @@ class PartnerRegistry(Application[UUID]):
     def evaluate(self, command: EvaluatePartner) -> Recorded:
         """Record an evaluation of a partner."""
         partner = self._current(command.partner_id, command.expected_version)
+        rules = self.rule_book().in_force_on(command.decision.effective_date)
         partner.evaluate(
-            command.criteria, command.obligations, command.decision, today=self.today()
-        )
+            command.criteria, command.obligations, command.decision, today=self.today(),
+            rules=rules,
+        )  # fmt: skip
         return self._save(partner)
+
+    def record_rule_set(self, command: RecordRuleSet) -> int:
+        """Record a rule set in the rule book; returns the rule book's new version."""
+        book = self.rule_book()
+        book.record(command.rules, command.decision, today=self.today())
+        try:
+            self.save(book)
+        except IntegrityError as error:
+            raise ConcurrencyConflictError(
+                "The rule book was changed by another command while this one was being "
+                "recorded, so nothing was recorded. Try again."
+            ) from error
+        log.info("rule set recorded", identifier=command.rules.identifier,
+                 actor=command.decision.actor, version=book.version)  # fmt: skip
+        return book.version
+
+    def rule_book(self) -> RuleBook:
+        """The rule book (opened, empty, if no rule set was ever recorded)."""
+        try:
+            book: Any = self.repository.get(RULE_BOOK_ID)
+        except AggregateNotFoundError:
+            return RuleBook()
+        if not isinstance(book, RuleBook):
+            raise TypeError(f"{RULE_BOOK_ID} is not the rule book")
+        return book
 
     def warn(self, command: WarnPartner) -> Recorded:
         """Record a warning to a partner."""

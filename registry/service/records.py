@@ -9,7 +9,7 @@ every field a reader takes from it.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal, NotRequired, cast
 from uuid import UUID
 
 from typing_extensions import TypedDict
@@ -26,10 +26,19 @@ event differently (that is the event's ``class_version``, upcast on reading).
 
 
 class Finding(TypedDict):
-    """The verdict on one criterion, as published."""
+    """The verdict on one criterion, as published; and what the rules in force cite for it."""
 
     verdict: str
     finding: str
+    citation: NotRequired[str | None]
+
+
+class RuleSetNamed(TypedDict):
+    """The rule set an evaluation applied."""
+
+    identifier: str
+    title: str
+    in_force_from: str
 
 
 class ObligationResult(TypedDict):
@@ -54,6 +63,7 @@ class EvaluatedData(TypedDict):
     obligations: list[ObligationResult]
     outcome: str
     resolved_warnings: list[int]
+    rule_set: NotRequired[RuleSetNamed | None]
 
 
 class WarnedData(TypedDict):

@@ -8,6 +8,11 @@ warnings. The legal forms of the other seven follow from the report's
 statement that partners must hold one of the three; Pijar Mahir is run by
 PT Telkom Indonesia, a BUMN. The partnerships began on or before the date of
 the report, so that date is the effective date recorded.
+
+The rules are seeded the same way: the report states the four criteria but
+names no regulation and no article, so the first rule set names its source
+and cites nothing; an officer records the citations once they are known, as
+a new rule set.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from registry.domain.commands import RegisterPartner
-from registry.domain.criteria import LegalForm
+from registry.domain.commands import RecordRuleSet, RegisterPartner
+from registry.domain.criteria import Criterion, LegalForm
 from registry.domain.decisions import Decision
 from registry.domain.exceptions import DuplicatePartnerError
 from registry.domain.platforms import declaration
+from registry.domain.rules import RuleSet
 from registry.service.application import PartnerRegistry
 
 SEED_ACTOR = "system:seed (Kompas.com report of 27 April 2020)"
@@ -40,6 +46,18 @@ MINISTRY_EXEMPTION = (
     "exemption from the legal-entity criterion rather than as a company."
 )
 
+SEED_RULES = RuleSet(
+    identifier="pmo-statement-2020-04-27",
+    title="Partner platform criteria as stated by the PMO on 27 April 2020",
+    in_force_from=REPORT_DATE,
+    citations=dict.fromkeys(Criterion),
+)
+RULES_REASON = (
+    "The four criteria as the PMO's Director of Communications stated them on 27 April "
+    "2020 (Kompas.com). The report names no regulation and no article, so no citation is "
+    "recorded; they were in force by the report date, which is recorded as their first day."
+)
+
 SEED_PLATFORMS: tuple[tuple[str, LegalForm], ...] = (
     ("Tokopedia", LegalForm.PRIVATE_COMPANY),
     ("Ruangguru", LegalForm.PRIVATE_COMPANY),
@@ -58,6 +76,7 @@ class SeedReport:
 
     registered: list[str] = field(default_factory=list)
     already_present: list[str] = field(default_factory=list)
+    rules_recorded: bool = False
 
 
 def seed_commands() -> list[RegisterPartner]:
@@ -81,8 +100,12 @@ def seed_commands() -> list[RegisterPartner]:
 
 
 def seed(registry: PartnerRegistry) -> SeedReport:
-    """Record each seed platform that has no partnership yet; safe to run again."""
+    """Record the first rules and each seed platform not yet recorded; safe to run again."""
     report = SeedReport()
+    if SEED_RULES.identifier not in registry.rule_book().rule_sets:
+        decision = Decision(actor=SEED_ACTOR, reason=RULES_REASON, effective_date=REPORT_DATE)
+        registry.record_rule_set(RecordRuleSet(SEED_RULES, decision))
+        report.rules_recorded = True
     for command in seed_commands():
         name = command.platform["name"]
         if registry.find_by_name(name) is not None:

@@ -79,8 +79,9 @@ def test_seed_twice_adds_nothing(database_url: str) -> None:
 
     second = run_json("seed", database_url=database_url)
 
-    assert len(first["registered"]) == 8
-    assert second == {"registered": [], "already_present": first["registered"]}
+    assert (len(first["registered"]), first["rules_recorded"]) == (8, True)
+    assert second == {"registered": [], "already_present": first["registered"],
+                      "rules_recorded": False}  # fmt: skip
     assert len(run_json("list", database_url=database_url)) == 8
 
 
