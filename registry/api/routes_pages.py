@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -55,6 +56,7 @@ def register_page(
         "error": error,
         "legal_forms": LEGAL_FORMS,
         "chain_head": services.read_models.chain_head().sequence,
+        "point_query": "" if error else _query(as_of=as_of, known_at=known_at),
     }
     return templates.TemplateResponse(
         request, "register.html", context, status_code=400 if error else 200
@@ -62,21 +64,50 @@ def register_page(
 
 
 @router.get("/register/{partner_id}", response_class=HTMLResponse)
-def history_page(request: Request, partner_id: UUID, services: ServicesDep) -> HTMLResponse:
-    """One partner's page: its standing and its whole history."""
-    row = services.read_models.partner(str(partner_id))
+def history_page(
+    request: Request,
+    partner_id: UUID,
+    services: ServicesDep,
+    as_of: Annotated[str | None, Query(max_length=20)] = None,
+    known_at: Annotated[str | None, Query(max_length=40)] = None,
+) -> HTMLResponse:
+    """One partner's page: its standing and history, now or at a point in time."""
+    timezone = services.settings.registry_timezone
+    try:
+        point = point_of(as_of, known_at, timezone)
+    except ValueError as refused:
+        return _not_found(request, str(refused), status=400, heading="Not a point in time")
+    if point.is_now:
+        row = services.read_models.partner(str(partner_id))
+        entries = services.read_models.partner_entries(str(partner_id))
+    else:
+        standing = services.read_models.partner_at(str(partner_id), point)
+        row, entries = (standing.row, standing.entries) if standing else (None, [])
     if row is None:
-        detail = f"No partner has the id {partner_id}."
-        return templates.TemplateResponse(
-            request, "not_found.html", {"detail": detail}, status_code=404
-        )
+        when = "" if point.is_now else f" by {point.described()}"
+        return _not_found(request, f"No partner with the id {partner_id} was registered{when}.")
     context = {
         "partner": row,
-        "entries": services.read_models.partner_entries(str(partner_id)),
+        "entries": entries,
         "corrects": {c["correction_version"]: c["corrected_version"] for c in row.corrections},
         "legal_forms": LEGAL_FORMS,
+        "point": None if point.is_now else point.described(),
+        "as_of": point.as_of.isoformat() if point.as_of else None,
+        "known_at": _local(point.known_at, timezone) if point.known_at else None,
     }
     return templates.TemplateResponse(request, "history.html", context)
+
+
+def _not_found(
+    request: Request, detail: str, status: int = 404, heading: str = "Not found"
+) -> HTMLResponse:
+    context = {"detail": detail, "heading": heading}
+    return templates.TemplateResponse(request, "not_found.html", context, status_code=status)
+
+
+def _query(**given: str | None) -> str:
+    """The point in time as a query string, so a partner's page opens at the same point."""
+    return urlencode({name: value for name, value in given.items() if value})
 
 
 def _local(moment: datetime, timezone: str) -> str:

@@ -79,10 +79,13 @@ def planned(facts: Mapping[int, Fact], version: int, changes: Mapping[str, objec
             f"it can be corrected in: {', '.join(sorted(allowed))}."
         )
     cleaned = {field: _cleaned(field, value) for field, value in changes.items()}
+    if fact.type == "Registered":
+        cleaned = _as_registered(fact, cleaned)
     new = {k: v for k, v in cleaned.items() if v != fact.values.get(k)}
     if not new:
         raise InvalidCorrectionError(f"The correction changes nothing in event {version}.")
-    _check_rules(facts, fact, new)
+    if "deadline" in new:
+        _check_deadline(facts, fact, date.fromisoformat(cast(str, new["deadline"])))
     return Correction(
         corrected_version=version, corrected_type=corrected.type, fact_version=fact.version,
         fact_type=fact.type, warning_number=fact.warning_number, changes=new,
@@ -109,20 +112,14 @@ def _cleaned(field: str, value: object) -> str | None:
     return require_text(field.replace("_", " "), value) if field == "reason" else value
 
 
-def _check_rules(facts: Mapping[int, Fact], fact: Fact, new: dict[str, str | None]) -> None:
-    if fact.type == "Registered":
-        _check_registration(fact, new)
-    if "deadline" in new:
-        _check_deadline(facts, fact, date.fromisoformat(cast(str, new["deadline"])))
-
-
-def _check_registration(fact: Fact, new: dict[str, str | None]) -> None:
-    """The corrected declaration must be one the registration could have accepted."""
-    details = {k: v for k, v in new.items() if k in REGISTRATION_DETAILS}
-    if details:
-        declared = {k: v for k, v in fact.values.items() if k != "reason"}
-        cleaned = checked_platform(cast(Declaration, declared | details))
-        new.update({k: cleaned[k] for k in details})  # type: ignore[literal-required]
+def _as_registered(fact: Fact, cleaned: dict[str, str | None]) -> dict[str, str | None]:
+    """The corrected details as the registration would have recorded them, if it could have."""
+    details = {k: v for k, v in cleaned.items() if k in REGISTRATION_DETAILS}
+    if not details:
+        return cleaned
+    declared = {k: v for k, v in fact.values.items() if k != "reason"}
+    registered = checked_platform(cast(Declaration, declared | details))
+    return cleaned | {k: registered[k] for k in details}  # type: ignore[literal-required]
 
 
 def _check_deadline(facts: Mapping[int, Fact], fact: Fact, deadline: date) -> None:

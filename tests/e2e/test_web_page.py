@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.e2e.conftest import Stack
-from tests.e2e.helpers import eventually, registration, visible
+from tests.e2e.helpers import evaluation, eventually, registration, visible
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("stack")]
 
@@ -113,3 +113,26 @@ def test_a_reader_sees_a_corrected_fact_with_its_note_and_reaches_the_original(
     page.get_by_role("link", name="the original").click()
     assert page.url.endswith("#event-1")
     assert "corrected by event 2" in page.locator("#event-1").inner_text()
+
+
+def test_a_reader_follows_a_partner_from_a_past_register_to_its_page_at_that_date(
+    stack: Stack, page: Page
+) -> None:
+    with stack.client(stack.officer) as officer:
+        partner_id = officer.post("/partners", json=registration()).json()["partner_id"]
+        officer.post(f"/partners/{partner_id}/evaluations", json=evaluation())
+        with stack.client() as reader:
+            eventually(visible(reader, partner_id, 2))
+    page.goto(f"{stack.url}/?as_of=2020-04-27")
+
+    page.get_by_role("link", name="Tokopedia").click()
+
+    assert "as_of=2020-04-27" in page.url
+    assert "As it stood at the end of 2020-04-27" in page.get_by_role("status").inner_text()
+    page.goto(f"{stack.url}/register/{partner_id}")
+    latest = page.get_by_role("table", name="Latest evaluation").inner_text()
+    assert "rules applied:" in latest
+    assert "technology checked" in latest
+    page.goto(f"{stack.url}/register/{partner_id}?as_of=2020-04-27")
+    assert page.get_by_role("heading", level=1).inner_text() == "Not found"
+    assert "was registered by" in page.locator("main").inner_text()

@@ -43,12 +43,17 @@ class PartnerLifecycle(RuleBasedStateMachine):
         """Open warnings by number: (effective date, deadline)."""
         self.issued = 0
         self.website: str | None = None
+        self.registered_website: str | None = None
+        """The registration's website, as corrected so far."""
         self.objectionable: dict[int, tuple[str, date, int | None]] = {}
         """Warnings, suspensions and terminations by version: (type, effective, warning)."""
         self.suspended_by: int | None = None
         self.objections: dict[int, dict[str, Any]] = {}
 
-    def _apply(self, command: Any, *, valid: bool, after_termination: bool = False) -> bool:
+    def _apply(
+        self, command: Any, *, valid: bool, after_termination: bool = False, after_end: bool = False
+    ) -> bool:
+        """Run a command; ``after_termination``/``after_end``: allowed once terminated/ended."""
         version_before = self.partner.version
         try:
             command()
@@ -71,8 +76,8 @@ class PartnerLifecycle(RuleBasedStateMachine):
             assert self.partner.version == version_before
             return False
         assert valid
-        assert after_termination or not self.terminated
-        assert not self.withdrawn
+        assert after_end or after_termination or not self.terminated
+        assert after_end or not self.withdrawn
         self.accepted += 1
         self.events.extend(self.partner.collect_events())
         return True
@@ -173,6 +178,20 @@ class PartnerLifecycle(RuleBasedStateMachine):
             valid=self._allowed(effective) and cleaned != self.website,
         ):
             self.website = cleaned
+
+    @rule(website=st.sampled_from([None, "https://a.id", "https://c.id", " https://c.id "]))
+    def correct_registered_website(self, website: str | None) -> None:
+        """A correction of the registration: the current website follows it unless amended."""
+        cleaned = website.strip() or None if website is not None else None
+        if self._apply(
+            lambda: self.partner.correct(self.events, 1, {"website": website},
+                                         actor="officer.siti", reason="Typed wrong"),
+            valid=cleaned != self.registered_website,
+            after_end=True,
+        ):  # fmt: skip
+            if self.website == self.registered_website:
+                self.website = cleaned
+            self.registered_website = cleaned
 
     @rule(offset=offsets)
     def suspend(self, offset: int) -> None:
