@@ -77,6 +77,9 @@ def show_partner(partner: PartnerDetails, history: Sequence[PublicRecord], as_js
     console.print(Text(f"{partner.name} ({partner.id})", style="bold"))
     for label, value in _facts(partner):
         console.print(Text(f"  {label}: {value}"))
+    corrections = [e for e in history if e["type"] == "Corrected"]
+    for c in corrections:
+        console.print(Text(f"  Corrected: {_correction_note(c)}", style="yellow"))
     console.print(Text("History:", style="bold"))
     for e in history:
         console.print(
@@ -87,6 +90,26 @@ def show_partner(partner: PartnerDetails, history: Sequence[PublicRecord], as_js
             )
         )
         console.print(Text(f"      {e['reason']}"))
+        for c in corrections:
+            if c["type"] == "Corrected" and c["data"]["corrected_version"] == e["version"]:
+                console.print(
+                    Text(f"      (corrected by v{c['version']}, {c['recorded_at'][:10]})")
+                )
+
+
+def _correction_note(record: PublicRecord) -> str:
+    """Which event a correction corrects, when and why, and each field's old and new value."""
+    if record["type"] != "Corrected":
+        return ""
+    data = record["data"]
+    fields = "; ".join(
+        f"{name.replace('_', ' ')} {data['previous'][name] or '(none)'} -> {value or '(none)'}"
+        for name, value in data["changes"].items()
+    )
+    return (
+        f"v{data['fact_version']} ({data['fact_type']}) on {record['recorded_at'][:10]} "
+        f"because {record['reason']}: {fields}"
+    )
 
 
 def show_rows(rows: Sequence[PartnerRow], title: str, as_json: bool) -> None:

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.e2e.conftest import Stack
-from tests.e2e.helpers import evaluation, eventually, registration, visible
+from tests.e2e.helpers import evaluation, eventually, registration, visible, warning
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("stack")]
 
@@ -136,3 +136,48 @@ def test_a_reader_follows_a_partner_from_a_past_register_to_its_page_at_that_dat
     page.goto(f"{stack.url}/register/{partner_id}?as_of=2020-04-27")
     assert page.get_by_role("heading", level=1).inner_text() == "Not found"
     assert "was registered by" in page.locator("main").inner_text()
+
+
+def test_every_kind_of_event_appears_in_a_partners_history_in_the_order_recorded(
+    stack: Stack, page: Page
+) -> None:
+    with stack.client(stack.officer) as officer, stack.client(stack.director) as director:
+        pid = officer.post("/partners", json=registration()).json()["partner_id"]
+        steps = [
+            (officer, "evaluations", evaluation()),
+            (officer, "warnings", warning()),
+            (officer, "warnings/1/deadline-extension", {"deadline": "2099-06-30", "reason": "r"}),
+            (officer, "warnings/1/withdrawal", {"reason": "Issued in error"}),
+            (officer, "warnings", warning()),
+            (officer, "warnings/2/resolution", {"evidence": "Fixed", "reason": "r"}),
+            (director, "suspension", {"reason": "Investigating"}),
+            (director, "reinstatement", {"reason": "Cleared"}),
+            (officer, "amendments", {"website": "https://baru.example", "reason": "Moved"}),
+            (
+                officer,
+                "events/1/correction",
+                {"changes": {"reason": "Agreement signed"}, "reason": "Typo"},
+            ),
+            (director, "termination", {"reason": "Breach"}),
+            (officer, "objections", {"against_version": 12, "reason": "No breach"}),
+            (director, "objections/1/decision", {"outcome": "upheld", "reason": "Agreed"}),
+            (officer, "withdrawal", {"reason": "Leaving"}),
+        ]
+        answers = [
+            client.post(f"/partners/{pid}/{path}", json=body) for client, path, body in steps
+        ]
+        with stack.client() as reader:
+            eventually(visible(reader, pid, len(steps) + 1))
+
+    page.goto(f"{stack.url}/register/{pid}")
+
+    assert [a.status_code for a in answers] == [201] * len(steps)
+    kinds = page.locator("table").last.locator("tbody tr td:nth-child(2)").all_inner_texts()
+    assert [k.split(" ")[0].split("\n")[0] for k in kinds] == [
+        "Registered", "Evaluated", "Warned", "WarningDeadlineExtended", "WarningWithdrawn",
+        "Warned", "WarningResolved", "Suspended", "Reinstated", "DetailsAmended", "Corrected",
+        "Terminated", "ObjectionLodged", "ObjectionDecided", "Withdrawn",
+    ]  # fmt: skip
+    facts = page.locator("dl").inner_text()
+    assert "withdrawn" in facts
+    assert "https://baru.example" in facts

@@ -110,6 +110,12 @@ def test_a_clean_history_replays_whole_with_status_0(published: Settings) -> Non
     assert report["events"] == report["last_sequence"] == SIX
     assert report["checkpoints_verified"] == 1
     assert len(report["register"]) == 6 + 1  # six, and the one that left
+    corrected = [r for r in report["register"] if r["corrections"]]
+    assert [(r["legal_name"], len(r["corrections"])) for r in corrected] == [("PT Benar", 2)]
+    objected = [r for r in report["register"] if r["objections"]]
+    assert [(r["status"], r["objections"][0]["outcome"]) for r in objected] == [
+        ("terminated", "dismissed")
+    ]
 
 
 def edit_body(partition: int, records: Records) -> Records:

@@ -230,3 +230,18 @@ def test_invalid_settings_exit_2_naming_the_setting() -> None:
 
     assert result.returncode == 2
     assert "DATABASE_URL" in result.stderr
+
+
+def test_show_notes_a_correction_beside_the_corrected_event(database_url: str) -> None:
+    partner_id = register(database_url, "Pintaria", "--registration-number", "AHU-1")
+    run_json("correct", partner_id, "1", "--set", "registration_number=AHU-10", *OFFICER,
+             "--reason", "A digit was left out", database_url=database_url)  # fmt: skip
+
+    shown = run("show", partner_id, database_url=database_url)
+
+    assert shown.returncode == 0, shown.stderr
+    text = " ".join(shown.stdout.split())
+    assert "Corrected: v1 (Registered) on" in text
+    assert "because A digit was left out: registration number AHU-1 -> AHU-10" in text
+    assert "Registration number: AHU-10" in text
+    assert "(corrected by v2," in text

@@ -95,6 +95,14 @@ def published(postgres_url: str) -> Iterator[tuple[LocalBroker, int]]:
         registry.close()
 
 
+EVERY_TYPE = {
+    "Registered", "DetailsAmended", "Evaluated", "Warned", "WarningWithdrawn", "WarningResolved",
+    "WarningDeadlineExtended", "Suspended", "Reinstated", "Withdrawn", "Terminated",
+    "ObjectionLodged", "ObjectionDecided", "Corrected",
+}  # fmt: skip
+"""Every kind of event the scripted history records: each must reach the outsider."""
+
+
 def test_an_outside_consumer_decodes_every_event_from_the_documents_alone(
     published: tuple[LocalBroker, int],
 ) -> None:
@@ -110,6 +118,7 @@ def test_an_outside_consumer_decodes_every_event_from_the_documents_alone(
         body = documents.validate(headers, message.value())
         assert message.key().decode() == body["partner_id"] == headers["ce_subject"]
         decoded.append((int(headers["ce_sequence"]), headers["ce_chainhash"], body))
+    assert {body["type"] for _, _, body in decoded} == EVERY_TYPE
     previous = "0" * 64
     for _, chain, body in sorted(decoded, key=lambda item: item[0]):
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
