@@ -147,7 +147,7 @@ def render_atom(entries: Sequence[AuditEntry], names: Mapping[str, str], base_ur
         name = writable(names.get(entry.partner_id, entry.partner_id))
         item.id(f"urn:partner-registry:event:{entry.partner_id}:{entry.version}")
         item.title(f"{name}: {entry.event_type}")
-        item.link(href=f"{base_url}/partners/{entry.partner_id}")
+        item.link(href=f"{base_url}/register/{entry.partner_id}")
         item.author(name=writable(entry.actor))
         item.published(entry.recorded_at)
         item.updated(entry.recorded_at)

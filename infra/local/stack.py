@@ -129,13 +129,22 @@ class LocalStack:
     def _launch(self, part: Part) -> None:
         part.started_at = time.monotonic()
         part.log_file = (self.log_dir / f"{part.name}.log").open("ab")
-        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.kafka, "LOG_FORMAT": "json"}
-        if self._broker is not None:
-            env.setdefault("KAFKA_FETCH_MAX_WAIT_MS", str(TANSU_FETCH_MAX_WAIT_MS))
         part.process = subprocess.Popen(  # noqa: S603 - our own entry point
             [sys.executable, "-m", "registry", *part.args],
-            env=env, stdout=part.log_file, stderr=part.log_file,
+            env=self.environment(), stdout=part.log_file, stderr=part.log_file,
         )  # fmt: skip
+
+    def environment(self) -> dict[str, str]:
+        """What every part is told: the broker, JSON logs, and the server's real public URL.
+
+        The public URL (the Atom feed's ids and links) is where this stack's
+        server answers, unless PUBLIC_BASE_URL says otherwise (behind a proxy).
+        """
+        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.kafka, "LOG_FORMAT": "json"}
+        env.setdefault("PUBLIC_BASE_URL", self.url)
+        if self._broker is not None:
+            env.setdefault("KAFKA_FETCH_MAX_WAIT_MS", str(TANSU_FETCH_MAX_WAIT_MS))
+        return env
 
     def _wait_for_api(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -12,7 +12,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
 from registry.api import (
     problems,
@@ -24,7 +28,7 @@ from registry.api import (
     routes_rules,
     routes_writes,
 )
-from registry.api.middleware import BodyLimit, Observe
+from registry.api.middleware import BodyLimit, HeadAsGet, Observe
 from registry.api.problems import MEDIA_TYPE
 from registry.api.schemas import Problem, ValidationProblem
 from registry.api.services import Services
@@ -64,7 +68,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    _serve_docs(app)
     app.state.services = opened
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     problems.install(app)
@@ -76,8 +83,23 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         max_bytes=settings.api_max_body_bytes,
         max_header_bytes=settings.api_max_header_bytes,
     )
+    app.add_middleware(HeadAsGet)
     app.add_middleware(Observe, metrics=opened.metrics)
     return app
+
+
+def _serve_docs(app: FastAPI) -> None:
+    """The API documentation, with its scripts served from here: it works without internet."""
+    app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="Partner registry: API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )  # fmt: skip
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

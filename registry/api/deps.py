@@ -17,7 +17,7 @@ from registry.api.services import Services
 from registry.service.clock import moment_in
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `partner-registry token create`.")
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+_ETAG = re.compile(r'^\s*"?(\d{1,9})"?\s*$')
 
 
 def services(request: Request) -> Services:
@@ -120,9 +120,16 @@ def expected_version(
         Header(description='The partner version you decided on, e.g. "3" (its ETag).'),
     ] = None,
 ) -> int | None:
-    """The version an If-Match header names; None when absent or ``*``."""
+    """The version an If-Match header names; None when absent or ``*``.
+
+    If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches,
+    so a write naming one is refused as a failed precondition.
+    """
     if if_match is None or if_match.strip() == "*":
         return None
+    if if_match.strip().startswith("W/"):
+        raise ProblemError(412, "weak-if-match", "If-Match needs a strong entity tag, e.g. \"3\"; "
+                           "a weak one (W/...) never matches for a write.")  # fmt: skip
     matched = _ETAG.match(if_match)
     if matched is None:
         raise ProblemError(400, "malformed-if-match", 'If-Match must be a version, e.g. "3".')
@@ -130,3 +137,16 @@ def expected_version(
 
 
 ExpectedVersion = Annotated[int | None, Depends(expected_version)]
+
+_JSON_MEDIA = re.compile(r"^application/(?:[\w.+-]+\+)?json\s*(?:;.*)?$", re.IGNORECASE)
+
+
+def json_body(request: Request) -> None:
+    """Refuse a body sent as anything but JSON with 415, before it is read or validated."""
+    declared = request.headers.get("content-type")
+    if declared is not None and not _JSON_MEDIA.match(declared.strip()):
+        raise ProblemError(
+            415, "unsupported-media-type",
+            f"The body must be JSON (Content-Type: application/json), not {declared!r}.",
+            {"Accept-Post": "application/json"},
+        )  # fmt: skip

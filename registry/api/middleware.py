@@ -101,6 +101,32 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replayed
 
 
+class HeadAsGet:
+    """Answer HEAD wherever GET is answered: the same status and headers, without the body.
+
+    RFC 9110 (9.3.2) asks servers to answer HEAD as GET; the web framework
+    routes only the methods declared, so HEAD is run as GET here and the
+    body dropped on the way out (its Content-Length kept, as for GET).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run a HEAD request as GET and send only the start of the response."""
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self._app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] != "http.response.body":
+                await send(message)
+            elif not message.get("more_body", False):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        await self._app({**scope, "method": "GET"}, receive, headers_only)
+
+
 class Observe:
     """Log each request (never headers or bodies) and count it, as plain ASGI (no copying)."""
 

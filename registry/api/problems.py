@@ -9,15 +9,18 @@ client).
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from registry.adapters.sqldb import DATABASE_UNAVAILABLE
+from registry.api.templating import templates
 from registry.domain.exceptions import (
     ConcurrencyConflictError,
     DuplicatePartnerError,
@@ -54,8 +57,12 @@ class ProblemError(Exception):
         self.headers = headers or {}
 
 
-def problem(request: Request, status: int, slug: str, detail: str, **extra: Any) -> JSONResponse:
-    """A problem+json response."""
+def problem(request: Request, status: int, slug: str, detail: str, **extra: Any) -> Response:
+    """A problem+json response; an HTML page for a browser (one that asks for text/html)."""
+    if "text/html" in request.headers.get("accept", ""):
+        context = {"heading": slug.replace("-", " ").capitalize(), "detail": detail,
+                   "status": status}  # fmt: skip
+        return templates.TemplateResponse(request, "error.html", context, status_code=status)
     body = {
         "type": f"urn:partner-registry:problem:{slug}",
         "title": slug.replace("-", " ").capitalize(),
@@ -78,13 +85,13 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
-async def _api_problem(request: Request, error: ProblemError) -> JSONResponse:
+async def _api_problem(request: Request, error: ProblemError) -> Response:
     response = problem(request, error.status, error.slug, error.detail)
     response.headers.update(error.headers)
     return response
 
 
-async def _registry_error(request: Request, error: RegistryError) -> JSONResponse:
+async def _registry_error(request: Request, error: RegistryError) -> Response:
     for kind, status, slug in _BY_ERROR:
         if isinstance(error, kind):
             return problem(request, status, slug, str(error))
@@ -92,7 +99,7 @@ async def _registry_error(request: Request, error: RegistryError) -> JSONRespons
     return problem(request, 422, _kebab(slug), str(error))
 
 
-async def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+async def _invalid_request(request: Request, error: RequestValidationError) -> Response:
     errors = [
         {"location": list(e["loc"]), "message": e["msg"], "type": e["type"]} for e in error.errors()
     ]
@@ -104,15 +111,39 @@ async def _invalid_request(request: Request, error: RequestValidationError) -> J
     )
 
 
-async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
+async def _http_error(request: Request, error: HTTPException) -> Response:
     slugs = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}
     slug = slugs.get(error.status_code, f"http-{error.status_code}")
     response = problem(request, error.status_code, slug, str(error.detail))
     response.headers.update(error.headers or {})
+    if error.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+        response.headers["Allow"] = ", ".join(allowed_methods(request))
     return response
 
 
-async def _store_down(request: Request, error: Exception) -> JSONResponse:
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this path (HEAD wherever GET), for Allow on a 405.
+
+    The router names only the first route whose path matched; a path served
+    by several routes (GET and POST /partners) answers all of their methods.
+    """
+    routes = request.app.router.routes
+    methods = {
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    }
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+async def _store_down(request: Request, error: Exception) -> Response:
     log.warning("database unavailable", path=request.url.path, error=str(error))
     response = problem(
         request, 503, "store-unavailable", "The registry's database cannot be reached; try again."
@@ -121,7 +152,7 @@ async def _store_down(request: Request, error: Exception) -> JSONResponse:
     return response
 
 
-async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+async def _unexpected(request: Request, error: Exception) -> Response:
     log.error("unexpected error", path=request.url.path, exc_info=error)
     return problem(
         request, 500, "internal-error", "Something went wrong on our side; it is logged."

@@ -64,6 +64,7 @@ class Readiness:
         self._broker = "not configured" if not settings.kafka_bootstrap_servers else "unknown"
         self.snapshot = Snapshot()
         self._stop = threading.Event()
+        self._caught_up = False
 
     def start(self) -> None:
         """Begin measuring in the background."""
@@ -113,7 +114,18 @@ class Readiness:
         return self.snapshot
 
     def _views_reasons(self, views: Views) -> list[str]:
+        """Lag within the limits is ready, but only once the read models caught up after start.
+
+        A server just started over read models that are far behind (restored,
+        rebuilt) would otherwise call itself ready while serving an empty page.
+        """
         limits, found = self._settings, []
+        self._caught_up = self._caught_up or views.projection.events == 0
+        if not self._caught_up:
+            found.append(
+                f"the read models have not caught up with the event store since start "
+                f"({views.projection.events} events behind)"
+            )
         for name, behind in (("read models are", views.projection), ("feed is", views.feed)):
             if behind.events > limits.ready_max_lag_events:
                 found.append(f"the {name} {behind.events} events behind the event store")

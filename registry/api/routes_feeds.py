@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
@@ -15,14 +14,8 @@ from registry.api.schemas import Problem
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 
 
-class FeedName(StrEnum):
-    """The feed files and the documents that describe them."""
-
-    JSON = "current-partners.json"
-    CSV = "current-partners.csv"
-    ATOM = "changes.atom"
-    JSON_SCHEMA = "current-partners.schema.json"
-    CSV_DICTIONARY = "current-partners.csv-metadata.json"
+FEED_NAMES = frozenset(FEEDS)
+"""The feed files and the documents that describe them; any other name is not found (404)."""
 
 
 @router.get(
@@ -34,21 +27,25 @@ class FeedName(StrEnum):
             "content": {media_type.split(";")[0]: {} for media_type in FEEDS.values()},
         },
         304: {"description": "Unchanged since the ETag or date you sent."},
+        404: {"model": Problem, "description": "No feed has that name."},
         503: {"model": Problem, "description": "Not published yet."},
     },
 )
 def feed(
-    name: FeedName,
+    name: str,
     services: ServicesDep,
     request: Request,
     if_none_match: Annotated[str | None, Header()] = None,
     if_modified_since: Annotated[str | None, Header()] = None,
 ) -> Response:
     """A feed file, answered 304 when the client already has this version."""
-    published = services.feeds.get(name.value)
+    if name not in FEED_NAMES:
+        known = ", ".join(sorted(FEED_NAMES))
+        raise ProblemError(404, "feed-not-found", f"There is no feed {name!r}; there are {known}.")
+    published = services.feeds.get(name)
     if published is None:
         raise ProblemError(
-            503, "feed-not-published", f"{name.value} has not been published yet.",
+            503, "feed-not-published", f"{name} has not been published yet.",
             {"Retry-After": "5"},
         )  # fmt: skip
     validators = {

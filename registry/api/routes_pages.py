@@ -7,7 +7,6 @@ JavaScript; every recorded value is escaped by the template engine.
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 from uuid import UUID
@@ -15,15 +14,14 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from projections.current_partners import ENDED, overdue_warnings
 from projections.point_in_time import PointInTime
 from registry.api.deps import ServicesDep, point_of
+from registry.api.templating import templates
 from registry.domain.criteria import LegalForm
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 LEGAL_FORMS = {form.value: form.label for form in LegalForm}
 
 
@@ -66,22 +64,30 @@ def register_page(
 @router.get("/register/{partner_id}", response_class=HTMLResponse)
 def history_page(
     request: Request,
-    partner_id: UUID,
+    partner_id: str,
     services: ServicesDep,
     as_of: Annotated[str | None, Query(max_length=20)] = None,
     known_at: Annotated[str | None, Query(max_length=40)] = None,
 ) -> HTMLResponse:
-    """One partner's page: its standing and history, now or at a point in time."""
+    """One partner's page: its standing and history, now or at a point in time.
+
+    An id that is not a UUID names no partner: a not-found page, as for any
+    other id no partner has.
+    """
     timezone = services.settings.registry_timezone
+    try:
+        partner_id = str(UUID(partner_id))
+    except ValueError:
+        return _not_found(request, f"No partner has the id {partner_id!r}.")
     try:
         point = point_of(as_of, known_at, timezone)
     except ValueError as refused:
         return _not_found(request, str(refused), status=400, heading="Not a point in time")
     if point.is_now:
-        row = services.read_models.partner(str(partner_id))
-        entries = services.read_models.partner_entries(str(partner_id))
+        row = services.read_models.partner(partner_id)
+        entries = services.read_models.partner_entries(partner_id)
     else:
-        standing = services.read_models.partner_at(str(partner_id), point)
+        standing = services.read_models.partner_at(partner_id, point)
         row, entries = (standing.row, standing.entries) if standing else (None, [])
     if row is None:
         when = "" if point.is_now else f" by {point.described()}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Literal
@@ -85,11 +86,35 @@ def get_partner(
             detail = f"No partner with the id {partner_id} was registered by then."
             raise ProblemError(404, "partner-not-found", detail)
         return _partner(standing.row, _day_of(point, services))
-    row = services.read_models.partner(str(partner_id))
+    row = _with_latest_write(services, partner_id)
     if row is None:
         raise _no_partner(partner_id)
     response.headers["ETag"] = f'"{row.version}"'
     return _partner(row, services.registry.today())
+
+
+READ_YOUR_WRITES_WAIT = 2.0
+"""Seconds a read of one partner waits for the read model to hold the store's latest write."""
+
+
+def _with_latest_write(services: Services, partner_id: UUID) -> PartnerRow | None:
+    """The partner's row once it holds the store's latest version: read-your-writes.
+
+    A client that follows the Location of a 201 must see what it wrote. The
+    read model trails the store by milliseconds, so the read waits for it
+    (checking the store's version with one query) rather than answering
+    from the store: what is served is always the verified read model. A row
+    still behind after the wait is served as it is (the projection is
+    stalled, and /readyz says so).
+    """
+    latest = services.registry.latest_version(partner_id)
+    deadline = time.monotonic() + READ_YOUR_WRITES_WAIT
+    while True:
+        row = services.read_models.partner(str(partner_id))
+        caught_up = latest is None or (row is not None and row.version >= latest)
+        if caught_up or time.monotonic() >= deadline:
+            return row
+        time.sleep(0.005)
 
 
 @router.get("/partners/{partner_id}/events", responses=_NOT_FOUND)

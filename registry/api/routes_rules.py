@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
-from registry.api.deps import RuleRecorder, ServicesDep
+from registry.api.deps import RuleRecorder, ServicesDep, json_body
 from registry.api.routes_writes import WRITE_ERRORS
 from registry.api.schemas import RuleSetIn, RuleSetOut
 from registry.domain.commands import RecordRuleSet
@@ -28,7 +28,7 @@ def rule_sets(services: ServicesDep) -> list[RuleSetOut]:
     return [_out(r) for r in ordered]
 
 
-@router.post("", status_code=201, responses=WRITE_ERRORS)
+@router.post("", status_code=201, responses=WRITE_ERRORS, dependencies=[Depends(json_body)])
 def record_rule_set(
     body: RuleSetIn, actor: RuleRecorder, services: ServicesDep, response: Response
 ) -> RuleSetOut:

@@ -10,7 +10,7 @@ from typing import Annotated
 from uuid import UUID
 
 import structlog
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Depends, Path, Response
 
 from registry.adapters.tokens import Actor
 from registry.api.deps import (
@@ -26,6 +26,7 @@ from registry.api.deps import (
     Terminator,
     Warner,
     WithdrawalRecorder,
+    json_body,
 )
 from registry.api.schemas import (
     AmendmentIn,
@@ -65,7 +66,7 @@ from registry.domain.decisions import Decision
 from registry.service.application import Recorded
 
 log = structlog.get_logger(__name__)
-router = APIRouter(prefix="/partners", tags=["record decisions"])
+router = APIRouter(prefix="/partners", tags=["record decisions"], dependencies=[Depends(json_body)])
 
 _PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
 WRITE_ERRORS: dict[int | str, dict[str, object]] = {
@@ -76,8 +77,9 @@ WRITE_ERRORS: dict[int | str, dict[str, object]] = {
         403: "The token's role may not do this.",
         404: "No such partner.",
         409: "Duplicate platform, terminated partner, or a concurrent change.",
-        412: "If-Match names an older version.",
+        412: "If-Match names an older version, or is a weak tag.",
         413: "The body is too large.",
+        415: "The body is not sent as JSON.",
         422: "The request or the decision breaks a rule of the register.",
         503: "The database cannot be reached.",
     }.items()

@@ -264,6 +264,13 @@ class PartnerRegistry(Application[UUID]):
         """The partner as it stands now."""
         return details_of(self._partner(partner_id))
 
+    def latest_version(self, partner_id: UUID) -> int | None:
+        """The partner's version in the store (None: no such partner), read with one query."""
+        stored = self.recorder.select_events(partner_id, desc=True, limit=1)
+        if not stored or not stored[0].topic.startswith(Partner.TOPIC):
+            return None
+        return stored[0].originator_version
+
     def history(self, partner_id: UUID) -> list[PublicRecord]:
         """Every event of one partner, oldest first."""
         events = list(self.events.get(partner_id))

@@ -69,7 +69,7 @@ def test_feeds_describe_the_current_partners_in_every_format(
     assert entries[0].findtext(f"{ATOM}title") == '=HYPERLINK("x"): Registered'
     link = entries[0].find(f"{ATOM}link")
     assert link is not None
-    assert link.get("href", "").startswith("https://register.example/partners/")
+    assert link.get("href", "").startswith("https://register.example/register/")
     assert sorted(written) == sorted(p.name for p in folder.iterdir())
     assert again == []
     assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]

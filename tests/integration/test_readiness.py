@@ -168,3 +168,30 @@ def test_a_part_that_refused_records_leaves_the_instance_ready_but_degraded(
     assert body["warnings"] == [
         "project is degraded: 1 records refused; the latest: unsigned: sequence 9"
     ]
+
+
+def test_not_ready_after_start_until_the_read_models_caught_up_once_even_within_the_lag_limit(
+    postgres_url: str, broker: LocalBroker, tmp_path: Path
+) -> None:
+    settings = relay_settings(
+        postgres_url, broker.bootstrap_servers, feed_dir=str(tmp_path / "feeds"),
+        ready_max_lag_events=5,
+    )  # fmt: skip
+    writer = open_registry(postgres_url)
+    more_events(writer, 3)
+
+    with TestClient(create_app(settings)) as client:
+        starting = eventually_ready(client, ready=False, because="have not caught up")
+        with running_relay(settings), running_projection(settings) as store, \
+                in_a_thread(build_feed_publisher(settings, store).run):  # fmt: skip
+            caught_up = eventually_ready(client, ready=True)
+        more_events(writer, 2)
+        time.sleep(1.5)
+        within_the_limit = eventually_ready(client, ready=True)
+    writer.close()
+
+    assert starting["reasons"][0] == (
+        "the read models have not caught up with the event store since start (3 events behind)"
+    )
+    assert caught_up["reasons"] == []
+    assert within_the_limit["checks"]["views"]["read_models_behind_events"] == 2

@@ -44,3 +44,17 @@ def test_a_part_that_keeps_failing_is_restarted_with_growing_delays_and_the_serv
     assert delays_then >= failing.restarts
     assert alive
     assert same_server
+
+
+def test_every_part_is_told_the_servers_real_public_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    stack = LocalStack("127.0.0.1", 8321, tmp_path, kafka="127.0.0.1:1")
+
+    told = stack.environment()
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://mitra.prakerja.example")
+    behind_a_proxy = stack.environment()
+
+    assert told["PUBLIC_BASE_URL"] == "http://127.0.0.1:8321"
+    assert behind_a_proxy["PUBLIC_BASE_URL"] == "https://mitra.prakerja.example"
