@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from registry.adapters.sqldb import DATABASE_UNAVAILABLE
-from registry.api.templating import templates
+from registry.api.templating import page
 from registry.domain.exceptions import (
     ConcurrencyConflictError,
     DuplicatePartnerError,
@@ -62,7 +62,7 @@ def problem(request: Request, status: int, slug: str, detail: str, **extra: Any)
     if "text/html" in request.headers.get("accept", ""):
         context = {"heading": slug.replace("-", " ").capitalize(), "detail": detail,
                    "status": status}  # fmt: skip
-        return templates.TemplateResponse(request, "error.html", context, status_code=status)
+        return page(request, "error.html", context, status_code=status)
     body = {
         "type": f"urn:partner-registry:problem:{slug}",
         "title": slug.replace("-", " ").capitalize(),

@@ -1,7 +1,8 @@
 """The public web page: the register, today or on a past date, and each partner's history.
 
-Rendered on the server from the read models; plain HTML that works without
-JavaScript; every recorded value is escaped by the template engine.
+Rendered on the server from the read models, in the reader's language
+(``registry/api/i18n.py``); plain HTML that works without JavaScript; every
+recorded value is escaped by the template engine.
 """
 
 from __future__ import annotations
@@ -14,61 +15,52 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from starlette.responses import Response
 
 from projections.current_partners import ENDED, overdue_warnings
 from projections.point_in_time import PointInTime
 from registry.api.deps import ServicesDep, point_of
-from registry.api.templating import templates
-from registry.domain.criteria import LegalForm
+from registry.api.templating import page
 
 router = APIRouter(include_in_schema=False)
-LEGAL_FORMS = {form.value: form.label for form in LegalForm}
+
+AsOf = Annotated[str | None, Query(max_length=20)]
+KnownAt = Annotated[str | None, Query(max_length=40)]
 
 
 @router.get("/", response_class=HTMLResponse)
 def register_page(
-    request: Request,
-    services: ServicesDep,
-    as_of: Annotated[str | None, Query(max_length=20)] = None,
-    known_at: Annotated[str | None, Query(max_length=40)] = None,
-) -> HTMLResponse:
+    request: Request, services: ServicesDep, as_of: AsOf = None, known_at: KnownAt = None
+) -> Response:
     """The register page, now or at a point in time (``as_of`` day, ``known_at`` moment)."""
+    timezone = services.settings.registry_timezone
     try:
-        point, error = point_of(as_of, known_at, services.settings.registry_timezone), None
+        point, error = point_of(as_of, known_at, timezone), None
     except ValueError as refused:
         point, error = PointInTime(), str(refused)
     store = services.read_models
     rows = store.partners() if point.is_now else store.register_at(point)
     rows.sort(key=lambda r: (r.name.casefold(), r.partner_id))
-    day = point.day(services.registry.today(), services.settings.registry_timezone)
+    day = point.day(services.registry.today(), timezone)
     context = {
         "overdue": {r.partner_id: overdue_warnings(r, day) for r in rows},
         "current": [r for r in rows if r.status not in ENDED],
         "ended": [r for r in rows if r.status == "terminated"],
         "withdrawn": [r for r in rows if r.status == "withdrawn"],
         "as_of": point.as_of.isoformat() if point.as_of else None,
-        "known_at": _local(point.known_at, services.settings.registry_timezone)
-        if point.known_at
-        else None,
-        "today": services.registry.today().isoformat(),
+        "known_at": _local(point.known_at, timezone) if point.known_at else None,
         "error": error,
-        "legal_forms": LEGAL_FORMS,
         "chain_head": services.read_models.chain_head().sequence,
         "point_query": "" if error else _query(as_of=as_of, known_at=known_at),
     }
-    return templates.TemplateResponse(
-        request, "register.html", context, status_code=400 if error else 200
-    )
+    return page(request, "register.html", context, status_code=400 if error else 200)
 
 
 @router.get("/register/{partner_id}", response_class=HTMLResponse)
 def history_page(
-    request: Request,
-    partner_id: str,
-    services: ServicesDep,
-    as_of: Annotated[str | None, Query(max_length=20)] = None,
-    known_at: Annotated[str | None, Query(max_length=40)] = None,
-) -> HTMLResponse:
+    request: Request, partner_id: str, services: ServicesDep, as_of: AsOf = None,
+    known_at: KnownAt = None,
+) -> Response:  # fmt: skip
     """One partner's page: its standing and history, now or at a point in time.
 
     An id that is not a UUID names no partner: a not-found page, as for any
@@ -96,19 +88,18 @@ def history_page(
         "partner": row,
         "entries": entries,
         "corrects": {c["correction_version"]: c["corrected_version"] for c in row.corrections},
-        "legal_forms": LEGAL_FORMS,
-        "point": None if point.is_now else point.described(),
+        "point": not point.is_now,
         "as_of": point.as_of.isoformat() if point.as_of else None,
         "known_at": _local(point.known_at, timezone) if point.known_at else None,
+        "known_at_moment": point.known_at,
     }
-    return templates.TemplateResponse(request, "history.html", context)
+    return page(request, "history.html", context)
 
 
 def _not_found(
-    request: Request, detail: str, status: int = 404, heading: str = "Not found"
-) -> HTMLResponse:
-    context = {"detail": detail, "heading": heading}
-    return templates.TemplateResponse(request, "not_found.html", context, status_code=status)
+    request: Request, detail: str, status: int = 404, heading: str | None = None
+) -> Response:
+    return page(request, "not_found.html", {"detail": detail, "heading": heading}, status)
 
 
 def _query(**given: str | None) -> str:
@@ -117,5 +108,5 @@ def _query(**given: str | None) -> str:
 
 
 def _local(moment: datetime, timezone: str) -> str:
-    """A moment as the page's datetime-local control shows it: in the registry's own zone."""
+    """A moment as the page's control shows it: in the registry's own zone."""
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%dT%H:%M")

@@ -40,9 +40,11 @@ class Stack:
     feed_dir: Path
     env: dict[str, str]
 
-    def client(self, token: str | None = None) -> httpx.Client:
-        """An HTTP client, authenticated when given a token."""
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+    def client(self, token: str | None = None, language: str = "en") -> httpx.Client:
+        """An HTTP client, authenticated when given a token, reading pages in ``language``."""
+        headers = {"Accept-Language": language}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         return httpx.Client(base_url=self.url, headers=headers, timeout=15)
 
 

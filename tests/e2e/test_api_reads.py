@@ -181,7 +181,7 @@ def test_the_page_shows_the_register_and_escapes_what_it_shows(stack: Stack) -> 
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Academy" in page
     assert "<script>alert" not in page + history
     assert "Registered" in history
-    assert "Partners on 2020-04-27 (8)" in old
+    assert "Partners on 27 April 2020 (8)" in old
     assert bad_date.status_code == 400
     assert "is not a date" in bad_date.text
     assert unknown.status_code == 404

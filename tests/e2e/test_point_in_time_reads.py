@@ -81,7 +81,7 @@ def test_the_page_and_the_cli_answer_the_same_point_in_time(stack: Stack) -> Non
     later = json.loads(cli(stack.env, "show", partner_id, "--known-at", next_minute, "--json"))
 
     assert "as recorded by" in page
-    assert f'value="{local:%Y-%m-%dT%H:%M}"' in page
+    assert f'value="{local:%Y-%m-%d %H:%M}"' in page
     assert {r["partner_id"]: r["status"] for r in listed}[partner_id] == "active"
     assert shown["partner"]["status"] == "active"
     assert [e["type"] for e in shown["events"]] == ["Registered"]

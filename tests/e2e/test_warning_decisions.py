@@ -55,8 +55,8 @@ def test_withdrawal_and_extension_reach_the_register_the_feed_and_the_page(stack
     assert [(w["warning_number"], w["deadline"]) for w in fed["open_warnings"]] == [
         (1, "2099-06-30")
     ]
-    assert "WarningWithdrawn" in history
-    assert "WarningDeadlineExtended" in history
+    assert "Warning withdrawn" in history
+    assert "Deadline extended" in history
 
 
 def test_refusals_name_the_rule_and_change_nothing(stack: Stack) -> None:

@@ -31,7 +31,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(java_script_enabled=False)
+    context = browser.new_context(java_script_enabled=False, locale="en-GB")
     yield context.new_page()
     context.close()
 
@@ -52,7 +52,7 @@ def test_a_reader_sees_the_register_goes_back_to_a_date_and_opens_a_history(
     page.get_by_label("Show the register as it stood at the end of").fill("2020-04-27")
     page.get_by_role("button", name="Show").click()
 
-    assert page.locator("caption").first.inner_text() == "Partners on 2020-04-27 (8)"
+    assert page.locator("caption").first.inner_text() == "Partners on 27 April 2020 (8)"
     assert "as_of=2020-04-27" in page.url
     page.get_by_role("link", name="Kemnaker.go.id").click()
 
@@ -88,8 +88,8 @@ def test_a_reader_sees_amended_details_and_an_objection_on_a_partners_page(
     assert "Nothing to investigate" in objections.inner_text()
     assert "upheld on" in objections.inner_text()
     kinds = page.locator("table").last.locator("tbody tr td:nth-child(2)").all_inner_texts()
-    assert kinds == ["Registered", "DetailsAmended", "Suspended", "ObjectionLodged",
-                     "ObjectionDecided"]  # fmt: skip
+    assert kinds == ["Registered", "Details amended", "Suspended", "Objection lodged",
+                     "Objection decided"]  # fmt: skip
 
 
 def test_a_reader_sees_a_corrected_fact_with_its_note_and_reaches_the_original(
@@ -128,7 +128,7 @@ def test_a_reader_follows_a_partner_from_a_past_register_to_its_page_at_that_dat
     page.get_by_role("link", name="Tokopedia").click()
 
     assert "as_of=2020-04-27" in page.url
-    assert "As it stood at the end of 2020-04-27" in page.get_by_role("status").inner_text()
+    assert "As it stood at the end of 27 April 2020" in page.get_by_role("status").inner_text()
     page.goto(f"{stack.url}/register/{partner_id}")
     latest = page.get_by_role("table", name="Latest evaluation").inner_text()
     assert "rules applied:" in latest
@@ -173,11 +173,48 @@ def test_every_kind_of_event_appears_in_a_partners_history_in_the_order_recorded
 
     assert [a.status_code for a in answers] == [201] * len(steps)
     kinds = page.locator("table").last.locator("tbody tr td:nth-child(2)").all_inner_texts()
-    assert [k.split(" ")[0].split("\n")[0] for k in kinds] == [
-        "Registered", "Evaluated", "Warned", "WarningDeadlineExtended", "WarningWithdrawn",
-        "Warned", "WarningResolved", "Suspended", "Reinstated", "DetailsAmended", "Corrected",
-        "Terminated", "ObjectionLodged", "ObjectionDecided", "Withdrawn",
+    assert [k.split("\n")[0].split(" (")[0] for k in kinds] == [
+        "Registered", "Evaluated", "Warned", "Deadline extended", "Warning withdrawn",
+        "Warned", "Warning resolved", "Suspended", "Reinstated", "Details amended", "Corrected",
+        "Terminated", "Objection lodged", "Objection decided", "Withdrew",
     ]  # fmt: skip
     facts = page.locator("dl").inner_text()
     assert "withdrawn" in facts
     assert "https://baru.example" in facts
+
+
+@pytest.fixture
+def page_in_indonesian(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(java_script_enabled=False, locale="id-ID")
+    yield context.new_page()
+    context.close()
+
+
+def test_the_public_reads_the_register_in_indonesian_and_switches_to_english(
+    stack: Stack, page_in_indonesian: Page
+) -> None:
+    page = page_in_indonesian
+    with stack.client(stack.officer) as officer:
+        partner_id = officer.post(
+            "/partners", json=registration(effective_date="2025-08-17")
+        ).json()["partner_id"]
+        with stack.client() as reader:
+            eventually(visible(reader, partner_id, 1))
+
+    page.goto(f"{stack.url}/register/{partner_id}")
+
+    assert page.locator("html").get_attribute("lang") == "id"
+    facts = page.locator("dl").inner_text()
+    assert "Mitra sejak" in facts
+    assert "17 Agustus 2025" in facts
+    assert "aktif" in facts
+    assert page.locator("table").last.locator("tbody td").nth(3).inner_text().endswith("WIB")
+    page.get_by_role("link", name="English").click()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "17 August 2025" in page.locator("dl").inner_text()
+    page.goto(f"{stack.url}/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Kartu Prakerja partner platforms"
+    page.get_by_role("link", name="Bahasa Indonesia").click()
+    assert page.get_by_role("heading", level=1).inner_text() == (
+        "Platform digital mitra Kartu Prakerja"
+    )
