@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     projection_stall_seconds: float = Field(default=30.0, gt=0)
     feed_dir: str = "var/feeds"
     public_base_url: str = "http://localhost:8000"
+    session_secret: SecretStr | None = None
+    session_max_age_seconds: int = Field(default=8 * 3600, ge=60, le=7 * 24 * 3600)
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_name: str = "the government's sign-in"
+    oidc_role_claim: str = "roles"
+    oidc_officer_role: str = "officer"
+    oidc_director_role: str = "director"
     api_max_body_bytes: int = Field(default=65_536, ge=1_024)
     api_max_header_bytes: int = Field(default=16_384, ge=1_024)
     registry_environment: Literal["development", "production"] = "development"

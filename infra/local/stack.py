@@ -16,6 +16,7 @@ and restart is logged on the terminal; the part's silence shows in
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -62,6 +63,7 @@ class LocalStack:
         self.host, self.port, self.log_dir = host, port, log_dir
         self._kafka = kafka
         self._broker: LocalBroker | None = None
+        self._session_secret = secrets.token_urlsafe(32)
         self._parts = [
             Part("relay", ["relay"]),
             Part("project", ["project"]),
@@ -138,10 +140,13 @@ class LocalStack:
         """What every part is told: the broker, JSON logs, and the server's real public URL.
 
         The public URL (the Atom feed's ids and links) is where this stack's
-        server answers, unless PUBLIC_BASE_URL says otherwise (behind a proxy).
+        server answers, unless PUBLIC_BASE_URL says otherwise (behind a proxy);
+        the officers' sessions are signed with one secret for the stack's life,
+        so a restarted server keeps them.
         """
         env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.kafka, "LOG_FORMAT": "json"}
         env.setdefault("PUBLIC_BASE_URL", self.url)
+        env.setdefault("SESSION_SECRET", self._session_secret)
         if self._broker is not None:
             env.setdefault("KAFKA_FETCH_MAX_WAIT_MS", str(TANSU_FETCH_MAX_WAIT_MS))
         return env

@@ -26,6 +26,7 @@ from registry.api import (
     routes_pages,
     routes_reads,
     routes_rules,
+    routes_workspace,
     routes_writes,
 )
 from registry.api.middleware import BodyLimit, HeadAsGet, Observe
@@ -76,7 +77,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     problems.install(app)
     for module in (routes_writes, routes_rules, routes_reads, routes_feeds, routes_log,
-                   routes_ops, routes_pages):  # fmt: skip
+                   routes_ops, routes_pages, routes_workspace):  # fmt: skip
         app.include_router(module.router)
     app.add_middleware(
         BodyLimit,

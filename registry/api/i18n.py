@@ -71,6 +71,7 @@ FIELDS = {
     "commission_terms": N_("commission terms"), "deadline": N_("deadline"),
     "reason": N_("reason"),
 }  # fmt: skip
+ROLES = {"officer": N_("officer"), "director": N_("director")}
 HEADINGS = (
     N_("Not found"),
     N_("Not a point in time"),
@@ -88,6 +89,7 @@ HEADINGS = (
 WORDS = {
     "status": STATUSES, "verdict": VERDICTS, "outcome": OUTCOMES, "criterion": CRITERIA,
     "legal_form": LEGAL_FORMS, "event": EVENT_TYPES, "field": FIELDS,
+    "role": ROLES,
 }  # fmt: skip
 
 

@@ -12,7 +12,9 @@ from registry.adapters.sqldb import Database
 from registry.adapters.tokens import RecentTokens, TokenStore
 from registry.api.feed_files import FeedFiles
 from registry.api.metrics import ApiMetrics
+from registry.api.oidc import IdentityProvider
 from registry.api.readiness import Readiness
+from registry.api.sessions import Sessions
 from registry.bootstrap import build_read_models, build_registry, open_database
 from registry.config import Settings
 from registry.service.application import PartnerRegistry
@@ -32,6 +34,8 @@ class Services:
     feeds: FeedFiles
     readiness: Readiness
     metrics: ApiMetrics
+    sessions: Sessions
+    identity_provider: IdentityProvider | None
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -58,6 +62,8 @@ class Services:
             feeds=feeds,
             readiness=readiness,
             metrics=ApiMetrics(readiness),
+            sessions=Sessions(settings),
+            identity_provider=IdentityProvider(settings) if settings.oidc_issuer else None,
         )
 
     def close(self) -> None:
