@@ -39,6 +39,7 @@ test: lint
 	infra/local/ensure-chromium
 	infra/local/ensure-go
 	infra/local/ensure-oidc-provider
+	infra/local/ensure-axe
 	$(BIN)/pytest -n 4 --cov --cov-report=term --cov-fail-under=78
 	$(BIN)/coverage report --include='$(CORE)' --fail-under=95
 	$(BIN)/pytest -m chaos -n 0 -s

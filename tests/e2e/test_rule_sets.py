@@ -8,6 +8,7 @@ import sys
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import Stack, cli
@@ -40,7 +41,7 @@ def test_a_director_records_rules_and_later_evaluations_cite_them_everywhere(
         eventually(visible(reader, partner_id, 2))
         row = reader.get(f"/partners/{partner_id}").json()
         page = reader.get(f"/register/{partner_id}").text
-        eventually(lambda: partner_id in reader.get("/feeds/current-partners.json").text)
+        eventually(lambda: _feed_version(reader, partner_id) == 2)
         feed = reader.get("/feeds/current-partners.json").json()["partners"]
 
     assert refused.status_code == 403
@@ -58,6 +59,11 @@ def test_a_director_records_rules_and_later_evaluations_cite_them_everywhere(
     mine = next(p for p in feed if p["partner_id"] == partner_id)
     assert mine["latest_criteria"]["technology"]["citation"] == cited
     assert f"rules applied: {in_force['identifier']}" in page
+
+
+def _feed_version(reader: httpx.Client, partner_id: str) -> int | None:
+    partners = reader.get("/feeds/current-partners.json").json()["partners"]
+    return next((p["version"] for p in partners if p["partner_id"] == partner_id), None)
 
 
 def test_the_cli_lists_and_records_rules_and_refuses_an_unknown_criterion(stack: Stack) -> None:
