@@ -86,6 +86,14 @@ HEADINGS = (
 )
 """The headings of the error pages a browser is most likely to meet."""
 
+FATES = {
+    "resolved": N_("Resolved on %(day)s."), "withdrawn": N_("Withdrawn on %(day)s."),
+    "cured": N_("Cured by an evaluation on %(day)s."),
+    "lifted": N_("Closed on objection on %(day)s."),
+    "open": N_("Still open on %(day)s."), "overdue": N_("Overdue on %(day)s."),
+}  # fmt: skip
+"""What became of a warning, as a partner's history says it."""
+
 WORDS = {
     "status": STATUSES, "verdict": VERDICTS, "outcome": OUTCOMES, "criterion": CRITERIA,
     "legal_form": LEGAL_FORMS, "event": EVENT_TYPES, "field": FIELDS,

@@ -20,7 +20,11 @@ from starlette.responses import Response
 from projections.current_partners import ENDED, overdue_warnings
 from projections.point_in_time import PointInTime
 from registry.api.deps import ServicesDep, point_of
+from registry.api.i18n import FATES
+from registry.api.page_details import decided, warning_fates
+from registry.api.services import Services
 from registry.api.templating import page
+from registry.api.timeline import STATUS_COLOURS, Month, register_by_month, status_periods
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,6 +56,8 @@ def register_page(
         "error": error,
         "chain_head": services.read_models.chain_head().sequence,
         "point_query": "" if error else _query(as_of=as_of, known_at=known_at),
+        "chart": _chart(_register_by_month(services)),
+        "colours": STATUS_COLOURS,
     }
     return page(request, "register.html", context, status_code=400 if error else 200)
 
@@ -84,9 +90,18 @@ def history_page(
     if row is None:
         when = "" if point.is_now else f" by {point.described()}"
         return _not_found(request, f"No partner with the id {partner_id} was registered{when}.")
+    today = point.day(services.registry.today(), timezone)
+    overdue = overdue_warnings(row, today)
     context = {
         "partner": row,
         "entries": entries,
+        "decided": decided(entries),
+        "fates": warning_fates(
+            entries, [w["warning_number"] for w in row.open_warnings], overdue, today
+        ),
+        "periods": status_periods(entries, today),
+        "fate_words": FATES,
+        "colours": STATUS_COLOURS,
         "corrects": {c["correction_version"]: c["corrected_version"] for c in row.corrections},
         "point": not point.is_now,
         "as_of": point.as_of.isoformat() if point.as_of else None,
@@ -94,6 +109,27 @@ def history_page(
         "known_at_moment": point.known_at,
     }
     return page(request, "history.html", context)
+
+
+_MONTHS: dict[tuple[int, str], list[Month]] = {}
+
+
+def _register_by_month(services: Services) -> list[Month]:
+    """The front page's chart, computed again only when the trail or the day moves on."""
+    head = services.read_models.chain_head().sequence
+    key = (head, services.registry.today().isoformat())
+    if key not in _MONTHS:
+        _MONTHS.clear()
+        entries = list(services.read_models.all_verified())
+        _MONTHS[key] = register_by_month(entries, services.registry.today())
+    return _MONTHS[key]
+
+
+def _chart(months: list[Month]) -> dict[str, object]:
+    """The months and the bar geometry: each month a column, its statuses stacked."""
+    tallest = max((sum(m.counts.values()) for m in months), default=0)
+    return {"months": months, "tallest": tallest, "column": 1000 / max(len(months), 1),
+            "statuses": list(STATUS_COLOURS)}  # fmt: skip
 
 
 def _not_found(
@@ -110,3 +146,18 @@ def _query(**given: str | None) -> str:
 def _local(moment: datetime, timezone: str) -> str:
     """A moment as the page's control shows it: in the registry's own zone."""
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%dT%H:%M")
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, services: ServicesDep) -> Response:
+    """The audit trail for people: how far it is verified, the latest entries, how to check it."""
+    _, report = services.readiness.report()
+    checkpoints = services.checkpoints.checkpoints()
+    context = {
+        "head": services.read_models.chain_head(),
+        "entries": services.read_models.recent_verified(50),
+        "checkpoint": checkpoints[-1] if checkpoints else None,
+        "warnings": report["warnings"],
+        "names": {r.partner_id: r.name for r in services.read_models.partners()},
+    }
+    return page(request, "audit.html", context)

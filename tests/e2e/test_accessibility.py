@@ -91,7 +91,7 @@ def test_every_page_has_no_wcag_violation_and_no_sideways_scrolling(
     public = {
         "register": "/", "register-past": "/?as_of=2020-04-27", "partner": f"/register/{partner_id}",
         "partner-past": f"/register/{partner_id}?as_of=2020-04-27", "not-found": "/register/nope",
-        "sign-in": "/kelola",
+        "audit": "/audit", "sign-in": "/kelola",
     }  # fmt: skip
     for name, path in public.items():
         page.goto(f"{stack.url}{path}")
