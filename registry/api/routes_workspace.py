@@ -218,6 +218,8 @@ def _partner_page(
         "criteria": [c.value for c in Criterion], "verdicts": [v.value for v in Verdict],
         "recorded": request.query_params.get("dicatat"),
         "may": {name: session.actor.may(spec.permission) for name, spec in DECISIONS.items()},
+        "simple": [(name, spec) for name, spec in DECISIONS.items()
+                   if spec.title and session.actor.may(spec.permission)],
     }  # fmt: skip
     return page(request, "kelola/partner.html", context, status)
 

@@ -18,10 +18,20 @@ from uuid import UUID
 from registry.adapters.tokens import Actor, Permission
 from registry.api.i18n import N_
 from registry.domain.commands import (
+    AmendDetails,
+    CorrectEvent,
+    DecideObjection,
     EvaluatePartner,
+    ExtendWarningDeadline,
+    LodgeObjection,
     RegisterPartner,
+    ReinstatePartner,
+    ResolveWarning,
+    SuspendPartner,
     TerminatePartner,
     WarnPartner,
+    WithdrawPartner,
+    WithdrawWarning,
 )
 from registry.domain.criteria import Criterion, CriterionFinding, ObligationCheck, Verdict
 from registry.domain.decisions import Decision
@@ -42,14 +52,36 @@ class FieldError(ValueError):
 
 
 @dataclass(frozen=True)
+class Input:
+    """One field of a simple decision's form, drawn by the partner's page."""
+
+    name: str
+    label: str
+    kind: str = "text"
+    """text, number (a count from 1), date (YYYY-MM-DD) or select (``choices``)."""
+    choices: tuple[str, ...] = ()
+    words: str = ""
+    """Which of the catalogue's coded words names the choices (``registry/api/i18n.py``)."""
+    required: bool = True
+
+
+@dataclass(frozen=True)
 class DecisionForm:
-    """One decision's form: who may submit it, how it is recorded, whether it is confirmed first."""
+    """One decision's form: who may submit it, how it is recorded, whether it is confirmed first.
+
+    A form with ``inputs`` is drawn from them (with the reason and, where
+    ``effective``, the effective date); the others have markup of their own.
+    """
 
     permission: Permission
     record: Callable[[PartnerRegistry, UUID, Form, Actor], Recorded]
     confirm: bool = False
     fields: tuple[str, ...] = ("reason", "effective_date")
     """The fields a refusal can be shown next to, the first being where the rest go."""
+    title: str = ""
+    button: str = ""
+    inputs: tuple[Input, ...] = ()
+    effective: bool = True
 
 
 def day(form: Form, field: str) -> date | None:
@@ -115,6 +147,14 @@ def _evaluate(registry: PartnerRegistry, partner: UUID, form: Form, actor: Actor
     return registry.evaluate(command)
 
 
+def number(form: Form, field: str) -> int:
+    """A count from 1 (a warning's, an objection's or an event's number)."""
+    text = form.get(field, "").strip()
+    if not text.isdigit() or int(text) < 1:
+        raise FieldError(field, N_("Write a number from 1."))
+    return int(text)
+
+
 def _verdict(form: Form, criterion: Criterion) -> Verdict:
     try:
         return Verdict(form[f"verdict_{criterion.value}"])
@@ -143,6 +183,85 @@ def _terminate(registry: PartnerRegistry, partner: UUID, form: Form, actor: Acto
     return registry.terminate(command)
 
 
+def _on_warning(
+    command: type[WithdrawWarning], method: Callable[[PartnerRegistry, Any], Recorded]
+) -> Callable[[PartnerRegistry, UUID, Form, Actor], Recorded]:
+    def record(registry: PartnerRegistry, partner: UUID, form: Form, actor: Actor) -> Recorded:
+        decided = decision_of(form, actor, registry.today())
+        return method(registry, command(partner, number(form, "warning_number"), decided,
+                                        version_of(form)))  # fmt: skip
+
+    return record
+
+
+def _resolve(registry: PartnerRegistry, partner: UUID, form: Form, actor: Actor) -> Recorded:
+    return registry.resolve_warning(ResolveWarning(
+        partner, number(form, "warning_number"), form.get("evidence", ""),
+        decision_of(form, actor, registry.today()), version_of(form),
+    ))  # fmt: skip
+
+
+def _extend(registry: PartnerRegistry, partner: UUID, form: Form, actor: Actor) -> Recorded:
+    return registry.extend_deadline(ExtendWarningDeadline(
+        partner, number(form, "warning_number"), required_day(form, "deadline"),
+        decision_of(form, actor, registry.today()), version_of(form),
+    ))  # fmt: skip
+
+
+def _plain(
+    command: type[SuspendPartner] | type[ReinstatePartner] | type[WithdrawPartner],
+    method: Callable[[PartnerRegistry, Any], Recorded],
+) -> Callable[[PartnerRegistry, UUID, Form, Actor], Recorded]:
+    def record(registry: PartnerRegistry, partner: UUID, form: Form, actor: Actor) -> Recorded:
+        decided = decision_of(form, actor, registry.today())
+        return method(registry, command(partner, decided, version_of(form)))
+
+    return record
+
+
+_DETAILS = ("name", "legal_name", "registration_number", "website", "commission_terms")
+
+
+def _amend(registry: PartnerRegistry, partner: UUID, form: Form, actor: Actor) -> Recorded:
+    """Filled fields are the new values; a detail ticked to clear is no longer given."""
+    changes: dict[str, str | None] = {
+        k: form[k].strip() for k in _DETAILS if form.get(k, "").strip()
+    }
+    changes |= {k: None for k in _DETAILS if form.get(f"clear_{k}") == "yes"}
+    return registry.amend_details(AmendDetails(
+        partner, changes, decision_of(form, actor, registry.today()), version_of(form)
+    ))  # fmt: skip
+
+
+def _correct(registry: PartnerRegistry, partner: UUID, form: Form, actor: Actor) -> Recorded:
+    field = form.get("field", "")
+    return registry.correct(CorrectEvent(
+        partner, number(form, "event_version"), {field: form.get("value", "")}, actor.name,
+        form.get("reason", ""), version_of(form),
+    ))  # fmt: skip
+
+
+def _object(registry: PartnerRegistry, partner: UUID, form: Form, actor: Actor) -> Recorded:
+    return registry.lodge_objection(LodgeObjection(
+        partner, number(form, "against_version"), decision_of(form, actor, registry.today()),
+        version_of(form),
+    ))  # fmt: skip
+
+
+def _decide(registry: PartnerRegistry, partner: UUID, form: Form, actor: Actor) -> Recorded:
+    outcome = form.get("outcome", "")
+    if outcome not in ("upheld", "dismissed"):
+        raise FieldError("outcome", N_("Choose upheld or dismissed."))
+    return registry.decide_objection(DecideObjection(
+        partner, number(form, "objection_number"), outcome == "upheld",
+        decision_of(form, actor, registry.today()), version_of(form),
+    ))  # fmt: skip
+
+
+_WARNING = Input("warning_number", N_("Warning number"), "number")
+_CORRECTABLE = (*_DETAILS, "deadline", "reason")
+
+
 DECISIONS: dict[str, DecisionForm] = {
     "evaluasi": DecisionForm(
         Permission.EVALUATE, _evaluate, fields=("reason", "effective_date", "criteria")
@@ -151,6 +270,98 @@ DECISIONS: dict[str, DecisionForm] = {
         Permission.WARN, _warn, fields=("reason", "deadline", "criterion", "effective_date")
     ),
     "pemutusan": DecisionForm(Permission.TERMINATE, _terminate, confirm=True),
+    "penyelesaian-peringatan": DecisionForm(
+        Permission.WARN,
+        _resolve,
+        fields=("reason", "warning_number", "evidence"),
+        title=N_("Resolve a warning on evidence"),
+        button=N_("Record the resolution"),
+        inputs=(_WARNING, Input("evidence", N_("Evidence that the breach was remedied"))),
+    ),
+    "perpanjangan-tenggat": DecisionForm(
+        Permission.WARN,
+        _extend,
+        fields=("reason", "warning_number", "deadline"),
+        title=N_("Extend a warning's deadline"),
+        button=N_("Record the extension"),
+        inputs=(_WARNING, Input("deadline", N_("New deadline (YYYY-MM-DD)"), "date")),
+    ),
+    "penarikan-peringatan": DecisionForm(
+        Permission.WARN,
+        _on_warning(WithdrawWarning, PartnerRegistry.withdraw_warning),
+        fields=("reason", "warning_number"),
+        title=N_("Withdraw a warning issued in error"),
+        button=N_("Record the withdrawal of the warning"),
+        inputs=(_WARNING,),
+    ),
+    "penangguhan": DecisionForm(
+        Permission.SUSPEND,
+        _plain(SuspendPartner, PartnerRegistry.suspend),
+        title=N_("Suspend sales while the programme investigates"),
+        button=N_("Record the suspension"),
+    ),
+    "pemulihan": DecisionForm(
+        Permission.SUSPEND,
+        _plain(ReinstatePartner, PartnerRegistry.reinstate),
+        title=N_("Lift the suspension"),
+        button=N_("Record the reinstatement"),
+    ),
+    "perubahan-data": DecisionForm(
+        Permission.AMEND,
+        _amend,
+        fields=("reason", *_DETAILS),
+        title=N_("Amend the platform's details"),
+        button=N_("Record the amendment"),
+        inputs=tuple(
+            Input(k, label, required=False)
+            for k, label in (
+                ("name", N_("New name")),
+                ("legal_name", N_("New legal name")),
+                ("registration_number", N_("New registration number")),
+                ("website", N_("New website")),
+                ("commission_terms", N_("New commission terms")),
+            )
+        ),
+    ),
+    "koreksi": DecisionForm(
+        Permission.CORRECT,
+        _correct,
+        fields=("reason", "event_version", "value"),
+        title=N_("Correct an earlier event"),
+        button=N_("Record the correction"),
+        inputs=(
+            Input("event_version", N_("The event's version"), "number"),
+            Input("field", N_("The field it got wrong"), "select", _CORRECTABLE, "field"),
+            Input("value", N_("What it should have said")),
+        ),
+        effective=False,
+    ),
+    "keberatan": DecisionForm(
+        Permission.LODGE_OBJECTION,
+        _object,
+        fields=("reason", "against_version"),
+        title=N_("Lodge the platform's objection"),
+        button=N_("Record the objection"),
+        inputs=(Input("against_version", N_("The version of the decision objected to"), "number"),),
+    ),
+    "putusan-keberatan": DecisionForm(
+        Permission.DECIDE_OBJECTION,
+        _decide,
+        fields=("reason", "objection_number", "outcome"),
+        title=N_("Decide an objection"),
+        button=N_("Record the decision"),
+        inputs=(
+            Input("objection_number", N_("Objection number"), "number"),
+            Input("outcome", N_("Outcome"), "select", ("upheld", "dismissed"), "outcome"),
+        ),
+    ),
+    "pengunduran-diri": DecisionForm(
+        Permission.RECORD_WITHDRAWAL,
+        _plain(WithdrawPartner, PartnerRegistry.withdraw),
+        confirm=True,
+        title=N_("Record that the platform leaves the programme"),
+        button=N_("Continue to confirm the withdrawal"),
+    ),
 }
 """The decisions a partner's page offers, by the path segment of their form."""
 

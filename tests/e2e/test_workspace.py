@@ -132,7 +132,7 @@ def test_officers_register_evaluate_and_warn_and_a_director_terminates_through_t
     director = _signed_in(browser, sign_in, "director.rina")
     director.goto(f"{sign_in.url}{partner_path}")
     director.locator("#pemutusan-reason").fill("Still down after the deadline")
-    director.get_by_role("button", name="Continue").click()
+    director.get_by_role("button", name="Continue to confirm the termination").click()
     restated = director.locator("main").inner_text()
     assert f"terminate the partnership of {name}" in restated
     assert "Still down after the deadline" in restated
@@ -190,3 +190,60 @@ def test_someone_the_provider_gives_no_role_is_not_signed_in(
         "The identity provider did not sign you in as an officer of this registry."
     )
     assert not any(c["name"] == "registry_session" for c in page.context.cookies())
+
+
+def _submit(page: Page, decision: str, reason: str, **fields: str) -> None:
+    """Fill one decision's form on the partner's page and submit it."""
+    for name, value in fields.items():
+        control = page.locator(f"#{decision}-{name}")
+        if control.evaluate("e => e.tagName") == "SELECT":
+            control.select_option(value)
+        else:
+            control.fill(value)
+    page.locator(f"#{decision}-reason").fill(reason)
+    page.locator(f"form[action$='/{decision}'] button[type=submit]").click()
+
+
+def test_every_other_decision_of_the_domain_has_its_form(
+    browser: Browser, sign_in: SignIn, stack: Stack
+) -> None:
+    director = _signed_in(browser, sign_in, "director.dewi")
+    director.get_by_role("link", name="Register a platform").click()
+    director.get_by_label("Name", exact=True).fill(f"Belajar Lengkap {secrets.token_hex(4)}")
+    director.get_by_label("Reason (recorded)").fill("Agreement signed")
+    director.get_by_role("button", name="Register").click()
+    director.get_by_label("The criterion breached").select_option("technology")
+    director.get_by_label("Deadline to remedy (YYYY-MM-DD)").fill("2099-01-31")
+    director.locator("#peringatan-reason").fill("Integration down")
+    director.get_by_role("button", name="Record the warning").click()
+    _submit(director, "perpanjangan-tenggat", "Audit delayed", warning_number="1",
+            deadline="2099-03-31")  # fmt: skip
+    _submit(director, "penyelesaian-peringatan", "Remedied", warning_number="1",
+            evidence="Integration restored")  # fmt: skip
+    director.get_by_label("The criterion breached").select_option("open_marketplace")
+    director.get_by_label("Deadline to remedy (YYYY-MM-DD)").fill("2099-01-31")
+    director.locator("#peringatan-reason").fill("Issued by mistake")
+    director.get_by_role("button", name="Record the warning").click()
+    _submit(director, "penarikan-peringatan", "Wrong partner", warning_number="2")
+    _submit(director, "penangguhan", "Investigating complaints")
+    _submit(director, "keberatan", "The complaints were fake", against_version="7")
+    _submit(director, "putusan-keberatan", "Complaints were fake", objection_number="1",
+            outcome="upheld")  # fmt: skip
+    _submit(director, "perubahan-data", "Moved", website="https://baru.example")
+    _submit(director, "koreksi", "Typo", event_version="1", field="reason",
+            value="Agreement signed on paper")  # fmt: skip
+    _submit(director, "pengunduran-diri", "Closing its training business")
+    confirmation = director.locator("main").inner_text()
+    director.get_by_role("button", name="Record the withdrawal").click()
+
+    partner_id = re.sub(r"\?.*", "", director.url).rsplit("/", 1)[1]
+    with stack.client() as reader:
+        eventually(lambda: reader.get(f"/partners/{partner_id}").json()["version"] == 12)
+        events = reader.get(f"/partners/{partner_id}/events").json()
+    assert "leaves the programme of its own accord" in confirmation
+    assert [e["event"]["type"] for e in events] == [
+        "Registered", "Warned", "WarningDeadlineExtended", "WarningResolved", "Warned",
+        "WarningWithdrawn", "Suspended", "ObjectionLodged", "ObjectionDecided", "DetailsAmended",
+        "Corrected", "Withdrawn",
+    ]  # fmt: skip
+    assert {e["event"]["actor"] for e in events} == {"director.dewi"}
