@@ -110,8 +110,21 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
         _document_problems(schema)
+        _document_if_match(schema)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+IF_MATCH = {"type": "string", "pattern": r'^(\*|"?[0-9]{1,9}"?)$',
+            "description": 'The partner version you decided on, e.g. "3" (its ETag).'}  # fmt: skip
+
+
+def _document_if_match(schema: dict[str, Any]) -> None:
+    """If-Match is a strong tag or *: absent, it is left out, never sent as a null."""
+    for operation in (op for path in schema["paths"].values() for op in path.values()):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "header" and parameter["name"].lower() == "if-match":
+                parameter["schema"] = dict(IF_MATCH)
 
 
 def _document_problems(schema: dict[str, Any]) -> None:

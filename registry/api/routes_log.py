@@ -17,6 +17,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from registry.api.deps import ServicesDep
 from registry.api.problems import ProblemError
+from registry.api.schemas import Problem
 from registry.api.services import Services
 from registry.record import merkle, note
 from registry.record.tile_paths import TilePathError, TileRef, parse_tile_path
@@ -71,7 +72,12 @@ def tile(path: Annotated[str, Path(description="<L>/<N>[.p/<W>] or entries/<N>[.
                     headers=_IMMUTABLE if ref.full else _FRESH)  # fmt: skip
 
 
-@router.get("/proof/inclusion")
+_NOT_IN_THE_LOG: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "No such leaf or tree in the signed log."}
+}
+
+
+@router.get("/proof/inclusion", responses=_NOT_IN_THE_LOG)
 def inclusion(
     services: ServicesDep,
     index: Annotated[int, Query(ge=0, description="The leaf: the record's sequence minus one.")],
@@ -88,7 +94,7 @@ def inclusion(
             "proof": [_b64(h) for h in proof]}  # fmt: skip
 
 
-@router.get("/proof/consistency")
+@router.get("/proof/consistency", responses=_NOT_IN_THE_LOG)
 def consistency(
     services: ServicesDep,
     old: Annotated[int, Query(ge=1, description="The older tree's size.")],
