@@ -91,7 +91,7 @@ def test_every_page_has_no_wcag_violation_and_no_sideways_scrolling(
     public = {
         "register": "/", "register-past": "/?as_of=2020-04-27", "partner": f"/register/{partner_id}",
         "partner-past": f"/register/{partner_id}?as_of=2020-04-27", "not-found": "/register/nope",
-        "audit": "/audit", "sign-in": "/kelola",
+        "audit": "/audit", "sign-in": "/kelola", "error": "/partners/not-a-uuid",
     }  # fmt: skip
     for name, path in public.items():
         page.goto(f"{stack.url}{path}")
@@ -105,6 +105,13 @@ def test_every_page_has_no_wcag_violation_and_no_sideways_scrolling(
     page.locator("#pemutusan-reason").fill("Accessibility check, not submitted")
     page.locator("form[action$='/pemutusan'] button").click()
     found["confirmation"] = _audit(page, f"confirmation-{language}", width)
+    page.goto(f"{stack.url}/kelola/mitra/{partner_id}")
+    page.locator("#pemulihan-reason").fill("Accessibility check")
+    page.evaluate(
+        "document.querySelector(\"form[action$='/pemulihan'] input[name=version]\").value = '1'"
+    )
+    page.locator("form[action$='/pemulihan'] button").click()
+    found["stale-form"] = _audit(page, f"stale-form-{language}", width)
     context.close()
 
     assert {name: v for name, v in found.items() if v} == {}

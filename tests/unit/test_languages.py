@@ -78,3 +78,22 @@ def test_no_template_writes_a_word_by_hand_outside_the_catalogue() -> None:
             by_hand[template.relative_to(ROOT).as_posix()] = sorted(words)
 
     assert by_hand == {}
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_the_focus_outline_stands_out_from_the_page_and_no_date_uses_the_browsers_picker() -> None:
+    """WCAG 1.4.11: a focus indicator needs 3:1 against what surrounds it (white here)."""
+    base = (ROOT / "registry/api/templates/base.html").read_text(encoding="utf-8")
+    outline = re.search(r"outline: 3px solid (#[0-9a-f]{6})", base)
+    assert outline
+    lighter, darker = 1.0, _luminance(outline.group(1))
+    pages = "".join(p.read_text() for p in (ROOT / "registry/api/templates").rglob("*.html"))
+
+    assert (lighter + 0.05) / (darker + 0.05) >= 3
+    assert 'type="date"' not in pages
+    assert 'type="datetime-local"' not in pages
