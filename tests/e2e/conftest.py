@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from psycopg import sql
 
 from infra.local.broker import free_port
@@ -131,3 +133,20 @@ def _wait_until_ready(stack: Stack, process: subprocess.Popen[bytes]) -> None:
             pass
         time.sleep(0.3)
     raise AssertionError("the stack did not become ready with the seed projected")
+
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright."""
+    executable = shutil.which("chromium")
+    assert executable, "install Debian's chromium (infra/local/ensure-chromium)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()

@@ -8,34 +8,20 @@ scrolling. A screenshot of each page at each width is written to
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.e2e.conftest import Stack
 from tests.e2e.helpers import evaluation, eventually, registration, visible, warning
-from tests.e2e.test_web_page import CHROMIUM_FLAGS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("stack")]
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "infra" / "local" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    assert executable, "install Debian's chromium (infra/local/ensure-chromium)"
-    assert AXE.is_file(), "install axe-core (infra/local/ensure-axe)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +44,7 @@ def partner_id(stack: Stack) -> str:
 
 def _audit(page: Page, name: str, width: int) -> list[Any]:
     """axe-core's violations on the page, and sideways scrolling if any; a screenshot kept."""
+    assert AXE.is_file(), "install axe-core (infra/local/ensure-axe)"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
     page.add_script_tag(path=str(AXE))

@@ -20,12 +20,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from infra.local.broker import free_port
 from tests.e2e.conftest import Stack
 from tests.e2e.helpers import eventually
-from tests.e2e.test_web_page import CHROMIUM_FLAGS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("stack")]
 OIDC_DIR = Path(__file__).resolve().parents[2] / "infra" / "local" / "oidc"
@@ -81,16 +80,6 @@ def sign_in(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         for process in (registry, provider):
             process.terminate()
             process.wait(10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    assert executable, "install Debian's chromium (infra/local/ensure-chromium)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
 
 
 def _signed_in(browser: Browser, sign_in: SignIn, login: str) -> Page:
