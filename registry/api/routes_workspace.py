@@ -16,14 +16,20 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from registry.adapters.tokens import Actor
+from registry.adapters.tokens import Actor, Permission
 from registry.api.deps import ServicesDep
 from registry.api.i18n import N_
 from registry.api.oidc import SignInRefusedError
 from registry.api.services import Services
 from registry.api.sessions import Session
 from registry.api.templating import page
-from registry.api.workspace_forms import DECISIONS, FieldError, field_of, register
+from registry.api.workspace_forms import (
+    DECISIONS,
+    FieldError,
+    field_of,
+    record_rule_set,
+    register,
+)
 from registry.domain.criteria import Criterion, LegalForm, Verdict
 from registry.domain.exceptions import (
     ConcurrencyConflictError,
@@ -153,6 +159,50 @@ def _registration_page(
     context = {"session": session, "form": form, "errors": errors,
                "legal_forms": [f.value for f in LegalForm]}  # fmt: skip
     return page(request, "kelola/register.html", context, status)
+
+
+@router.get("/aturan")
+def rules_page(request: Request, services: ServicesDep) -> Response:
+    """The rule book, and for directors the form to record a new rule set."""
+    session = services.sessions.current(request)
+    if session is None:
+        return RedirectResponse(HOME, status_code=303)
+    return _rules_page(request, services, session, {}, {})
+
+
+@router.post("/aturan")
+async def record_rules(request: Request, services: ServicesDep) -> Response:
+    """Record a rule set from the form (directors); refusals come back next to the field."""
+    form = await _form(request)
+    session = _session(request, services, form)
+    if session is None:
+        return _refused(request, N_("Sign in again: the form has expired."))
+    if not session.actor.may(Permission.RECORD_RULES):
+        return _refused(request, N_("Your role may not take this decision."))
+    try:
+        await run_in_threadpool(record_rule_set, services.registry, form, session.actor)
+    except FieldError as unreadable:
+        return await run_in_threadpool(_rules_page, request, services, session, form,
+                                       {unreadable.field: str(unreadable)}, 422)  # fmt: skip
+    except RegistryError as refused:
+        field = field_of(str(refused), ("identifier", "title", "reason"))
+        return await run_in_threadpool(_rules_page, request, services, session, form,
+                                       {field: str(refused)}, _status(refused))  # fmt: skip
+    return RedirectResponse(f"{HOME}/aturan?dicatat=1", status_code=303)
+
+
+def _rules_page(
+    request: Request, services: Services, session: Session, form: dict[str, str],
+    errors: dict[str, str], status: int = 200,
+) -> Response:  # fmt: skip
+    book = services.registry.rule_book()
+    context = {
+        "session": session, "form": form, "errors": errors,
+        "rule_sets": sorted(book.rule_sets.values(), key=lambda r: r["in_force_from"]),
+        "criteria": [c.value for c in Criterion], "recorded": request.query_params.get("dicatat"),
+        "may_record": session.actor.may(Permission.RECORD_RULES),
+    }  # fmt: skip
+    return page(request, "kelola/rules.html", context, status)
 
 
 @router.get("/mitra/{partner_id}")

@@ -24,6 +24,7 @@ from registry.domain.commands import (
     EvaluatePartner,
     ExtendWarningDeadline,
     LodgeObjection,
+    RecordRuleSet,
     RegisterPartner,
     ReinstatePartner,
     ResolveWarning,
@@ -36,6 +37,7 @@ from registry.domain.commands import (
 from registry.domain.criteria import Criterion, CriterionFinding, ObligationCheck, Verdict
 from registry.domain.decisions import Decision
 from registry.domain.platforms import declaration
+from registry.domain.rules import RuleSet
 from registry.service.application import PartnerRegistry, Recorded
 
 Form = Mapping[str, str]
@@ -125,6 +127,18 @@ def register(registry: PartnerRegistry, form: Form, actor: Actor) -> Recorded:
         declared[flag] = form.get(flag) == "yes"
     platform = declaration(**declared)
     return registry.register(RegisterPartner(platform, decision_of(form, actor, registry.today())))
+
+
+def record_rule_set(registry: PartnerRegistry, form: Form, actor: Actor) -> int:
+    """Record a rule set from its form: a citation left empty is one the source does not give."""
+    rules = RuleSet(
+        identifier=form.get("identifier", ""), title=form.get("title", ""),
+        in_force_from=required_day(form, "in_force_from"),
+        citations={c: form.get(f"citation_{c.value}", "").strip() or None for c in Criterion},
+    )  # fmt: skip
+    return registry.record_rule_set(
+        RecordRuleSet(rules, decision_of(form, actor, registry.today()))
+    )
 
 
 def _evaluate(registry: PartnerRegistry, partner: UUID, form: Form, actor: Actor) -> Recorded:

@@ -85,10 +85,11 @@ def test_every_page_has_no_wcag_violation_and_no_sideways_scrolling(
         found[name] = _audit(page, f"{name}-{language}", width)
     _sign_in(page, stack)
     officers = {"workspace": "/kelola", "registration-form": "/kelola/daftar",
-                "decisions": f"/kelola/mitra/{partner_id}"}  # fmt: skip
+                "decisions": f"/kelola/mitra/{partner_id}", "rule-book": "/kelola/aturan"}  # fmt: skip
     for name, path in officers.items():
         page.goto(f"{stack.url}{path}")
         found[name] = _audit(page, f"{name}-{language}", width)
+    page.goto(f"{stack.url}/kelola/mitra/{partner_id}")
     page.locator("#pemutusan-reason").fill("Accessibility check, not submitted")
     page.locator("form[action$='/pemutusan'] button").click()
     found["confirmation"] = _audit(page, f"confirmation-{language}", width)

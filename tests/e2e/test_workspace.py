@@ -236,3 +236,18 @@ def test_every_other_decision_of_the_domain_has_its_form(
         "Corrected", "Withdrawn",
     ]  # fmt: skip
     assert {e["event"]["actor"] for e in events} == {"director.dewi"}
+
+
+def test_a_director_records_a_rule_set_through_the_form(browser: Browser, sign_in: SignIn) -> None:
+    director = _signed_in(browser, sign_in, "director.wati")
+    identifier = f"rules-{secrets.token_hex(4)}"
+    director.get_by_role("link", name="The rule book").click()
+    director.get_by_label("Identifier").fill(identifier)
+    director.get_by_label("Title").fill("Criteria as amended")
+    director.get_by_label("In force from (YYYY-MM-DD)").fill("1999-06-01")
+    director.get_by_label("technology").fill("Art. 4 (as the officer reads it)")
+    director.get_by_label("Reason (recorded)").fill("Back-filled from the gazette")
+    director.get_by_role("button", name="Record the rule set").click()
+
+    assert director.get_by_role("status").inner_text() == "The rule set was recorded."
+    assert f"{identifier}: Criteria as amended" in director.locator("main").inner_text()

@@ -239,3 +239,28 @@ def test_the_provider_sign_in_is_refused_without_one_and_roles_come_from_the_cla
         provider._role_of({"roles": ["reader"]})
     with pytest.raises(ValueError, match="OIDC_ISSUER"):
         IdentityProvider(Settings(oidc_issuer="https://id.example"))
+
+
+def test_a_director_records_a_rule_set_from_the_form_and_an_officer_only_reads_the_book(
+    office: Office,
+) -> None:
+    csrf = _sign_in(office, office.director)
+    fields = {"csrf": csrf, "identifier": "rules-v2", "title": "Amended criteria",
+              "in_force_from": "2026-01-01", "citation_technology": "Art. 4",
+              "reason": "Regulation amended"}  # fmt: skip
+    recorded = office.client.post("/kelola/aturan", data=fields, follow_redirects=False)
+    again = office.client.post("/kelola/aturan", data=fields)
+    bad_day = office.client.post("/kelola/aturan", data=fields | {"identifier": "v3",
+                                                                    "in_force_from": "2026"})  # fmt: skip
+    book = office.client.get("/kelola/aturan").text
+    officer_csrf = _sign_in(office, office.officer)
+    officer = office.client.post("/kelola/aturan", data=fields | {"csrf": officer_csrf})
+
+    assert recorded.status_code == 303
+    assert (again.status_code, bad_day.status_code) == (422, 422)
+    assert 'id="identifier-error"' in again.text
+    assert 'id="in_force_from-error"' in bad_day.text
+    assert "Art. 4" in book
+    assert "rules-v2: Amended criteria" in book
+    assert officer.status_code == 403
+    assert "Record the rule set" not in office.client.get("/kelola/aturan").text
