@@ -24,13 +24,17 @@ def decided(entries: Sequence[AuditEntry]) -> dict[int, dict[str, Any]]:
 
 
 def warning_fates(
-    entries: Sequence[AuditEntry], open_numbers: Sequence[int], overdue: Sequence[int], day: date
-) -> dict[int, dict[str, Any]]:
-    """What became of each warning: resolved, withdrawn, cured, lifted on objection, or open."""
+    entries: Sequence[AuditEntry], data_of: dict[int, dict[str, Any]],
+    open_numbers: Sequence[int], overdue: Sequence[int], day: date,
+) -> dict[int, dict[str, Any]]:  # fmt: skip
+    """What became of each warning: resolved, withdrawn, cured, lifted on objection, or open.
+
+    ``data_of`` is ``decided(entries)``: the records are read once for the whole page.
+    """
     fates: dict[int, dict[str, Any]] = {}
     objected: dict[int, int | None] = {}
     for entry in entries:
-        data = json.loads(entry.body)["data"]
+        data = data_of[entry.version]
         if entry.event_type == "ObjectionLodged":
             objected[data["objection_number"]] = data["warning_number"]
         for number in _closed_by(entry.event_type, data, objected):

@@ -91,12 +91,17 @@ async def _api_problem(request: Request, error: ProblemError) -> Response:
     return response
 
 
-async def _registry_error(request: Request, error: RegistryError) -> Response:
+def status_of(error: RegistryError) -> tuple[int, str]:
+    """The status and problem slug a refusal is answered with, in the API and in the forms."""
     for kind, status, slug in _BY_ERROR:
         if isinstance(error, kind):
-            return problem(request, status, slug, str(error))
-    slug = type(error).__name__.removesuffix("Error")
-    return problem(request, 422, _kebab(slug), str(error))
+            return status, slug
+    return 422, _kebab(type(error).__name__.removesuffix("Error"))
+
+
+async def _registry_error(request: Request, error: RegistryError) -> Response:
+    status, slug = status_of(error)
+    return problem(request, status, slug, str(error))
 
 
 async def _invalid_request(request: Request, error: RequestValidationError) -> Response:

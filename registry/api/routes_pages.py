@@ -92,12 +92,13 @@ def history_page(
         return _not_found(request, f"No partner with the id {partner_id} was registered{when}.")
     today = point.day(services.registry.today(), timezone)
     overdue = overdue_warnings(row, today)
+    data_of = decided(entries)
     context = {
         "partner": row,
         "entries": entries,
-        "decided": decided(entries),
+        "decided": data_of,
         "fates": warning_fates(
-            entries, [w["warning_number"] for w in row.open_warnings], overdue, today
+            entries, data_of, [w["warning_number"] for w in row.open_warnings], overdue, today
         ),
         "periods": status_periods(entries, today),
         "fate_words": FATES,

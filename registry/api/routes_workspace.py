@@ -20,6 +20,7 @@ from registry.adapters.tokens import Actor, Permission
 from registry.api.deps import ServicesDep
 from registry.api.i18n import N_
 from registry.api.oidc import SignInRefusedError
+from registry.api.problems import status_of
 from registry.api.services import Services
 from registry.api.sessions import Session
 from registry.api.templating import page
@@ -31,15 +32,7 @@ from registry.api.workspace_forms import (
     register,
 )
 from registry.domain.criteria import Criterion, LegalForm, Verdict
-from registry.domain.exceptions import (
-    ConcurrencyConflictError,
-    DuplicatePartnerError,
-    PartnerNotFoundError,
-    PartnerTerminatedError,
-    PartnerWithdrawnError,
-    RegistryError,
-    StaleVersionError,
-)
+from registry.domain.exceptions import PartnerNotFoundError, RegistryError, StaleVersionError
 
 router = APIRouter(prefix="/kelola", include_in_schema=False)
 HOME = "/kelola"
@@ -148,7 +141,9 @@ async def register_platform(request: Request, services: ServicesDep) -> Response
         return _registration_page(request, session, form, {unreadable.field: str(unreadable)}, 422)
     except RegistryError as refused:
         field = field_of(str(refused), ("name", "legal_form", "reason", "effective_date"))
-        return _registration_page(request, session, form, {field: str(refused)}, _status(refused))
+        return _registration_page(
+            request, session, form, {field: str(refused)}, status_of(refused)[0]
+        )
     return RedirectResponse(f"{HOME}/mitra/{recorded.partner_id}?dicatat=1", status_code=303)
 
 
@@ -187,7 +182,7 @@ async def record_rules(request: Request, services: ServicesDep) -> Response:
     except RegistryError as refused:
         field = field_of(str(refused), ("identifier", "title", "reason"))
         return await run_in_threadpool(_rules_page, request, services, session, form,
-                                       {field: str(refused)}, _status(refused))  # fmt: skip
+                                       {field: str(refused)}, status_of(refused)[0])  # fmt: skip
     return RedirectResponse(f"{HOME}/aturan?dicatat=1", status_code=303)
 
 
@@ -248,7 +243,7 @@ def _recorded(
     except RegistryError as refused:
         errors = {decision: {field_of(str(refused), spec.fields): str(refused)}}
         return _partner_page(request, services, session, partner_id, errors, form,
-                             _status(refused))  # fmt: skip
+                             status_of(refused)[0])  # fmt: skip
     return RedirectResponse(f"{HOME}/mitra/{partner_id}?dicatat={recorded.version}",
                             status_code=303)  # fmt: skip
 
@@ -312,16 +307,3 @@ async def _form(request: Request) -> dict[str, str]:
 
 def _refused(request: Request, message: str) -> Response:
     return page(request, "error.html", {"heading": N_("Not allowed"), "detail": message}, 403)
-
-
-def _status(refused: RegistryError) -> int:
-    """409 for a conflict with the record (a duplicate, an ended partnership), else 422."""
-    return 409 if isinstance(refused, _CONFLICTS) else 422
-
-
-_CONFLICTS = (
-    DuplicatePartnerError,
-    PartnerTerminatedError,
-    PartnerWithdrawnError,
-    ConcurrencyConflictError,
-)

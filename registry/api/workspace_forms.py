@@ -197,15 +197,13 @@ def _terminate(registry: PartnerRegistry, partner: UUID, form: Form, actor: Acto
     return registry.terminate(command)
 
 
-def _on_warning(
-    command: type[WithdrawWarning], method: Callable[[PartnerRegistry, Any], Recorded]
-) -> Callable[[PartnerRegistry, UUID, Form, Actor], Recorded]:
-    def record(registry: PartnerRegistry, partner: UUID, form: Form, actor: Actor) -> Recorded:
-        decided = decision_of(form, actor, registry.today())
-        return method(registry, command(partner, number(form, "warning_number"), decided,
-                                        version_of(form)))  # fmt: skip
-
-    return record
+def _withdraw_warning(
+    registry: PartnerRegistry, partner: UUID, form: Form, actor: Actor
+) -> Recorded:
+    return registry.withdraw_warning(WithdrawWarning(
+        partner, number(form, "warning_number"), decision_of(form, actor, registry.today()),
+        version_of(form),
+    ))  # fmt: skip
 
 
 def _resolve(registry: PartnerRegistry, partner: UUID, form: Form, actor: Actor) -> Recorded:
@@ -302,7 +300,7 @@ DECISIONS: dict[str, DecisionForm] = {
     ),
     "penarikan-peringatan": DecisionForm(
         Permission.WARN,
-        _on_warning(WithdrawWarning, PartnerRegistry.withdraw_warning),
+        _withdraw_warning,
         fields=("reason", "warning_number"),
         title=N_("Withdraw a warning issued in error"),
         button=N_("Record the withdrawal of the warning"),

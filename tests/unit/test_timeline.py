@@ -63,7 +63,7 @@ def test_the_register_by_month_counts_each_status_at_each_months_end() -> None:
 def test_each_warning_says_what_became_of_it() -> None:
     entries = _entries(_a_year())
 
-    fates = warning_fates(entries, [2], [2], TODAY)
+    fates = warning_fates(entries, decided(entries), [2], [2], TODAY)
 
     assert fates[1]["fate"] == "cured"
     assert fates[1]["on"] == "2026-03-15"
