@@ -121,10 +121,7 @@ class PartnerRegistry(Application[UUID]):
         before = _identifiers(partner)
         partner.amend_details(command.changes, command.decision, today=self.today())
         claims = self._claims_moved(partner, before)
-        try:
-            return self._saved(partner, *claims)
-        except IntegrityError as error:
-            raise _conflict(partner.name) from error
+        return self._save(partner, *claims)
 
     def evaluate(self, command: EvaluatePartner) -> Recorded:
         """Record an evaluation of a partner."""
@@ -241,10 +238,7 @@ class PartnerRegistry(Application[UUID]):
         )
         restored = terminated and partner.status is not Status.TERMINATED
         claims = self._claims_for(partner) if restored else []
-        try:
-            return self._saved(partner, *claims)
-        except IntegrityError as error:
-            raise _conflict(partner.name) from error
+        return self._save(partner, *claims)
 
     def correct(self, command: CorrectEvent) -> Recorded:
         """Record a correction of an earlier event; a corrected name or number moves its claim."""
@@ -255,10 +249,7 @@ class PartnerRegistry(Application[UUID]):
         partner.correct(history, command.version, command.changes, actor=command.actor,
                         reason=command.reason)  # fmt: skip
         claims = self._claims_moved(partner, before) if not partner.status.ended else []
-        try:
-            return self._saved(partner, *claims)
-        except IntegrityError as error:
-            raise _conflict(partner.name) from error
+        return self._save(partner, *claims)
 
     def get(self, partner_id: UUID) -> PartnerDetails:
         """The partner as it stands now."""
@@ -389,9 +380,10 @@ class PartnerRegistry(Application[UUID]):
             )
         return partner
 
-    def _save(self, partner: Partner) -> Recorded:
+    def _save(self, partner: Partner, *claims: PlatformClaim) -> Recorded:
+        """Save the partner's new event (and any claims it moves); a collision is a conflict."""
         try:
-            return self._saved(partner)
+            return self._saved(partner, *claims)
         except IntegrityError as error:
             raise _conflict(partner.name) from error
 
