@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench soak mutate
+.PHONY: install run test lint bench soak mutate catalogue
 
 $(STAMP): pyproject.toml
 	infra/local/ensure-icu
@@ -60,3 +60,7 @@ mutate: install
 	rm -rf mutants
 	$(BIN)/mutmut run
 	$(BIN)/mutmut results
+
+# The message catalogue brought up to date with what the pages and refusals say.
+catalogue: install
+	$(BIN)/python infra/local/update-catalogue

@@ -14,6 +14,7 @@ from projections.point_in_time import PointInTime
 from registry.adapters.tokens import Actor, Permission
 from registry.api.problems import ProblemError
 from registry.api.services import Services
+from registry.domain.exceptions import InvalidPointInTimeError
 from registry.service.clock import moment_in
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `partner-registry token create`.")
@@ -60,11 +61,13 @@ def point_of(as_of: str | None, known_at: str | None, timezone: str) -> PointInT
 def _day(text: str) -> date:
     """A calendar day, written only as YYYY-MM-DD (not a Unix time, not a week date)."""
     if not _DAY.match(text):
-        raise ValueError(f"as_of {text!r} is not a date; use YYYY-MM-DD")
+        raise InvalidPointInTimeError("as_of %(text)r is not a date; use YYYY-MM-DD", text=text)
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"as_of {text!r} is not a day of the calendar") from None
+        raise InvalidPointInTimeError(
+            "as_of %(text)r is not a day of the calendar", text=text
+        ) from None
 
 
 PointDep = Annotated[PointInTime, Depends(point_in_time)]

@@ -26,11 +26,27 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from starlette.requests import Request
 
+from registry.domain.exceptions import RegistryError, Term
+
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 LOCALE_DIR = Path(__file__).parent / "locale"
 COOKIE = "lang"
+
+
+def marks() -> dict[str, None]:
+    """The calls whose first argument extraction takes into the catalogue.
+
+    ``_`` and ``N_``, and every refusal: a refusal's template is a sentence a
+    page shows, so each class of ``RegistryError`` marks one.
+    """
+    found, todo = [], [RegistryError]
+    while todo:
+        kind = todo.pop()
+        found.append(kind.__name__)
+        todo.extend(kind.__subclasses__())
+    return dict.fromkeys(["_", "N_", *sorted(found)])
 
 
 def N_(message: str) -> str:  # noqa: N802 - the conventional name extraction looks for
@@ -72,6 +88,27 @@ FIELDS = {
     "reason": N_("reason"),
 }  # fmt: skip
 ROLES = {"officer": N_("officer"), "director": N_("director")}
+TERMS = (
+    N_("platform name"), N_("exemption basis"), N_("actor"), N_("evidence"),
+    N_("obligation"), N_("effective date"), N_("rule set identifier"),
+    N_("rule set title"), N_("finding on an obligation"),
+    N_("finding on legal entity"), N_("finding on national coverage"),
+    N_("finding on technology"), N_("finding on open marketplace"),
+    N_("citation for legal entity"), N_("citation for national coverage"),
+    N_("citation for technology"), N_("citation for open marketplace"),
+    N_("technology supporting the programme"),
+    N_("national coverage or technology supporting the programme"),
+    N_("state owned enterprise"), N_("regional government enterprise"),
+    N_("a name that looks the same as"), N_("the same name as"),
+    N_("the same registration number as"),
+    N_("an amendment of details"), N_("an evaluation"), N_("a warning"),
+    N_("a withdrawal of a warning"), N_("a resolution of a warning"),
+    N_("an extension of a deadline"), N_("a suspension"), N_("a reinstatement"),
+    N_("a withdrawal"), N_("a termination"), N_("an objection"),
+    N_("a decision on an objection"),
+)  # fmt: skip
+"""The words of the registry's language that refusals put into their sentences (``Term``)
+besides the fields, criteria and legal forms named above."""
 HEADINGS = (
     N_("Not found"),
     N_("Not a point in time"),
@@ -155,6 +192,25 @@ class Words:
         if code is None:
             return ""
         return self.gettext(WORDS[kind].get(code, code))
+
+    def refusal(self, refused: RegistryError) -> str:
+        """A refusal in this language: its sentence from the catalogue, its terms and dates ours.
+
+        A sentence the catalogue lacks stays English rather than failing the page.
+        """
+        sentence = self.gettext(refused.template)
+        if not refused.params:
+            return sentence
+        return sentence % {name: self._put(value) for name, value in refused.params.items()}
+
+    def _put(self, value: object) -> object:
+        if isinstance(value, Term):
+            return self.gettext(value)
+        if isinstance(value, datetime):
+            return self.moment(value)
+        if isinstance(value, date):
+            return self.day(value)
+        return value
 
     def day(self, value: str | date | None) -> str:
         """A calendar date with the language's month name, e.g. 17 Agustus 2020."""

@@ -23,8 +23,9 @@ from registry.api.deps import ServicesDep, point_of
 from registry.api.i18n import FATES
 from registry.api.page_details import decided, warning_fates
 from registry.api.services import Services
-from registry.api.templating import page
+from registry.api.templating import page, words_of
 from registry.api.timeline import STATUS_COLOURS, Month, register_by_month, status_periods
+from registry.domain.exceptions import InvalidPointInTimeError, PartnerNotFoundError, RegistryError
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,8 +41,8 @@ def register_page(
     timezone = services.settings.registry_timezone
     try:
         point, error = point_of(as_of, known_at, timezone), None
-    except ValueError as refused:
-        point, error = PointInTime(), str(refused)
+    except InvalidPointInTimeError as refused:
+        point, error = PointInTime(), words_of(request).refusal(refused)
     store = services.read_models
     rows = store.partners() if point.is_now else store.register_at(point)
     rows.sort(key=lambda r: (r.name.casefold(), r.partner_id))
@@ -76,11 +77,13 @@ def history_page(
     try:
         partner_id = str(UUID(partner_id))
     except ValueError:
-        return _not_found(request, f"No partner has the id {partner_id!r}.")
+        return _not_found(
+            request, PartnerNotFoundError("No partner has the id %(id)r.", id=partner_id)
+        )
     try:
         point = point_of(as_of, known_at, timezone)
-    except ValueError as refused:
-        return _not_found(request, str(refused), status=400, heading="Not a point in time")
+    except InvalidPointInTimeError as refused:
+        return _not_found(request, refused, status=400, heading="Not a point in time")
     if point.is_now:
         row = services.read_models.partner(partner_id)
         entries = services.read_models.partner_entries(partner_id)
@@ -88,8 +91,7 @@ def history_page(
         standing = services.read_models.partner_at(partner_id, point)
         row, entries = (standing.row, standing.entries) if standing else (None, [])
     if row is None:
-        when = "" if point.is_now else f" by {point.described()}"
-        return _not_found(request, f"No partner with the id {partner_id} was registered{when}.")
+        return _not_found(request, _not_registered(partner_id, point))
     today = point.day(services.registry.today(), timezone)
     overdue = overdue_warnings(row, today)
     data_of = decided(entries)
@@ -133,9 +135,26 @@ def _chart(months: list[Month]) -> dict[str, object]:
             "statuses": list(STATUS_COLOURS)}  # fmt: skip
 
 
+def _not_registered(partner_id: str, point: PointInTime) -> PartnerNotFoundError:
+    if point.as_of is not None:
+        return PartnerNotFoundError(
+            "No partner with the id %(id)s was registered by the end of %(day)s.",
+            id=partner_id,
+            day=point.as_of,
+        )
+    if point.known_at is not None:
+        return PartnerNotFoundError(
+            "No partner with the id %(id)s had been recorded by %(moment)s.",
+            id=partner_id,
+            moment=point.known_at,
+        )
+    return PartnerNotFoundError("No partner has the id %(id)r.", id=partner_id)
+
+
 def _not_found(
-    request: Request, detail: str, status: int = 404, heading: str | None = None
+    request: Request, refused: RegistryError, status: int = 404, heading: str | None = None
 ) -> Response:
+    detail = words_of(request).refusal(refused)
     return page(request, "not_found.html", {"detail": detail, "heading": heading}, status)
 
 

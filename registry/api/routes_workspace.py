@@ -23,7 +23,7 @@ from registry.api.oidc import SignInRefusedError
 from registry.api.problems import status_of
 from registry.api.services import Services
 from registry.api.sessions import Session
-from registry.api.templating import page
+from registry.api.templating import page, words_of
 from registry.api.workspace_forms import (
     DECISIONS,
     FieldError,
@@ -141,9 +141,8 @@ async def register_platform(request: Request, services: ServicesDep) -> Response
         return _registration_page(request, session, form, {unreadable.field: str(unreadable)}, 422)
     except RegistryError as refused:
         field = field_of(str(refused), ("name", "legal_form", "reason", "effective_date"))
-        return _registration_page(
-            request, session, form, {field: str(refused)}, status_of(refused)[0]
-        )
+        said = {field: words_of(request).refusal(refused)}
+        return _registration_page(request, session, form, said, status_of(refused)[0])
     return RedirectResponse(f"{HOME}/mitra/{recorded.partner_id}?dicatat=1", status_code=303)
 
 
@@ -182,7 +181,8 @@ async def record_rules(request: Request, services: ServicesDep) -> Response:
     except RegistryError as refused:
         field = field_of(str(refused), ("identifier", "title", "reason"))
         return await run_in_threadpool(_rules_page, request, services, session, form,
-                                       {field: str(refused)}, status_of(refused)[0])  # fmt: skip
+                                       {field: words_of(request).refusal(refused)},
+                                       status_of(refused)[0])  # fmt: skip
     return RedirectResponse(f"{HOME}/aturan?dicatat=1", status_code=303)
 
 
@@ -241,7 +241,9 @@ def _recorded(
         errors = {decision: {unreadable.field: str(unreadable)}}
         return _partner_page(request, services, session, partner_id, errors, form, 422)
     except RegistryError as refused:
-        errors = {decision: {field_of(str(refused), spec.fields): str(refused)}}
+        errors = {
+            decision: {field_of(str(refused), spec.fields): words_of(request).refusal(refused)}
+        }
         return _partner_page(request, services, session, partner_id, errors, form,
                              status_of(refused)[0])  # fmt: skip
     return RedirectResponse(f"{HOME}/mitra/{partner_id}?dicatat={recorded.version}",

@@ -21,9 +21,8 @@ _YEAR_SECONDS = 365 * 24 * 3600
 
 def speaking(request: Request) -> dict[str, Any]:
     """The template context every page shares: its language, words, dates and the switch."""
-    language = language_of(request)
-    timezone = request.app.state.services.settings.registry_timezone
-    words = Words(language, timezone)
+    words = words_of(request)
+    language = words.language
     others = {k: v for k, v in request.query_params.items() if k != "lang"}
     return {
         "lang": language,
@@ -37,6 +36,11 @@ def speaking(request: Request) -> dict[str, Any]:
             if code != language
         ],
     }
+
+
+def words_of(request: Request) -> Words:
+    """The reader's language, with the registry's time zone."""
+    return Words(language_of(request), request.app.state.services.settings.registry_timezone)
 
 
 def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:

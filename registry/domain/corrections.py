@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from registry.domain.exceptions import InvalidCorrectionError
+from registry.domain.exceptions import InvalidCorrectionError, Term
 from registry.domain.platforms import Declaration, checked_platform
 from registry.domain.text import require_text
 
@@ -69,21 +69,25 @@ def planned(facts: Mapping[int, Fact], version: int, changes: Mapping[str, objec
     """The correction of event ``version`` by ``changes``, or the rule it would break."""
     corrected = facts.get(version)
     if corrected is None:
-        raise InvalidCorrectionError(f"There is no event {version} to correct.")
+        raise InvalidCorrectionError("There is no event %(version)s to correct.", version=version)
     fact = facts[corrected.corrects] if corrected.corrects is not None else corrected
     allowed = _allowed(corrected, fact)
     unknown = sorted(set(changes) - allowed)
     if unknown:
         raise InvalidCorrectionError(
-            f"Event {version} ({corrected.type}) has no {', '.join(unknown)} to correct; "
-            f"it can be corrected in: {', '.join(sorted(allowed))}."
-        )
+            "Event %(version)s (%(type)s) has no %(unknown)s to correct; it can be corrected "
+            "in: %(allowed)s.",
+            version=version, type=corrected.type, unknown=", ".join(unknown),
+            allowed=", ".join(sorted(allowed)),
+        )  # fmt: skip
     cleaned = {field: _cleaned(field, value) for field, value in changes.items()}
     if fact.type == "Registered":
         cleaned = _as_registered(fact, cleaned)
     new = {k: v for k, v in cleaned.items() if v != fact.values.get(k)}
     if not new:
-        raise InvalidCorrectionError(f"The correction changes nothing in event {version}.")
+        raise InvalidCorrectionError(
+            "The correction changes nothing in event %(version)s.", version=version
+        )
     if "deadline" in new:
         _check_deadline(facts, fact, date.fromisoformat(cast(str, new["deadline"])))
     return Correction(
@@ -104,11 +108,15 @@ def _cleaned(field: str, value: object) -> str | None:
         try:
             return date.fromisoformat(str(value)).isoformat()
         except ValueError:
-            raise InvalidCorrectionError(f"The {field} must be a date, YYYY-MM-DD.") from None
+            raise InvalidCorrectionError(
+                "The %(field)s must be a date, YYYY-MM-DD.", field=Term(field.replace("_", " "))
+            ) from None
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidCorrectionError(f"The {field.replace('_', ' ')} must be text.")
+        raise InvalidCorrectionError(
+            "The %(field)s must be text.", field=Term(field.replace("_", " "))
+        )
     return require_text(field.replace("_", " "), value) if field == "reason" else value
 
 
@@ -137,13 +145,21 @@ def _check_deadline(facts: Mapping[int, Fact], fact: Fact, deadline: date) -> No
     floor = date.fromisoformat(cast(str, before[-1].values["deadline"])) if before else None
     floor = floor or fact.effective_date
     ceiling = date.fromisoformat(cast(str, after[0].values["deadline"])) if after else None
-    if deadline <= floor or (ceiling is not None and deadline >= ceiling):
-        window = f"after {floor.isoformat()}" + (
-            f" and before {ceiling.isoformat()}, the extension that follows" if ceiling else ""
-        )
+    where = {"number": fact.warning_number, "version": fact.version, "deadline": deadline}
+    if ceiling is not None and not floor < deadline < ceiling:
         raise InvalidCorrectionError(
-            f"Warning #{fact.warning_number}'s deadline in event {fact.version} must be {window}; "
-            f"{deadline.isoformat()} is not."
+            "Warning #%(number)s's deadline in event %(version)s must be after %(floor)s and "
+            "before %(ceiling)s, the extension that follows; %(deadline)s is not.",
+            floor=floor,
+            ceiling=ceiling,
+            **where,
+        )
+    if deadline <= floor:
+        raise InvalidCorrectionError(
+            "Warning #%(number)s's deadline in event %(version)s must be after %(floor)s; "
+            "%(deadline)s is not.",
+            floor=floor,
+            **where,
         )
 
 

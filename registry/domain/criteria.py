@@ -15,6 +15,7 @@ from enum import StrEnum
 from registry.domain.exceptions import (
     IncompleteEvaluationError,
     InvalidCommandError,
+    Term,
 )
 from registry.domain.text import require_text
 
@@ -99,23 +100,23 @@ def check_criteria_complete(criteria: Mapping[Criterion, CriterionFinding]) -> N
     missing = [c.value for c in Criterion if c not in criteria]
     if missing:
         raise IncompleteEvaluationError(
-            "The evaluation gives no result for: "
-            + ", ".join(missing)
-            + ". Record a verdict (pass, fail or exempt) with a finding for each "
-            "of the four criteria."
+            "The evaluation gives no result for: %(missing)s. Record a verdict (pass, fail "
+            "or exempt) with a finding for each of the four criteria.",
+            missing=", ".join(missing),
         )
 
 
 def check_verdicts(criteria: Mapping[Criterion, CriterionFinding], *, exempted: bool) -> None:
     """Allow 'exempt' only where an exemption was recorded, and only for legal form."""
     for criterion, finding in criteria.items():
-        require_text(f"finding for {criterion.value}", finding.finding)
+        require_text(f"finding on {criterion.value.replace('_', ' ')}", finding.finding)
         if finding.verdict is not Verdict.EXEMPT:
             continue
         if criterion is not Criterion.LEGAL_ENTITY:
             raise InvalidCommandError(
-                f"Criterion {criterion.value} cannot be exempted: only the "
-                "legal-entity criterion can be met by a recorded exemption."
+                "Criterion %(criterion)s cannot be exempted: only the legal-entity criterion "
+                "can be met by a recorded exemption.",
+                criterion=Term(criterion.value.replace("_", " ")),
             )
         if not exempted:
             raise InvalidCommandError(
@@ -128,7 +129,7 @@ def check_obligations(obligations: Sequence[ObligationCheck]) -> None:
     """Every obligation checked must say which one it was and what was found."""
     for check in obligations:
         require_text("obligation", check.obligation)
-        require_text(f"finding for obligation {check.obligation!r}", check.finding)
+        require_text("finding on an obligation", check.finding)
 
 
 def outcome_of(

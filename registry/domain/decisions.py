@@ -34,13 +34,15 @@ def checked_decision(
     effective = decision.effective_date
     if effective > today:
         raise InvalidCommandError(
-            f"The effective date {effective.isoformat()} is in the future "
-            f"(today is {today.isoformat()}); record the decision once it has "
-            "taken effect."
+            "The effective date %(effective)s is in the future (today is %(today)s); "
+            "record the decision once it has taken effect.",
+            effective=effective,
+            today=today,
         )
     if not_before is not None and effective < not_before:
         raise InvalidCommandError(
-            f"The effective date {effective.isoformat()} is before this "
-            f"partnership began on {not_before.isoformat()}."
+            "The effective date %(effective)s is before this partnership began on %(began)s.",
+            effective=effective,
+            began=not_before,
         )
     return Decision(actor=actor, reason=reason, effective_date=effective)

@@ -2,13 +2,33 @@
 
 Entry points map these to responses (an HTTP status, a CLI exit code) by
 class, so each distinct remedy has its own class.
+
+A refusal keeps its message as a template and the values put into it, so a
+page in the reader's language can translate the sentence and show the dates
+its own way; ``str()`` is the sentence in English, as the API and CLI give it.
 """
 
 from __future__ import annotations
 
 
+class Term(str):
+    """A word of the registry's own language put into a refusal: a field, a decision, a state.
+
+    A page in another language names it in its own words, where a name or a
+    number the officer typed is shown as it is.
+    """
+
+
 class RegistryError(Exception):
-    """Base of every refusal; the message is written for the officer."""
+    """Base of every refusal; the message is written for the officer.
+
+    ``template`` holds ``%(name)s`` placeholders filled from ``params``.
+    """
+
+    def __init__(self, template: str, **params: object) -> None:
+        super().__init__(template % params if params else template)
+        self.template = template
+        self.params = params
 
 
 class InvalidCommandError(RegistryError):
@@ -61,6 +81,10 @@ class InvalidWarningError(RegistryError):
 
 class PartnerNotFoundError(RegistryError):
     """No partnership has the given id or name."""
+
+
+class InvalidPointInTimeError(RegistryError, ValueError):
+    """A day or moment to read the register at that is not written as one."""
 
 
 class StaleVersionError(RegistryError):

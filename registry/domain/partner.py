@@ -42,6 +42,7 @@ from registry.domain.exceptions import (
     InvalidWarningError,
     PartnerTerminatedError,
     PartnerWithdrawnError,
+    Term,
 )
 from registry.domain.platforms import Declaration, checked_platform
 from registry.domain.text import MAX_NAME_LENGTH, optional_text, require_text
@@ -283,12 +284,16 @@ class Partner(Aggregate):
         unknown = sorted(set(changes) - set(AMENDABLE))
         if unknown:
             raise InvalidCommandError(
-                f"{', '.join(unknown)} cannot be amended; only {', '.join(AMENDABLE)} can."
+                "%(unknown)s cannot be amended; only %(amendable)s can.",
+                unknown=", ".join(unknown),
+                amendable=", ".join(AMENDABLE),
             )
         amended = checked_platform(cast(Declaration, self.platform | dict(changes)))
         changed = {k: amended[k] for k in changes if amended[k] != self.platform[k]}  # type: ignore[literal-required]
         if not changed:
-            raise InvalidCommandError(f"The amendment changes none of {self.name}'s details.")
+            raise InvalidCommandError(
+                "The amendment changes none of %(name)s's details.", name=self.name
+            )
         self._record_amendment(
             changes=changed,
             previous={k: self.platform[k] for k in changed},  # type: ignore[literal-required]
@@ -391,8 +396,9 @@ class Partner(Aggregate):
             )
         if deadline <= today:
             raise InvalidWarningError(
-                f"The deadline to remedy, {deadline.isoformat()}, must be after "
-                f"today ({today.isoformat()})."
+                "The deadline to remedy, %(deadline)s, must be after today (%(today)s).",
+                deadline=deadline,
+                today=today,
             )
         self._record_warning(
             warning_number=self.warnings_issued + 1,
@@ -473,8 +479,11 @@ class Partner(Aggregate):
         current: date = warning["deadline"]
         if deadline <= current:
             raise InvalidWarningError(
-                f"A deadline can only be extended: {deadline.isoformat()} is not after "
-                f"warning #{warning_number}'s deadline, {current.isoformat()}."
+                "A deadline can only be extended: %(deadline)s is not after warning "
+                "#%(number)s's deadline, %(current)s.",
+                deadline=deadline,
+                number=warning_number,
+                current=current,
             )
         self._record_extension(
             warning_number=warning_number,
@@ -499,7 +508,9 @@ class Partner(Aggregate):
         decided = self._checked(decision, today, "a suspension")
         if self.suspended_on is not None:
             raise InvalidSuspensionError(
-                f"{self.name} is already suspended, since {self.suspended_on.isoformat()}."
+                "%(name)s is already suspended, since %(since)s.",
+                name=self.name,
+                since=self.suspended_on,
             )
         self._record_suspension(
             effective_date=decided.effective_date, actor=decided.actor, reason=decided.reason
@@ -514,11 +525,13 @@ class Partner(Aggregate):
         """Lift a suspension: the partner may sell again."""
         decided = self._checked(decision, today, "a reinstatement")
         if self.suspended_on is None:
-            raise InvalidSuspensionError(f"{self.name} is not suspended.")
+            raise InvalidSuspensionError("%(name)s is not suspended.", name=self.name)
         if decided.effective_date < self.suspended_on:
             raise InvalidSuspensionError(
-                f"The suspension took effect on {self.suspended_on.isoformat()}; the "
-                f"reinstatement cannot take effect before, on {decided.effective_date.isoformat()}."
+                "The suspension took effect on %(since)s; the reinstatement cannot take "
+                "effect before, on %(effective)s.",
+                since=self.suspended_on,
+                effective=decided.effective_date,
             )
         self._record_reinstatement(
             effective_date=decided.effective_date, actor=decided.actor, reason=decided.reason
@@ -547,14 +560,22 @@ class Partner(Aggregate):
         """An open warning, which a decision taking effect on ``effective`` may act on."""
         warning = self.open_warnings.get(number)
         if warning is None:
-            state = (
-                "is no longer open" if 1 <= number <= self.warnings_issued else "was never issued"
+            if 1 <= number <= self.warnings_issued:
+                raise InvalidWarningError(
+                    "Warning #%(number)s to %(name)s is no longer open.",
+                    number=number,
+                    name=self.name,
+                )
+            raise InvalidWarningError(
+                "Warning #%(number)s to %(name)s was never issued.", number=number, name=self.name
             )
-            raise InvalidWarningError(f"Warning #{number} to {self.name} {state}.")
         if effective < warning["effective_date"]:
             raise InvalidWarningError(
-                f"Warning #{number} took effect on {warning['effective_date'].isoformat()}; "
-                f"a decision on it cannot take effect before, on {effective.isoformat()}."
+                "Warning #%(number)s took effect on %(since)s; a decision on it cannot take "
+                "effect before, on %(effective)s.",
+                number=number,
+                since=warning["effective_date"],
+                effective=effective,
             )
         return warning
 
@@ -596,8 +617,10 @@ class Partner(Aggregate):
         objected = self.objectionable.get(against_version)
         if objected is None:
             raise InvalidObjectionError(
-                f"Event {against_version} of {self.name} is not a warning, suspension or "
-                "termination; only those can be objected to."
+                "Event %(version)s of %(name)s is not a warning, suspension or termination; "
+                "only those can be objected to.",
+                version=against_version,
+                name=self.name,
             )
         self._check_lodging(against_version, objected, decided.effective_date)
         self._record_objection(
@@ -614,15 +637,21 @@ class Partner(Aggregate):
         earlier = [n for n, o in self.objections.items() if o["against_version"] == version]
         if earlier:
             raise InvalidObjectionError(
-                f"The {objected['type'].lower()} decision (event {version}) was already "
-                f"objected to: objection #{earlier[0]}."
+                "The decision of event %(version)s (%(type)s) was already objected to: "
+                "objection #%(number)s.",
+                version=version,
+                type=Term(objected["type"]),
+                number=earlier[0],
             )
         since: date = objected["effective_date"]
         if not since <= lodged <= since + OBJECTION_WINDOW:
             raise InvalidObjectionError(
-                f"An objection to event {version} (effective {since.isoformat()}) must be "
-                f"lodged on or after that day and by {(since + OBJECTION_WINDOW).isoformat()}; "
-                f"{lodged.isoformat()} is outside that window."
+                "An objection to event %(version)s (effective %(since)s) must be lodged on or "
+                "after that day and by %(until)s; %(lodged)s is outside that window.",
+                version=version,
+                since=since,
+                until=since + OBJECTION_WINDOW,
+                lodged=lodged,
             )
 
     @event(ObjectionLodged)
@@ -649,15 +678,22 @@ class Partner(Aggregate):
         )
         objection = self.objections.get(number)
         if objection is None:
-            raise InvalidObjectionError(f"No objection #{number} was lodged by {self.name}.")
+            raise InvalidObjectionError(
+                "No objection #%(number)s was lodged by %(name)s.", number=number, name=self.name
+            )
         if objection["outcome"] is not None:
             raise InvalidObjectionError(
-                f"Objection #{number} was already decided: {objection['outcome']}."
+                "Objection #%(number)s was already decided: %(outcome)s.",
+                number=number,
+                outcome=Term(objection["outcome"]),
             )
         if decided.effective_date < objection["lodged_on"]:
             raise InvalidObjectionError(
-                f"Objection #{number} was lodged on {objection['lodged_on'].isoformat()}; it "
-                f"cannot be decided with effect before, on {decided.effective_date.isoformat()}."
+                "Objection #%(number)s was lodged on %(lodged)s; it cannot be decided with "
+                "effect before, on %(effective)s.",
+                number=number,
+                lodged=objection["lodged_on"],
+                effective=decided.effective_date,
             )
         self._record_objection_decision(
             objection_number=number,
@@ -772,18 +808,20 @@ class Partner(Aggregate):
         """The decision checked; refused once the partnership ended (objections may follow one)."""
         if self.withdrawn_on is not None:
             raise PartnerWithdrawnError(
-                f"{self.name} withdrew from the programme with effect from "
-                f"{self.withdrawn_on.isoformat()} ({self.withdrawal_reason}); that end is "
-                f"final, so {what} cannot be recorded. A platform that returns must be "
-                "registered as a new partnership."
-            )
+                "%(name)s withdrew from the programme with effect from %(since)s (%(reason)s); "
+                "that end is final, so %(what)s cannot be recorded. A platform that returns "
+                "must be registered as a new partnership.",
+                name=self.name, since=self.withdrawn_on, reason=self.withdrawal_reason,
+                what=Term(what),
+            )  # fmt: skip
         if self.terminated_on is not None and not after_termination:
             raise PartnerTerminatedError(
-                f"{self.name} was terminated with effect from "
-                f"{self.terminated_on.isoformat()} ({self.termination_reason}); "
-                f"termination is final, so {what} cannot be recorded. A platform "
-                "that returns must be registered as a new partnership."
-            )
+                "%(name)s was terminated with effect from %(since)s (%(reason)s); termination "
+                "is final, so %(what)s cannot be recorded. A platform that returns must be "
+                "registered as a new partnership.",
+                name=self.name, since=self.terminated_on, reason=self.termination_reason,
+                what=Term(what),
+            )  # fmt: skip
         return checked_decision(decision, today=today, not_before=self.registered_on)
 
 

@@ -18,6 +18,7 @@ from registry.domain.exceptions import (
     IneligiblePlatformError,
     InvalidCommandError,
     NotAPlatformError,
+    Term,
 )
 from registry.domain.text import (
     MAX_NAME_LENGTH,
@@ -115,10 +116,10 @@ def declaration(**declared: object) -> Declaration:
     names = {f.name for f in DECLARED}
     unknown = sorted(set(declared) - names)
     if unknown:
-        raise InvalidCommandError(f"A platform declares no {', '.join(unknown)}.")
+        raise InvalidCommandError("A platform declares no %(unknown)s.", unknown=", ".join(unknown))
     missing = sorted(f.name for f in DECLARED if not f.optional and declared.get(f.name) is None)
     if missing:
-        raise InvalidCommandError(f"The declaration needs {', '.join(missing)}.")
+        raise InvalidCommandError("The declaration needs %(missing)s.", missing=", ".join(missing))
     plain = {f.name: declared.get(f.name) for f in DECLARED}
     return cast(
         Declaration, {k: v.value if isinstance(v, StrEnum) else v for k, v in plain.items()}
@@ -130,9 +131,10 @@ def legal_form_of(declared: Declaration) -> LegalForm:
     try:
         return LegalForm(declared["legal_form"])
     except ValueError:
-        forms = ", ".join(f.value for f in LegalForm)
         raise InvalidCommandError(
-            f"{declared['legal_form']!r} is not a legal form; use one of {forms}."
+            "%(form)r is not a legal form; use one of %(forms)s.",
+            form=declared["legal_form"],
+            forms=", ".join(f.value for f in LegalForm),
         ) from None
 
 
@@ -142,9 +144,10 @@ def checked_platform(declared: Declaration) -> Declaration:
     name = cleaned["name"]
     if not cleaned["open_marketplace"]:
         raise NotAPlatformError(
-            f"{name} sells only training made by its own organisation, "
-            "so it is a training institution (lembaga pelatihan), not a digital "
-            "platform: register it in the training-institution register instead."
+            "%(name)s sells only training made by its own organisation, so it is a training "
+            "institution (lembaga pelatihan), not a digital platform: register it in the "
+            "training-institution register instead.",
+            name=name,
         )
     _check_legal_form(cleaned)
     unmet = [
@@ -157,8 +160,9 @@ def checked_platform(declared: Declaration) -> Declaration:
     ]
     if unmet:
         raise IneligiblePlatformError(
-            f"{name} does not declare " + " or ".join(unmet) + ", which "
-            "every partner platform must have."
+            "%(name)s does not declare %(unmet)s, which every partner platform must have.",
+            name=name,
+            unmet=Term(" or ".join(unmet)),
         )
     return cleaned
 
@@ -171,7 +175,7 @@ def _cleaned(declared: Declaration) -> Declaration:
         label = "platform name" if field.name == "name" else field.fact.label.lower()
         value = plain[field.name]
         if value is not None and not isinstance(value, str):
-            raise InvalidCommandError(f"The {label} must be text.")
+            raise InvalidCommandError("The %(field)s must be text.", field=Term(label))
         if not field.optional:
             plain[field.name] = require_identifier(label, value or "")
         elif field.fact.identifier:
@@ -187,14 +191,16 @@ def _check_legal_form(declared: Declaration) -> None:
     name, exemption = declared["name"], declared["exemption_basis"]
     if not form.is_allowed and exemption is None:
         raise IneligiblePlatformError(
-            f"{name} is a {form.value.replace('_', ' ')}; "
-            "partners must be a private company, a state-owned enterprise (BUMN) "
-            "or a regional-government-owned enterprise (BUMD). Record an "
-            "exemption with its basis if the programme accepts it regardless."
+            "%(name)s is a %(form)s; partners must be a private company, a state-owned "
+            "enterprise (BUMN) or a regional-government-owned enterprise (BUMD). Record an "
+            "exemption with its basis if the programme accepts it regardless.",
+            name=name,
+            form=Term(form.value.replace("_", " ")),
         )
     if form.is_allowed and exemption is not None:
         raise InvalidCommandError(
-            f"{name} is a {form.value.replace('_', ' ')}, "
-            "an allowed legal form, so it needs no exemption; remove the "
-            "exemption basis."
+            "%(name)s is a %(form)s, an allowed legal form, so it needs no exemption; remove "
+            "the exemption basis.",
+            name=name,
+            form=Term(form.value.replace("_", " ")),
         )

@@ -83,8 +83,9 @@ class RuleBook(Aggregate):
         missing = [c.value for c in Criterion if c not in rules.citations]
         if missing:
             raise InvalidRuleSetError(
-                f"The rule set gives no entry for: {', '.join(missing)}. Give each criterion "
-                "its citation, or an empty one where the source does not name the article."
+                "The rule set gives no entry for: %(missing)s. Give each criterion its "
+                "citation, or an empty one where the source does not name the article.",
+                missing=", ".join(missing),
             )
         self._check_new(identifier, rules.in_force_from)
         self._record_rule_set(
@@ -92,7 +93,9 @@ class RuleBook(Aggregate):
             title=title,
             in_force_from=rules.in_force_from,
             citations={
-                c.value: optional_text(f"citation for {c.value}", rules.citations[c])
+                c.value: optional_text(
+                    f"citation for {c.value.replace('_', ' ')}", rules.citations[c]
+                )
                 for c in Criterion
             },
             effective_date=decided.effective_date,
@@ -102,14 +105,18 @@ class RuleBook(Aggregate):
 
     def _check_new(self, identifier: str, begins: date) -> None:
         if identifier.casefold() in (known.casefold() for known in self.rule_sets):
-            raise InvalidRuleSetError(f"A rule set {identifier!r} is already recorded.")
+            raise InvalidRuleSetError(
+                "A rule set %(identifier)r is already recorded.", identifier=identifier
+            )
         same_day = [
             r["identifier"] for r in self.rule_sets.values() if r["in_force_from"] == begins
         ]
         if same_day:
             raise InvalidRuleSetError(
-                f"{same_day[0]} already comes into force on {begins.isoformat()}; two rule "
-                "sets cannot both begin on one day."
+                "%(identifier)s already comes into force on %(begins)s; two rule sets cannot "
+                "both begin on one day.",
+                identifier=same_day[0],
+                begins=begins,
             )
 
     @event(RuleSetRecorded)

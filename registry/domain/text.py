@@ -13,7 +13,7 @@ from typing import Any
 
 import icu
 
-from registry.domain.exceptions import InvalidCommandError
+from registry.domain.exceptions import InvalidCommandError, Term
 
 MAX_TEXT_LENGTH = 4000
 MAX_NAME_LENGTH = 200
@@ -32,22 +32,25 @@ def require_text(field: str, value: str, max_length: int = MAX_TEXT_LENGTH) -> s
     """Return the value stripped, refusing blank, over-long or unwritable text."""
     stripped = value.strip()
     if not stripped:
-        raise InvalidCommandError(f"The {field} must not be blank.")
+        raise InvalidCommandError("The %(field)s must not be blank.", field=Term(field))
     if len(stripped) > max_length:
         raise InvalidCommandError(
-            f"The {field} is {len(stripped)} characters long; the limit is {max_length}."
-        )
+            "The %(field)s is %(length)s characters long; the limit is %(limit)s.",
+            field=Term(field), length=len(stripped), limit=max_length,
+        )  # fmt: skip
     if found := _UNWRITABLE.search(stripped):
         raise InvalidCommandError(
-            f"The {field} contains U+{ord(found.group()):04X} at position {found.start() + 1}: "
-            "control characters (other than tab and line breaks) and lone surrogates "
-            "cannot go into the public record."
-        )
+            "The %(field)s contains %(character)s at position %(place)s: control characters "
+            "(other than tab and line breaks) and lone surrogates cannot go into the public "
+            "record.",
+            field=Term(field), character=_named(found.group()), place=found.start() + 1,
+        )  # fmt: skip
     if found := _BIDI_CONTROLS.search(stripped):
         raise InvalidCommandError(
-            f"The {field} contains {_named(found.group())} at position {found.start() + 1}: "
-            "bidirectional controls make text display differently from what is recorded."
-        )
+            "The %(field)s contains %(character)s at position %(place)s: bidirectional "
+            "controls make text display differently from what is recorded.",
+            field=Term(field), character=_named(found.group()), place=found.start() + 1,
+        )  # fmt: skip
     return stripped
 
 
@@ -62,8 +65,11 @@ def require_identifier(field: str, value: str) -> str:
     for place, character in enumerate(stripped, start=1):
         if unicodedata.category(character) == "Cf":
             raise InvalidCommandError(
-                f"The {field} contains {_named(character)} at position {place}: "
-                "invisible characters are not allowed in names and numbers."
+                "The %(field)s contains %(character)s at position %(place)s: invisible "
+                "characters are not allowed in names and numbers.",
+                field=Term(field),
+                character=_named(character),
+                place=place,
             )
     return stripped
 

@@ -42,6 +42,7 @@ from registry.domain.exceptions import (
     DuplicatePartnerError,
     PartnerNotFoundError,
     StaleVersionError,
+    Term,
 )
 from registry.domain.partner import Partner, Status
 from registry.domain.rules import RULE_BOOK_ID, RuleBook
@@ -347,10 +348,11 @@ class PartnerRegistry(Application[UUID]):
         holder = self._partner(claim.partner_id)
         if not holder.status.ended:
             raise DuplicatePartnerError(
-                f"{holder.name} is already a partner ({holder.status.value}, id "
-                f"{holder.id}) with {kind.described} {identifier!r}; a platform can hold "
-                "only one live partnership."
-            )
+                "%(name)s is already a partner (%(status)s, id %(id)s) with %(shared)s "
+                "%(identifier)r; a platform can hold only one live partnership.",
+                name=holder.name, status=Term(holder.status.value), id=holder.id,
+                shared=Term(kind.described), identifier=identifier,
+            )  # fmt: skip
         claim.transfer(partner_id)
         return claim
 
@@ -374,9 +376,11 @@ class PartnerRegistry(Application[UUID]):
         partner = self._partner(partner_id)
         if expected_version is not None and expected_version != partner.version:
             raise StaleVersionError(
-                f"{partner.name} is at version {partner.version}, not "
-                f"{expected_version}: it has changed since you read it. Review "
-                "the latest events and decide again."
+                "%(name)s is at version %(version)s, not %(expected)s: it has changed since "
+                "you read it. Review the latest events and decide again.",
+                name=partner.name,
+                version=partner.version,
+                expected=expected_version,
             )
         return partner
 
@@ -461,11 +465,12 @@ def _identifiers(partner: Partner) -> list[tuple[ClaimKind, str]]:
 
 
 def _not_found(partner_id: UUID) -> PartnerNotFoundError:
-    return PartnerNotFoundError(f"No partner has the id {partner_id}.")
+    return PartnerNotFoundError("No partner has the id %(id)s.", id=partner_id)
 
 
 def _conflict(name: str) -> ConcurrencyConflictError:
     return ConcurrencyConflictError(
-        f"{name} was changed by another command while this one was being "
-        "recorded, so nothing was recorded. Reload the partner and try again."
+        "%(name)s was changed by another command while this one was being recorded, so "
+        "nothing was recorded. Reload the partner and try again.",
+        name=name,
     )

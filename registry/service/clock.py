@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from registry.domain.exceptions import InvalidPointInTimeError
+
 DEFAULT_TIMEZONE = "Asia/Jakarta"
 
 
@@ -28,7 +30,7 @@ def today_in(timezone: str) -> Callable[[], date]:
 def moment_in(text: str, timezone: str) -> datetime:
     """An ISO 8601 moment; a bare date is the end of that day, and no offset means TIMEZONE.
 
-    Raises ValueError for anything else, with the forms that are accepted.
+    Raises InvalidPointInTimeError (a ValueError) for anything else, with the forms accepted.
     """
     zone = ZoneInfo(timezone)
     try:
@@ -36,8 +38,10 @@ def moment_in(text: str, timezone: str) -> datetime:
             return datetime.combine(date.fromisoformat(text), time.max, zone)
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(
-            f"{text!r} is not a moment; use YYYY-MM-DD (the end of that day) or "
-            f"YYYY-MM-DDTHH:MM[:SS][+HH:MM] (without an offset, {timezone} time)"
+        raise InvalidPointInTimeError(
+            "%(text)r is not a moment; use YYYY-MM-DD (the end of that day) or "
+            "YYYY-MM-DDTHH:MM[:SS][+HH:MM] (without an offset, %(zone)s time)",
+            text=text,
+            zone=timezone,
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)

@@ -119,7 +119,7 @@ def test_a_reader_follows_a_partner_from_a_past_register_to_its_page_at_that_dat
     assert "technology checked" in latest
     page.goto(f"{stack.url}/register/{partner_id}?as_of=2020-04-27")
     assert page.get_by_role("heading", level=1).inner_text() == "Not found"
-    assert "was registered by" in page.locator("main").inner_text()
+    assert "was registered by the end of 27 April 2020" in page.locator("main").inner_text()
 
 
 def test_every_kind_of_event_appears_in_a_partners_history_in_the_order_recorded(

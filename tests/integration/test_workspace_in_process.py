@@ -264,3 +264,24 @@ def test_a_director_records_a_rule_set_from_the_form_and_an_officer_only_reads_t
     assert "rules-v2: Amended criteria" in book
     assert officer.status_code == 403
     assert "Record the rule set" not in office.client.get("/kelola/aturan").text
+
+
+def test_a_refusal_comes_back_in_the_readers_language_with_its_dates(office: Office) -> None:
+    path = _register(office, _sign_in(office, office.officer))
+    opened = office.client.get(path).text
+    version = re.search(r"<dt>Version</dt><dd>(\d+)</dd>", opened)
+    assert version
+
+    warned = office.client.post(f"{path}/peringatan?lang=id", data={
+        "csrf": _csrf(opened), "version": version.group(1), "reason": "Terlambat",
+        "criterion": "technology", "deadline": "2000-01-31"})  # fmt: skip
+    unknown = office.client.get("/register/nope?lang=id")
+    malformed = office.client.get("/?known_at=kemarin&lang=id")
+
+    assert warned.status_code == 422
+    assert "Tenggat perbaikan, 31 Januari 2000, harus setelah hari ini" in warned.text
+    assert "must be after today" not in warned.text
+    assert unknown.status_code == 404
+    assert "Tidak ada mitra dengan id" in unknown.text
+    assert malformed.status_code == 400
+    assert "bukan waktu; gunakan YYYY-MM-DD" in malformed.text

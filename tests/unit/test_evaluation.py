@@ -110,7 +110,7 @@ def test_blank_finding_is_refused() -> None:
     blank = findings()
     blank[Criterion.TECHNOLOGY] = type(blank[Criterion.TECHNOLOGY])(Verdict.PASS, " ")
 
-    with pytest.raises(InvalidCommandError, match="finding for technology"):
+    with pytest.raises(InvalidCommandError, match="finding on technology"):
         partner.evaluate(blank, [], decision(), today=TODAY)
 
 
