@@ -32,7 +32,7 @@ from registry.config import Settings, persistence_env
 from registry.domain.commands import EvaluatePartner, RegisterPartner, TerminatePartner, WarnPartner
 from registry.domain.criteria import Criterion
 from registry.service.application import PartnerRegistry
-from tests.benchmarks.common import Result, timed, wait_until_serving
+from tests.benchmarks.common import Result, Target, timed, wait_until_serving
 from tests.builders import NEXT_MONTH, decision, findings, obligation, platform
 from tests.conftest import open_registry
 
@@ -95,11 +95,11 @@ def run(database_url: str, cycles: int) -> list[Result]:
     registry.close()
     raw.close()
     return [
-        Result("writes: registry vs raw eventsourcing (PG)", ours_rate, base_rate, "events/s", ">= 0.7",
+        Result("writes: registry vs raw eventsourcing (PG)", ours_rate, base_rate, "events/s", Target(ratio=0.7),
                notes={"payload_bytes": len(payload), "cycles": cycles,
                       "raw_write_only_events_per_s": round(write_only_rate, 1),
                       "ratio_to_write_only": round(ours_rate / write_only_rate, 2)}),
-        Result("writes: HTTP API vs in-process registry", http_rate, local_rate, "events/s", ">= 0.5"),
+        Result("writes: HTTP API vs in-process registry", http_rate, local_rate, "events/s", Target(ratio=0.5)),
     ]  # fmt: skip
 
 

