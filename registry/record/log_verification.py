@@ -10,17 +10,20 @@ so roots are not compared further (signatures still are).
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from registry.record.chain import canonical_json
 from registry.record.cosignature import Cosigner, cosigned_by
 from registry.record.merkle import Frontier, leaf_hash
-from registry.record.note import NoteError, Verifier, open_note, split
+from registry.record.note import DASH, NoteError, Verifier, open_note, split
 from registry.record.tree_head import TreeHead, TreeHeadError, parse
 
 if TYPE_CHECKING:
     from registry.record.messages import PublishedEvent
+
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
 def signed_head_problem(
@@ -46,28 +49,43 @@ def signed_head_problem(
     return None
 
 
-def header_problem(event: PublishedEvent, verifiers: Sequence[Verifier]) -> tuple[str, str] | None:
+def header_problem(event: PublishedEvent, signers: tuple[str, ...]) -> tuple[str, str] | None:
     """What is visibly wrong with a record's checkpoint, without checking its signature.
 
     Cheap enough for every record: it is there, it is of the tree this
-    record ends, and a trusted key's name and hash head one of its
-    signature lines. The signature itself is checked once per run.
+    record ends, and one of its signature lines begins with a trusted key's
+    name and hash (``signers``: each such beginning, from ``signature_starts``).
+    The signature itself is checked once per run.
     """
-    if not event.checkpoint:
+    checkpoint = event.checkpoint
+    if not checkpoint:
         return "unsigned", f"sequence {event.sequence} carries no signed checkpoint"
-    _, _, size_line = event.checkpoint.partition("\n")
+    _, _, size_line = checkpoint.partition("\n")
     if not size_line.startswith(f"{event.sequence}\n"):
         return "misplaced", (
             f"sequence {event.sequence} carries the checkpoint of another tree size"
         )
-    try:
-        _, signatures = split(event.checkpoint)
-    except NoteError as error:
-        return "forged", f"sequence {event.sequence}: its checkpoint is malformed ({error})"
-    trusted = {(v.name, v.key_hash) for v in verifiers}
-    if not any((s.name, s.key_hash) in trusted for s in signatures):
+    _, separator, block = checkpoint.rpartition("\n\n")
+    if not separator or not block.endswith("\n"):
+        return "forged", f"sequence {event.sequence}: its checkpoint has no signature block"
+    if not any(line.startswith(signers) for line in block.split("\n")):
         return "forged", f"sequence {event.sequence}: no trusted key signed its checkpoint"
     return None
+
+
+def signature_starts(verifiers: Sequence[Verifier]) -> tuple[str, ...]:
+    """How a signature line by each verifier begins: its name, then its key hash in base64.
+
+    The key hash is four bytes, so the first five base64 characters hold its
+    first 30 bits; the sixth character's top two bits the last two, so each
+    of its four possible characters is allowed.
+    """
+    starts = []
+    for v in verifiers:
+        encoded = base64.b64encode(v.key_hash + b"\0\0").decode()
+        last = _B64.index(encoded[5])
+        starts += [f"{DASH}{v.name} {encoded[:5]}{_B64[last + low]}" for low in range(16)]
+    return tuple(starts)
 
 
 def signed_root(event: PublishedEvent) -> bytes:
@@ -131,6 +149,7 @@ class SignedHeads:
 
     def __init__(self, verifiers: Sequence[Verifier] | None, run: int = RUN) -> None:
         self._verifiers = list(verifiers) if verifiers is not None else None
+        self._signers = signature_starts(verifiers or [])
         self._frontier: Frontier | None = Frontier()
         self._run_length = run
         self._run: list[tuple[PublishedEvent, bytes]] = []
@@ -152,7 +171,7 @@ class SignedHeads:
         if self._frontier is not None:
             self._frontier.append(leaf)
         if self._verifiers is not None:
-            problem = header_problem(event, self._verifiers)
+            problem = header_problem(event, self._signers)
             if problem is not None:
                 self._problems.append((problem[0], event.sequence, problem[1]))
             self._run.append((event, leaf if problem is None else b""))

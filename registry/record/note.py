@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 ED25519 = b"\x01"
 KEY_HASH_SIZE = 4
 _ED25519_KEY_SIZE = 32
-_DASH = "\u2014 "
+DASH = "\u2014 "
 
 
 class NoteError(ValueError):
@@ -78,7 +78,7 @@ class Signature:
     def line(self) -> str:
         """The signature line as written under the note."""
         encoded = base64.b64encode(self.key_hash + self.signature).decode()
-        return f"{_DASH}{self.name} {encoded}\n"
+        return f"{DASH}{self.name} {encoded}\n"
 
 
 def vkey_text(name: str, hash_: bytes, kind: bytes, public_key: Ed25519PublicKey) -> str:
@@ -165,9 +165,9 @@ def signers(text: str, signatures: Sequence[Signature], verifiers: Sequence[V]) 
 
 
 def _signature(line: str) -> Signature:
-    if not line.startswith(_DASH):
+    if not line.startswith(DASH):
         raise NoteError(f"not a signature line: {line!r}")
-    name, _, encoded = line[len(_DASH) :].rpartition(" ")
+    name, _, encoded = line[len(DASH) :].rpartition(" ")
     try:
         raw = base64.b64decode(encoded, validate=True)
     except ValueError:
