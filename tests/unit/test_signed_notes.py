@@ -6,6 +6,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from registry.record import note
+from registry.record.log_verification import header_problem, signature_starts
+from registry.record.messages import PublishedEvent
 from registry.record.note import NoteError
 from registry.record.tree_head import TreeHead, TreeHeadError, parse
 
@@ -81,3 +83,25 @@ def test_key_names_and_note_texts_are_checked_before_signing() -> None:
         note.verifier_of("two words", KEY.public_key())
     with pytest.raises(NoteError, match="newline"):
         note.sign("no final newline", NAME, KEY)
+
+
+def test_a_records_header_is_refused_unless_a_trusted_key_heads_a_signature_line() -> None:
+    """The check made on every record, before the run's one signature verification."""
+    trusted = note.verifier_of(NAME, KEY.public_key())
+    signers = signature_starts([trusted])
+    others = [Ed25519PrivateKey.generate() for _ in range(50)]
+
+    def problem(checkpoint: str) -> tuple[str, str] | None:
+        event = PublishedEvent({}, 42, 42, "0" * 64, checkpoint=checkpoint)  # type: ignore[typeddict-item]
+        return header_problem(event, signers)
+
+    assert problem(signed()) is None
+    assert problem(note.signed_note(HEAD.body(), [note.sign(HEAD.body(), "a", others[0]),
+                                                  note.sign(HEAD.body(), NAME, KEY)])) is None  # fmt: skip
+    assert [problem(signed(key=other)) for other in others] == [
+        ("forged", "sequence 42: no trusted key signed its checkpoint")
+    ] * len(others)
+    assert problem(signed(name="other.example/log")) is not None
+    assert problem(signed(text=TreeHead(NAME, 41, bytes(32)).body()))[0] == "misplaced"  # type: ignore[index]
+    assert problem("")[0] == "unsigned"  # type: ignore[index]
+    assert problem(HEAD.body())[0] == "forged"  # type: ignore[index]
