@@ -92,7 +92,7 @@ def test_a_records_header_is_refused_unless_a_trusted_key_heads_a_signature_line
     others = [Ed25519PrivateKey.generate() for _ in range(50)]
 
     def problem(checkpoint: str) -> tuple[str, str] | None:
-        event = PublishedEvent({}, 42, 42, "0" * 64, checkpoint=checkpoint)  # type: ignore[typeddict-item]
+        event = PublishedEvent({}, 42, 42, "0" * 64, checkpoint=checkpoint)  # type: ignore[arg-type]
         return header_problem(event, signers)
 
     assert problem(signed()) is None
