@@ -76,6 +76,7 @@ class PartnerRow:
 
 
 _FIELDS = tuple(f.name for f in fields(PartnerRow))
+_FIELD_NAMES = frozenset(_FIELDS)
 
 
 class OpenWarning(TypedDict):
@@ -172,9 +173,22 @@ def change(row: PartnerRow | None, record: PublicRecord, position: int) -> Partn
         "position": position,
         "updated_at": record["recorded_at"],
     }
-    # One construction per event: dataclasses.replace is several times slower,
-    # and the relay, the runner and every auditor fold every event.
-    return PartnerRow(**(vars(row) | changes))
+    return _with(row, changes)
+
+
+def _with(row: PartnerRow, changes: dict[str, object]) -> PartnerRow:
+    """The row with some fields changed, built without running the dataclass's ``__init__``.
+
+    The relay, the runner and every auditor fold every event, and a frozen
+    dataclass's ``__init__`` sets its 25 fields one ``object.__setattr__`` at a
+    time: 7 µs an event, against under 1 µs for one dictionary. A change to a
+    field the row does not have is refused, as ``__init__`` would.
+    """
+    if not changes.keys() <= _FIELD_NAMES:
+        raise ProjectionError(f"a row has no {sorted(changes.keys() - _FIELD_NAMES)}")
+    new = object.__new__(PartnerRow)
+    object.__setattr__(new, "__dict__", vars(row) | changes)
+    return new
 
 
 def _registered(record: RegisteredRecord, position: int) -> PartnerRow:

@@ -102,11 +102,33 @@ def partitions_of(new_reader: ReaderFactory, topic: str) -> list[int]:
 
 
 def merged_events(new_reader: ReaderFactory, topic: str) -> Iterator[Located]:
-    """The topic's events in sequence order (unreadable records as they come)."""
+    """The topic's events in sequence order, each decoded (or named unreadable) here."""
+    for partition, record in merged_records(new_reader, topic):
+        yield located(partition, record.offset, record.key, record.value, record.headers)
+
+
+def merged_records(new_reader: ReaderFactory, topic: str) -> Iterator[tuple[int, Any]]:
+    """The topic's records, undecoded, in the order of their ``ce_sequence`` header.
+
+    Each partition is in sequence order already; a record without a readable
+    sequence sorts first, so it never holds back the records after it.
+    """
     partitions = partitions_of(new_reader, topic)
-    streams = [_decoded(partition_records(new_reader, topic, p), p) for p in partitions]
-    for _, _, _, located in heapq.merge(*streams):
-        yield located
+    streams = [_sequenced(partition_records(new_reader, topic, p), p) for p in partitions]
+    for _, partition, _, record in heapq.merge(*streams):
+        yield partition, record
+
+
+def located(
+    partition: int, offset: int, key: bytes | None, value: bytes | None,
+    headers: list[tuple[str, bytes | None]],
+) -> Located:  # fmt: skip
+    """A record decoded, or named unreadable, with where on the topic it was."""
+    where = f"partition {partition} offset {offset}"
+    try:
+        return Located(decode_event(key, value, headers), where)
+    except MalformedMessageError as error:
+        return Located(Unreadable(where, str(error)), where)
 
 
 @dataclass
@@ -138,13 +160,14 @@ def read_checkpoints(new_reader: ReaderFactory, topic: str) -> Signatures:
     return found
 
 
-def _decoded(records: Iterator[Any], partition: int) -> Iterator[tuple[int, int, int, Located]]:
-    """(sequence, partition, n, item): unreadable records sort first, so they never block."""
+def _sequenced(records: Iterator[Any], partition: int) -> Iterator[tuple[int, int, int, Any]]:
+    """(sequence, partition, n, record): n keeps the merge from ever comparing records."""
     for number, record in enumerate(records):
-        where = f"partition {partition} offset {record.offset}"
-        try:
-            event = decode_event(record.key, record.value, record.headers)
-        except MalformedMessageError as error:
-            yield -1, partition, number, Located(Unreadable(where, str(error)), where)
-            continue
-        yield event.sequence, partition, number, Located(event, where)
+        yield _sequence_of(record.headers), partition, number, record
+
+
+def _sequence_of(headers: list[tuple[str, bytes | None]] | None) -> int:
+    for name, value in headers or ():
+        if name == "ce_sequence" and value is not None and value.isdigit():
+            return int(value)
+    return -1

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from consumers.audit.export import export as export_trail
+from consumers.audit.read_ahead import merged_events_ahead
 from consumers.audit.reader import Unreadable, merged_events, read_checkpoints
 from consumers.audit.sources import (
     Entry,
@@ -179,7 +180,7 @@ def _replay_topic(
     for unreadable in signed.unreadable:
         run.unreadable(unreadable.where, unreadable.reason)
     with _spinner("Replaying the events topic") as advance:
-        for located in merged_events(reader, topics[EVENTS].name):
+        for located in merged_events_ahead(settings, topics[EVENTS].name):
             if isinstance(located.item, Unreadable):
                 run.unreadable(located.where, located.item.reason)
             else:

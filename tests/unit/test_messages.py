@@ -125,6 +125,11 @@ def test_record_from_a_future_schema_version_is_refused() -> None:
         ("ce_sequence", None, "bad_header"),
         ("ce_chainhash", b"abc", "bad_header"),
         ("ce_subject", b"someone-else", "inconsistent"),
+        ("ce_id", b"someone-else:1", "inconsistent"),
+        ("ce_type", b"prakerja.partner.unheard-of", "unknown_type"),
+        ("ce_source", b"urn:\xff", "bad_header"),
+        ("ce_time", b"\xe2\x82", "bad_header"),
+        ("ce_schemaversion", b"one", "bad_header"),
     ],
 )
 def test_missing_or_wrong_headers_are_refused(
