@@ -24,10 +24,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from functools import partial
-from typing import IO
+from typing import IO, cast
+
+from kafka.errors import KafkaError
 
 from consumers.audit.reader import Located, located, merged_records
-from consumers.messaging.broker import new_reader
+from consumers.messaging.broker import BrokerUnavailableError, new_reader
 from registry.config import Settings
 
 # Records per hand-over: large enough that the pipe's cost per record is a
@@ -46,13 +48,13 @@ def merged_events_ahead(settings: Settings, topic: str) -> Iterator[Located]:
     child = subprocess.Popen(  # noqa: S603 - this interpreter, this module
         [sys.executable, "-m", __name__, topic], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
-    assert child.stdin is not None and child.stdout is not None
+    sending, receiving = cast(IO[bytes], child.stdin), cast(IO[bytes], child.stdout)
     try:
-        pickle.dump(settings, child.stdin)
-        child.stdin.close()
-        yield from _received(child.stdout)
+        pickle.dump(settings, sending)
+        sending.close()
+        yield from _received(receiving)
     finally:
-        child.stdout.close()
+        receiving.close()
         if child.poll() is None:
             child.terminate()
         child.wait()
@@ -66,8 +68,9 @@ def _received(stream: IO[bytes]) -> Iterator[Located]:
             raise ReadAheadError("the reading process ended without finishing") from None
         if batch is None:
             return
-        if isinstance(batch, str):
-            raise ReadAheadError(batch)
+        if isinstance(batch, tuple):
+            kind, message = batch
+            raise (BrokerUnavailableError if kind == "unavailable" else ReadAheadError)(message)
         for partition, offset, key, value, headers in batch:
             yield located(partition, offset, key, value, headers)
 
@@ -83,8 +86,9 @@ def read(settings: Settings, topic: str, out: IO[bytes]) -> None:
                 batch = []
         pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
         pickle.dump(None, out)
-    except Exception as error:
-        pickle.dump(f"reading {topic} failed: {type(error).__name__}: {error}", out)
+    except Exception as error:  # handed to the parent, which raises it
+        kind = "unavailable" if isinstance(error, KafkaError | BrokerUnavailableError) else "failed"
+        pickle.dump((kind, f"reading {topic} failed: {type(error).__name__}: {error}"), out)
     out.flush()
 
 

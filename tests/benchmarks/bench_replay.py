@@ -90,9 +90,11 @@ def publish(bootstrap: str, prefix: str, count: int, key: Ed25519PrivateKey) -> 
 def replay_in_child(bootstrap: str, prefix: str, vkey: str) -> tuple[float, int, str]:
     """Seconds, peak resident memory (KiB) and output of ``audit replay`` in a child process.
 
-    The peak is the child's own high-water mark (VmHWM), read while it runs:
-    the rusage of a child started from this large process would count the
-    pages it shared with this one before it executed.
+    The peak is the sum of the high-water marks (VmHWM) of the replay and of
+    the process it reads the topic with, read while they run (an upper bound:
+    their peaks need not coincide). The rusage of a child started from this
+    large process would count the pages it shared with this one before it
+    executed.
     """
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KAFKA_TOPIC_PREFIX": prefix,
            "LOG_LEVEL": "warning", "SIGNING_KEY_FILE": "/nonexistent",
@@ -103,16 +105,28 @@ def replay_in_child(bootstrap: str, prefix: str, vkey: str) -> tuple[float, int,
             [sys.executable, "-m", "registry", "audit", "replay", "--json", "--log-vkey", vkey],
             env=env, stdout=out, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        peak = 0
+        peaks: dict[int, int] = {}
         while child.poll() is None:
-            peak = max(peak, _high_water_mark(child.pid))
+            for pid in _tree(child.pid):
+                peaks[pid] = max(peaks.get(pid, 0), _high_water_mark(pid))
             time.sleep(0.02)
+        peak = sum(peaks.values())
         seconds = time.perf_counter() - started
         out.seek(0)
         output = out.read().decode()
     if child.returncode != 0:
         raise RuntimeError(f"replay failed: {output[-500:]}")
     return seconds, peak, output
+
+
+def _tree(pid: int) -> list[int]:
+    """The process and its descendants (the replay reads the topic in a child of its own)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as children:
+            found = [int(c) for c in children.read().split()]
+    except OSError:
+        return [pid]
+    return [pid, *(d for c in found for d in _tree(c))]
 
 
 def _high_water_mark(pid: int) -> int:
