@@ -65,6 +65,5 @@ def test_the_child_reads_what_this_process_reads_in_the_same_order(broker: Local
 def test_a_child_that_cannot_reach_kafka_says_so() -> None:
     settings = Settings(kafka_bootstrap_servers="127.0.0.1:9")
 
-    with pytest.raises(BrokerUnavailableError, match="reading nothing.partner-events failed"):
+    with pytest.raises(BrokerUnavailableError, match=r"reading nothing\.partner-events failed"):
         list(merged_events_ahead(settings, "nothing.partner-events"))
-
