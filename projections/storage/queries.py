@@ -102,6 +102,31 @@ class ReadModelQueries(ReadModelDatabase):
         """Every partner row, by partner id."""
         return self._partners("ORDER BY partner_id")
 
+    def search(
+        self, text: str | None, status: str | None, limit: int, offset: int
+    ) -> tuple[list[PartnerRow], int]:
+        """A page of the register now, by name: names containing ``text``, of ``status``.
+
+        And how many match in all. Answered by the database, not by reading
+        every row: on PostgreSQL a trigram index finds the names containing
+        the text (its plan: ``docs/benchmarks.md``). Names compare case-folded,
+        and sort by their code points as Python sorts them.
+        """
+        conditions, params = [], []
+        if text and (key := rows.search_key(text)):
+            conditions.append("name_key LIKE ? ESCAPE '!'")
+            params.append(f"%{_like_escaped(key)}%")
+        if status is not None:
+            conditions.append("status = ?")
+            params.append(status)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        order = f"ORDER BY name_key{self._db.byte_order}, partner_id LIMIT ? OFFSET ?"
+        with self.transaction() as tx:
+            total = tx.execute(schema.count_partners(LIVE, where), params)[0][0]
+            found = tx.execute(schema.select_partners(LIVE, f"{where} {order}"),
+                               (*params, limit, offset))  # fmt: skip
+        return [rows.partner_row(r) for r in found], int(total)
+
     def partners_after(self, position: int) -> list[PartnerRow]:
         """The partner rows changed by an event after this store position."""
         return self._partners("WHERE position > ? ORDER BY position", (position,))
@@ -184,6 +209,11 @@ class ReadModelQueries(ReadModelDatabase):
         with self.transaction() as tx:
             found = tx.execute(schema.select_entries(LIVE, where), params)
         return [rows.entry(r) for r in found]
+
+
+def _like_escaped(text: str) -> str:
+    """The text as a LIKE pattern matching itself (escape character ``!``)."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
 
 
 def _paged(page_after: Callable[[int], list[AuditEntry]]) -> Iterator[AuditEntry]:

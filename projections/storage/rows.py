@@ -34,7 +34,12 @@ def partner_params(row: PartnerRow) -> tuple[Any, ...]:
     values = row.to_json()
     for name in ("latest_criteria", "open_warnings", "objections", "corrections"):
         values[name] = orjson.dumps(values[name], option=orjson.OPT_SORT_KEYS).decode()
-    return tuple(values[c] for c in PARTNER_COLUMNS)
+    return (*(values[c] for c in PARTNER_COLUMNS), search_key(row.name))
+
+
+def search_key(text: str) -> str:
+    """A name or a search as the register compares them: case-folded, spaces trimmed."""
+    return text.casefold().strip()
 
 
 def entry(row: Sequence[Any]) -> AuditEntry:

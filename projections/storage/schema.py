@@ -23,6 +23,11 @@ class TableSet:
         """The name of the audit trail's by-partner index."""
         return f"{self.audit}_by_partner"
 
+    @property
+    def name_index(self) -> str:
+        """The name of the partners' by-name (substring) index."""
+        return f"{self.partners}_by_name"
+
 
 LIVE = TableSet(partners="rm_partners", audit="rm_audit_trail", chain="rm_chain")
 NEXT = TableSet(partners="rm_partners_next", audit="rm_audit_trail_next", chain="rm_chain_next")
@@ -38,9 +43,11 @@ AUDIT_COLUMNS = (
     "sequence", "position", "partner_id", "version", "event_type", "actor", "reason",
     "recorded_at", "effective_date", "body", "chain_hash", "checkpoint",
 )  # fmt: skip
-SCHEMA_MARK = "rm_schema_v4"
+SEARCH_COLUMNS = (*PARTNER_COLUMNS, "name_key")
+"""What is written for a partner: its row, and its name as searched (``name_key``)."""
+SCHEMA_MARK = "rm_schema_v5"
 """The table created last: present only when every table has this version's columns."""
-_OLDER_MARKS = ("rm_schema_v2", "rm_schema_v3")
+_OLDER_MARKS = ("rm_schema_v2", "rm_schema_v3", "rm_schema_v4")
 
 
 def create_tables(tables: TableSet) -> list[str]:
@@ -56,7 +63,7 @@ def create_tables(tables: TableSet) -> list[str]:
             open_warnings TEXT NOT NULL, objections TEXT NOT NULL,
             corrections TEXT NOT NULL,
             version BIGINT NOT NULL,
-            position BIGINT NOT NULL, updated_at TEXT NOT NULL)""",
+            position BIGINT NOT NULL, updated_at TEXT NOT NULL, name_key TEXT NOT NULL)""",
         f"""CREATE TABLE IF NOT EXISTS {tables.audit} (
             sequence BIGINT PRIMARY KEY, position BIGINT NOT NULL, partner_id TEXT NOT NULL,
             version BIGINT NOT NULL, event_type TEXT NOT NULL, actor TEXT NOT NULL,
@@ -106,15 +113,16 @@ def swap_in(fresh: TableSet, live: TableSet) -> list[str]:
         f"ALTER TABLE {fresh.audit} RENAME TO {live.audit}",
         f"ALTER TABLE {fresh.chain} RENAME TO {live.chain}",
         f"DROP INDEX IF EXISTS {fresh.audit_index}",
+        f"DROP INDEX IF EXISTS {fresh.name_index}",
         f"CREATE INDEX IF NOT EXISTS {live.audit_index} ON {live.audit} (partner_id, version)",
     ]
 
 
 def upsert_partner(tables: TableSet) -> str:
     """Insert a partner row, or replace the existing one."""
-    columns = ", ".join(PARTNER_COLUMNS)
-    marks = ", ".join("?" for _ in PARTNER_COLUMNS)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in PARTNER_COLUMNS[1:])
+    columns = ", ".join(SEARCH_COLUMNS)
+    marks = ", ".join("?" for _ in SEARCH_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in SEARCH_COLUMNS[1:])
     return (
         f"INSERT INTO {tables.partners} ({columns}) VALUES ({marks}) "
         f"ON CONFLICT (partner_id) DO UPDATE SET {updates}"
@@ -124,6 +132,11 @@ def upsert_partner(tables: TableSet) -> str:
 def select_partners(tables: TableSet, where: str = "") -> str:
     """Partner rows, optionally filtered."""
     return f"SELECT {', '.join(PARTNER_COLUMNS)} FROM {tables.partners} {where}"
+
+
+def count_partners(tables: TableSet, where: str = "") -> str:
+    """How many partner rows, optionally filtered."""
+    return f"SELECT count(*) FROM {tables.partners} {where}"
 
 
 def select_entries(tables: TableSet, where: str = "") -> str:

@@ -147,6 +147,7 @@ class ReadModelWriter(ReadModelDatabase):
             tx.execute("UPDATE rm_generation SET generation = generation + 1")
             for statement in schema.swap_in(NEXT, LIVE):
                 tx.execute(statement)
+            self._db.substring_index(tx, LIVE.name_index, LIVE.partners, "name_key")
             tx.execute("DELETE FROM rm_consumer")
             self._save_offsets(tx, offsets)
         return head
@@ -164,6 +165,7 @@ class ReadModelWriter(ReadModelDatabase):
     def _create(self, tx: Tx, tables: TableSet) -> None:
         for statement in schema.create_tables(tables):
             tx.execute(statement, (GENESIS,) if "INSERT" in statement else ())
+        self._db.substring_index(tx, tables.name_index, tables.partners, "name_key")
 
     def _check_generation(self, tx: Tx, generation: int) -> None:
         current = int(tx.execute(schema.select_generation(self._db.share_suffix))[0][0])

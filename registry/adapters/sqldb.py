@@ -59,6 +59,8 @@ class Database(ABC):
 
     lock_suffix = ""
     share_suffix = ""
+    byte_order = ""
+    """What makes ORDER BY compare text by code point (SQLite's default)."""
     retryable: tuple[type[Exception], ...] = ()
 
     @abstractmethod
@@ -72,6 +74,10 @@ class Database(ABC):
     @abstractmethod
     def notify(self, tx: Tx, channel: str) -> None:
         """Tell listeners on ``channel`` that something changed, at commit."""
+
+    @abstractmethod
+    def substring_index(self, tx: Tx, name: str, table: str, column: str) -> None:
+        """Create an index that answers ``column LIKE '%...%'``, where the database has one."""
 
     @abstractmethod
     def has_table(self, tx: Tx, name: str) -> bool:

@@ -53,7 +53,21 @@ class PostgresDatabase(Database):
 
     lock_suffix = " FOR UPDATE"
     share_suffix = " FOR SHARE"
+    byte_order = ' COLLATE "C"'
     retryable = (errors.UniqueViolation, errors.SerializationFailure, errors.DeadlockDetected)
+
+    def substring_index(self, tx: Tx, name: str, table: str, column: str) -> None:
+        """A trigram index (pg_trgm, a trusted extension: the database's owner may add it).
+
+        Its operator class is named in the schema the extension was put in,
+        which need not be on this connection's search path.
+        """
+        tx.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        found = tx.execute(
+            "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
+        )
+        ops = f"{found[0][0]}.gin_trgm_ops"
+        tx.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({column} {ops})")
 
     def __init__(self, url: str, min_connections: int = 1, max_connections: int = 10) -> None:
         self._pool = ConnectionPool(

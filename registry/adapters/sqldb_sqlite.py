@@ -50,6 +50,12 @@ class SqliteDatabase(Database):
     def notify(self, tx: Tx, channel: str) -> None:
         """SQLite has no notifications: listeners poll."""
 
+    def substring_index(self, tx: Tx, name: str, table: str, column: str) -> None:
+        """None: SQLite has no index for a substring; the search reads the table.
+
+        Fine for the registers an embedded database holds; PostgreSQL indexes it.
+        """
+
     def has_table(self, tx: Tx, name: str) -> bool:
         """Looked up in the schema table."""
         query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"

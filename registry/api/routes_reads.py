@@ -58,8 +58,12 @@ def list_partners(
     a day as it was known then (the rule: ``projections/point_in_time.py``).
     """
     store = services.read_models
-    rows = store.partners() if point.is_now else store.register_at(point)
     day = _day_of(point, services)
+    if point.is_now and status != "overdue":
+        found, total = store.search(q, status, limit, offset)
+        return PartnerPage(items=[_partner(r, day) for r in found], total=total, limit=limit,
+                           offset=offset, as_of=None, known_at=None)  # fmt: skip
+    rows = store.partners() if point.is_now else store.register_at(point)
     if status == "overdue":
         rows = [r for r in rows if overdue_warnings(r, day)]
     elif status is not None:
