@@ -7,10 +7,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+import structlog
 from psycopg import errors, sql
 from psycopg_pool import ConnectionPool
 
 from registry.adapters.sqldb import Database, Tx
+
+log = structlog.get_logger(__name__)
 
 # psycopg_pool retries a lost connection with doubling delays until this many
 # seconds have passed, then lets the next request start afresh; its default
@@ -57,17 +60,27 @@ class PostgresDatabase(Database):
     retryable = (errors.UniqueViolation, errors.SerializationFailure, errors.DeadlockDetected)
 
     def substring_index(self, tx: Tx, name: str, table: str, column: str) -> None:
-        """A trigram index (pg_trgm, a trusted extension: the database's owner may add it).
+        """A trigram index (pg_trgm, a trusted extension: a user with CREATE on the database
+        may add it, in ``public``).
 
-        Its operator class is named in the schema the extension was put in,
-        which need not be on this connection's search path.
+        Its operator class is named in the schema the extension is in, which
+        need not be on this connection's search path. A user who may neither
+        add the extension nor use it still gets working read models: the
+        search then reads every row, and a warning says why.
         """
-        tx.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        found = tx.execute(
-            "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
-        )
-        ops = f"{found[0][0]}.gin_trgm_ops"
-        tx.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({column} {ops})")
+        tx.execute("SAVEPOINT substring_index")
+        try:
+            tx.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+            found = tx.execute("SELECT extnamespace::regnamespace::text FROM pg_extension"
+                               " WHERE extname = 'pg_trgm'")  # fmt: skip
+            ops = f"{found[0][0]}.gin_trgm_ops"
+            tx.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({column} {ops})")
+        except (errors.InsufficientPrivilege, errors.InvalidSchemaName, errors.UndefinedFile,
+                errors.UndefinedObject) as refused:  # fmt: skip
+            tx.execute("ROLLBACK TO SAVEPOINT substring_index")
+            log.warning("no trigram index: a search by name reads every row", reason=str(refused))
+        else:
+            tx.execute("RELEASE SAVEPOINT substring_index")
 
     def __init__(self, url: str, min_connections: int = 1, max_connections: int = 10) -> None:
         self._pool = ConnectionPool(

@@ -10,9 +10,13 @@ literally, names ordered by code point.
 
 from __future__ import annotations
 
+import uuid
+
 import psycopg
 import pytest
+from psycopg import sql
 from pydantic import SecretStr
+from structlog.testing import capture_logs
 
 from projections.storage.store import ReadModelStore
 from registry.bootstrap import build_read_models
@@ -21,6 +25,7 @@ from registry.domain.commands import RegisterPartner
 from registry.record.public_record import START, read_after
 from registry.service.application import PartnerRegistry
 from tests.builders import decision, platform
+from tests.conftest import ADMIN_URL, scratch_database
 
 pytestmark = pytest.mark.postgres
 
@@ -95,3 +100,34 @@ def test_on_postgresql_a_search_is_answered_by_the_trigram_index(postgres_url: s
     # then it reads the index, not every row
     assert "rm_partners_by_name" in plan, plan
     assert "Seq Scan" not in plan, plan
+
+
+def test_a_user_who_may_not_add_the_extension_gets_a_search_that_reads_the_rows() -> None:
+    # given a database without pg_trgm, and a login role that may not add it
+    role = f"reg_{uuid.uuid4().hex[:10]}"
+    with scratch_database("registry_test") as admin_url:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+            admin.execute(
+                sql.SQL("CREATE SCHEMA {0} AUTHORIZATION {0}").format(sql.Identifier(role))
+            )
+        url = f"postgresql://{role}@{admin_url.split('@', 1)[1]}?options=-csearch_path%3D{role}"
+
+        # when the read models are set up as that role
+        with capture_logs() as logs:
+            store = build_read_models(Settings(database_url=SecretStr(url)))
+        try:
+            found = store.search("kursus", None, 10, 0)
+        finally:
+            store.close()
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            indexes = [r[0] for r in admin.execute("SELECT indexname FROM pg_indexes")]
+
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+    # then they work, without the index, and say why
+    assert found == ([], 0)
+    assert "rm_partners_by_name" not in indexes
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == [
+        "no trigram index: a search by name reads every row"
+    ]
