@@ -105,26 +105,28 @@ def test_on_postgresql_a_search_is_answered_by_the_trigram_index(postgres_url: s
 def test_a_user_who_may_not_add_the_extension_gets_a_search_that_reads_the_rows() -> None:
     # given a database without pg_trgm, and a login role that may not add it
     role = f"reg_{uuid.uuid4().hex[:10]}"
-    with scratch_database("registry_test") as admin_url:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
-            admin.execute(
-                sql.SQL("CREATE SCHEMA {0} AUTHORIZATION {0}").format(sql.Identifier(role))
-            )
-        url = f"postgresql://{role}@{admin_url.split('@', 1)[1]}?options=-csearch_path%3D{role}"
+    try:
+        with scratch_database("registry_test") as admin_url:
+            with psycopg.connect(admin_url, autocommit=True) as admin:
+                admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+                admin.execute(
+                    sql.SQL("CREATE SCHEMA {0} AUTHORIZATION {0}").format(sql.Identifier(role))
+                )
+            url = f"postgresql://{role}@{admin_url.split('@', 1)[1]}?options=-csearch_path%3D{role}"
 
-        # when the read models are set up as that role
-        with capture_logs() as logs:
-            store = build_read_models(Settings(database_url=SecretStr(url)))
-        try:
-            found = store.search("kursus", None, 10, 0)
-        finally:
-            store.close()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            indexes = [r[0] for r in admin.execute("SELECT indexname FROM pg_indexes")]
+            # when the read models are set up as that role
+            with capture_logs() as logs:
+                store = build_read_models(Settings(database_url=SecretStr(url)))
+            try:
+                found = store.search("kursus", None, 10, 0)
+            finally:
+                store.close()
+            with psycopg.connect(admin_url, autocommit=True) as admin:
+                indexes = [r[0] for r in admin.execute("SELECT indexname FROM pg_indexes")]
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
     # then they work, without the index, and say why
     assert found == ([], 0)
     assert "rm_partners_by_name" not in indexes
