@@ -113,7 +113,6 @@ def swap_in(fresh: TableSet, live: TableSet) -> list[str]:
         f"ALTER TABLE {fresh.audit} RENAME TO {live.audit}",
         f"ALTER TABLE {fresh.chain} RENAME TO {live.chain}",
         f"DROP INDEX IF EXISTS {fresh.audit_index}",
-        f"DROP INDEX IF EXISTS {fresh.name_index}",
         f"CREATE INDEX IF NOT EXISTS {live.audit_index} ON {live.audit} (partner_id, version)",
     ]
 

@@ -94,6 +94,7 @@ class ReadModelWriter(ReadModelDatabase):
             for statement in schema.drop_everything():
                 tx.execute(statement)
             self._create(tx, LIVE)
+            self._db.substring_index(tx, LIVE.name_index, LIVE.partners, "name_key")
             for statement in schema.CREATE_SHARED:
                 tx.execute(statement)
 
@@ -165,7 +166,6 @@ class ReadModelWriter(ReadModelDatabase):
     def _create(self, tx: Tx, tables: TableSet) -> None:
         for statement in schema.create_tables(tables):
             tx.execute(statement, (GENESIS,) if "INSERT" in statement else ())
-        self._db.substring_index(tx, tables.name_index, tables.partners, "name_key")
 
     def _check_generation(self, tx: Tx, generation: int) -> None:
         current = int(tx.execute(schema.select_generation(self._db.share_suffix))[0][0])

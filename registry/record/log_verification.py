@@ -23,8 +23,6 @@ from registry.record.tree_head import TreeHead, TreeHeadError, parse
 if TYPE_CHECKING:
     from registry.record.messages import PublishedEvent
 
-_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-
 
 def signed_head_problem(
     event: PublishedEvent, verifiers: Sequence[Verifier]
@@ -76,16 +74,16 @@ def header_problem(event: PublishedEvent, signers: tuple[str, ...]) -> tuple[str
 def signature_starts(verifiers: Sequence[Verifier]) -> tuple[str, ...]:
     """How a signature line by each verifier begins: its name, then its key hash in base64.
 
-    The key hash is four bytes, so the first five base64 characters hold its
-    first 30 bits; the sixth character's top two bits the last two, so each
-    of its four possible characters is allowed.
+    The key hash is four bytes: the first five base64 characters hold its
+    first 30 bits, and the sixth its last two bits with the signature's first
+    four, so each of the sixteen sixth characters those four bits can make is
+    allowed.
     """
-    starts = []
-    for v in verifiers:
-        encoded = base64.b64encode(v.key_hash + b"\0\0").decode()
-        last = _B64.index(encoded[5])
-        starts += [f"{DASH}{v.name} {encoded[:5]}{_B64[last + low]}" for low in range(16)]
-    return tuple(starts)
+    return tuple(
+        f"{DASH}{v.name} {base64.b64encode(v.key_hash + bytes([high << 4, 0])).decode()[:6]}"
+        for v in verifiers
+        for high in range(16)
+    )
 
 
 def signed_root(event: PublishedEvent) -> bytes:
