@@ -88,6 +88,9 @@ class GroupConsumer(Protocol):
     def end_offsets(self, partitions: list[Partition]) -> dict[Partition, int]:
         """Each partition's offset after its last record."""
 
+    def highwater(self, partition: Partition) -> int | None:
+        """The partition's end as the last fetch response gave it (None before any)."""
+
     def commit_async(self) -> None:
         """Commit the positions, without waiting."""
 

@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import structlog
 from kafka import ConsumerRebalanceListener
@@ -40,9 +41,9 @@ from consumers.read_side.recovery import Action, Recovery
 from projections.current_partners import ProjectionError
 from projections.storage.store import ReadModelStore
 from projections.storage.writer import Applied, ConflictingRecordError, ModelsRebuiltError
-from registry.record.log_verification import signed_head_problem
+from registry.record.log_verification import header_problem, signature_starts
 from registry.record.messages import MalformedMessageError, PublishedEvent, decode_event
-from registry.record.note import Verifier
+from registry.record.note import NoteError, Verifier, open_note
 
 log = structlog.get_logger(__name__)
 
@@ -191,14 +192,16 @@ class ProjectionRunner:
                 "no key to verify the log's signed checkpoints with: set LOG_VKEYS "
                 "(GET /log/vkey) or give the runner the relay's SIGNING_KEY_FILE"
             )
-        decoded = _decode(polled, verifiers)
+        decoded = _decode(polled, signature_starts(verifiers))
         try:
             events, conflicting = self._without_conflicts(decoded)
             refused = decoded.refused + conflicting
             if refused:
                 self._dead_letters.send(refused)
                 self._note_refused(refused)
-            applied = self._store.apply(events, decoded.offsets, self._generation)
+            applied = self._store.apply(
+                events, decoded.offsets, self._generation, partial(_signed, verifiers)
+            )
         except TRANSIENT:
             self._seek_back(polled)
             raise
@@ -233,6 +236,7 @@ class ProjectionRunner:
         why = {
             "chain_break": "its hash does not follow from the trail before it",
             "altered": "the log's signed tree does not end in it as received",
+            "forged": "its checkpoint is not signed by a trusted log key",
         }[reason]
         error = MalformedMessageError(
             reason, f"sequence {sequence}: {why} (the record was altered); it was not kept"
@@ -313,7 +317,7 @@ class ProjectionRunner:
         assigned = list(self._consumer.assignment())
         if not assigned:
             return
-        ends = self._consumer.end_offsets(assigned)
+        ends = self._ends(assigned)
         positions = {tp: self._consumer.position(tp) for tp in assigned}
         self._reread_shrunk([tp for tp in assigned if positions[tp] > ends[tp]])
         lag = {tp.partition: max(ends[tp] - positions[tp], 0) for tp in assigned}
@@ -324,6 +328,17 @@ class ProjectionRunner:
         self.metrics.lag(lag, head.sequence)
         self._log.info("projection lag", lag=lag, chain_head=head.sequence)
         self._watch_chain(head.sequence, behind=any(lag.values()))
+
+    def _ends(self, assigned: list[Partition]) -> dict[Partition, int]:
+        """Each partition's end: the later of the listed end and the last fetch's.
+
+        Tansu lists a partition's end as its last batch's first offset plus
+        one, short of the true end when that batch holds several records;
+        taken alone, it made a caught-up runner re-read the whole topic at
+        every report. The high-water mark of a fetch response is right.
+        """
+        listed = self._consumer.end_offsets(assigned)
+        return {tp: max(listed[tp], self._consumer.highwater(tp) or 0) for tp in assigned}
 
     def _reread_shrunk(self, shrunk: list[Partition]) -> None:
         """Partitions that end before where we stand were lost and re-filled: read them again.
@@ -359,12 +374,14 @@ class Decoded:
     offsets: dict[tuple[str, int], int]
 
 
-def _decode(polled: Polled, verifiers: list[Verifier]) -> Decoded:
+def _decode(polled: Polled, signers: tuple[str, ...]) -> Decoded:
     """The readable, signed records; the rest refused with their reason.
 
-    A record is taken only if its signed checkpoint verifies with a trusted
-    key and is of the tree the record ends: nothing unsigned reaches the
-    read models, whoever could write to the topic.
+    A record is taken only if it carries a checkpoint of the tree it ends,
+    signed in the name of a trusted key (``signers``, from
+    ``signature_starts``): nothing unsigned reaches the read models,
+    whoever could write to the topic. The signatures themselves are
+    verified as the trail grows (``_signed``), once for each extension.
     """
     events: list[PublishedEvent] = []
     sources: list[ConsumedRecord] = []
@@ -377,7 +394,7 @@ def _decode(polled: Polled, verifiers: list[Verifier]) -> Decoded:
             except MalformedMessageError as error:
                 refused.append((record, error))
                 continue
-            problem = signed_head_problem(event, verifiers)
+            problem = header_problem(event, signers)
             if problem is None:
                 events.append(event)
                 sources.append(record)
@@ -385,6 +402,15 @@ def _decode(polled: Polled, verifiers: list[Verifier]) -> Decoded:
                 refused.append((record, MalformedMessageError(*problem)))
         offsets[(tp.topic, tp.partition)] = records[-1].offset + 1
     return Decoded(events, sources, refused, offsets)
+
+
+def _signed(verifiers: list[Verifier], checkpoint: str) -> bool:
+    """Whether a trusted log key signed the checkpoint."""
+    try:
+        open_note(checkpoint, verifiers)
+    except NoteError:
+        return False
+    return True
 
 
 class NoVerifierKeyError(OSError):

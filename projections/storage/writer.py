@@ -36,6 +36,7 @@ from registry.record.messages import PublishedEvent
 from registry.service.records import PublicRecord
 
 Offsets = Mapping[tuple[str, int], int]
+Signed = Callable[[str], bool]
 CHANGES_CHANNEL = "partner_registry_read_models"
 _FIRST_PAGE = 50
 
@@ -62,7 +63,8 @@ class Applied:
     ``broken`` is the sequence of a record refused when the trail reached it,
     and ``broken_reason`` why: its hash does not follow from the trail before
     it (``chain_break``) or the log's signed tree does not end in it
-    (``altered``). It was not kept, so the genuine record can take its place.
+    (``altered``), or its checkpoint's signature does not verify (``forged``).
+    It was not kept, so the genuine record can take its place.
     """
 
     new: int
@@ -106,8 +108,18 @@ class ReadModelWriter(ReadModelDatabase):
             )
         return {int(partition): int(offset) for partition, offset in found}
 
-    def apply(self, events: Sequence[PublishedEvent], offsets: Offsets, generation: int) -> Applied:
+    def apply(
+        self,
+        events: Sequence[PublishedEvent],
+        offsets: Offsets,
+        generation: int,
+        signed: Signed | None = None,
+    ) -> Applied:
         """Apply a batch and save the offsets after it, all or nothing.
+
+        ``signed`` tells whether a checkpoint's signature verifies with a
+        trusted log key; without it only the signed roots are compared (the
+        caller verified every signature itself).
 
         Two consumers briefly owning one partition (during a rebalance) can
         collide on a row; the loser's transaction is retried, and then sees
@@ -115,10 +127,10 @@ class ReadModelWriter(ReadModelDatabase):
         """
         for _ in range(2):
             try:
-                return self._apply_batch(events, offsets, generation)
+                return self._apply_batch(events, offsets, generation, signed)
             except self._db.retryable:
                 continue
-        return self._apply_batch(events, offsets, generation)
+        return self._apply_batch(events, offsets, generation, signed)
 
     def save_end_offsets(self, topic: str, ends: Mapping[int, int]) -> None:
         """Remember the broker's end offsets, for the lag report."""
@@ -154,11 +166,15 @@ class ReadModelWriter(ReadModelDatabase):
         return head
 
     def _apply_batch(
-        self, events: Sequence[PublishedEvent], offsets: Offsets, generation: int
+        self,
+        events: Sequence[PublishedEvent],
+        offsets: Offsets,
+        generation: int,
+        signed: Signed | None,
     ) -> Applied:
         with self.transaction() as tx:
             self._check_generation(tx, generation)
-            applied = self._apply(tx, LIVE, events)
+            applied = self._apply(tx, LIVE, events, signed)
             self._save_offsets(tx, offsets)
             self._db.notify(tx, CHANGES_CHANNEL)
             return applied
@@ -172,7 +188,13 @@ class ReadModelWriter(ReadModelDatabase):
         if current != generation:
             raise ModelsRebuiltError
 
-    def _apply(self, tx: Tx, tables: TableSet, events: Sequence[PublishedEvent]) -> Applied:
+    def _apply(
+        self,
+        tx: Tx,
+        tables: TableSet,
+        events: Sequence[PublishedEvent],
+        signed: Signed | None = None,
+    ) -> Applied:
         """Keep the new entries, extend the verified trail, and fold only what it verified.
 
         Partner rows change only for entries the chain has just reached, in
@@ -181,7 +203,7 @@ class ReadModelWriter(ReadModelDatabase):
         """
         fresh = self._new_entries(tx, tables, events)
         entries = [entry for _, entry in fresh]
-        head, joined, broken, why = self._extend_chain(tx, tables, entries)
+        head, joined, broken, why = self._extend_chain(tx, tables, entries, signed)
         if broken is not None:
             entries = [e for e in entries if e.sequence != broken.sequence]
             tx.execute(f"DELETE FROM {tables.audit} WHERE sequence = ?", (broken.sequence,))  # noqa: S608
@@ -245,7 +267,7 @@ class ReadModelWriter(ReadModelDatabase):
         )
 
     def _extend_chain(
-        self, tx: Tx, tables: TableSet, arriving: Sequence[AuditEntry]
+        self, tx: Tx, tables: TableSet, arriving: Sequence[AuditEntry], signed: Signed | None
     ) -> tuple[ChainHead, list[AuditEntry], AuditEntry | None, str]:
         """Verify the trail as far as it now runs unbroken, before the batch is stored.
 
@@ -258,17 +280,25 @@ class ReadModelWriter(ReadModelDatabase):
         """
         row = tx.execute(schema.select_chain(tables, self._db.lock_suffix))[0]
         start = ChainHead(int(row[0]), str(row[1]))
-        tree = _TreeCheck(Frontier.from_text(start.sequence, str(row[2])))
+        tree = _TreeCheck(Frontier.from_text(start.sequence, str(row[2])), signed)
         following = sorted((e for e in arriving if e.sequence > start.sequence), key=_sequence_of)
         waiting = self._stored_after(tx, tables, start.sequence)
         merged = heapq.merge(following, waiting, key=_sequence_of)
         head, joined, broken = extend_until_broken(start, merged, tree.accepts)
+        forged = tree.first_forged(joined)
+        if forged is not None:
+            head = (
+                ChainHead(joined[forged - 1].sequence, joined[forged - 1].chain_hash)
+                if forged
+                else start
+            )
+            joined, broken = joined[:forged], joined[forged]
         if head != start:
             tx.execute(
                 schema.update_chain(tables),
                 (head.sequence, head.chain_hash, tree.frontier.to_text()),
             )
-        why = "" if broken is None else ("altered" if tree.refused else "chain_break")
+        why = "" if broken is None else (tree.refused or "chain_break")
         return head, joined, broken, why
 
     def _stored_after(self, tx: Tx, tables: TableSet, after: int) -> Iterator[AuditEntry]:
@@ -305,17 +335,39 @@ def _event_of(entry: AuditEntry) -> PublishedEvent:
 
 
 class _TreeCheck:
-    """The log's tree as the trail grows, checking each entry's signed root."""
+    """The log's tree as the trail grows, checking each entry's signed root.
 
-    def __init__(self, frontier: Frontier) -> None:
+    Each entry's checkpoint must state the root of the tree the trail makes
+    with it. Its signature is verified once for a whole extension: the last
+    entry's signed tree covers every leaf before it, so one Ed25519
+    verification vouches for them all; only when it fails is each entry's
+    checked, to stop the trail just before the first forged one.
+    """
+
+    def __init__(self, frontier: Frontier, signed: Signed | None) -> None:
         self.frontier = frontier
-        self.refused = False
+        self.refused = ""
+        self._signed = signed
+        self._trees: list[Frontier] = [frontier]
 
     def accepts(self, entry: AuditEntry) -> bool:
         grown = self.frontier.copy()
         grown.append(leaf_hash(entry.body.encode("utf-8")))
         if entry.checkpoint and note_root(entry.checkpoint) != grown.root():
-            self.refused = True
+            self.refused = "altered"
             return False
         self.frontier = grown
+        self._trees.append(grown)
         return True
+
+    def first_forged(self, joined: Sequence[AuditEntry]) -> int | None:
+        """Where the first joined entry whose signature does not verify stands, or None."""
+        signed = self._signed
+        if signed is None or not joined or signed(joined[-1].checkpoint or ""):
+            return None
+        for index, entry in enumerate(joined):
+            if entry.checkpoint and not signed(entry.checkpoint):
+                self.frontier = self._trees[index]
+                self.refused = "forged"
+                return index
+        return None

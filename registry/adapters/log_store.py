@@ -45,15 +45,14 @@ class LogStore(OwnTables):
     ) -> None:
         """Keep leaves from index ``first``, the subtrees they complete, and the new head."""
         with self._db.transaction() as tx:
-            tx.executemany(
-                "INSERT INTO tlog_leaves (idx, leaf) VALUES (?, ?) ON CONFLICT (idx) DO NOTHING",
+            tx.insert_missing(
+                "tlog_leaves", {"idx": "bigint", "leaf": "text"}, "idx",
                 [(first + i, leaf.decode()) for i, leaf in enumerate(leaves)],
-            )
-            tx.executemany(
-                "INSERT INTO tlog_subtrees (level, idx, hash) VALUES (?, ?, ?) "
-                "ON CONFLICT (level, idx) DO NOTHING",
-                [(level, index, digest.hex()) for level, index, digest in nodes],
-            )
+            )  # fmt: skip
+            tx.insert_missing(
+                "tlog_subtrees", {"level": "integer", "idx": "bigint", "hash": "text"},
+                "level, idx", [(level, index, digest.hex()) for level, index, digest in nodes],
+            )  # fmt: skip
             tx.execute(
                 "INSERT INTO tlog_checkpoints (size, note, signed_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (size) DO NOTHING",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
@@ -52,6 +52,16 @@ class Tx(ABC):
         """Insert many rows; a database may do it faster than one INSERT each."""
         marks = ", ".join("?" for _ in columns)
         self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
+
+    def insert_missing(
+        self, table: str, columns: Mapping[str, str], key: str, rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert the rows whose ``key`` is not there yet (``columns``: name and SQL type)."""
+        names, marks = ", ".join(columns), ", ".join("?" for _ in columns)
+        self.executemany(
+            f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT ({key}) DO NOTHING",  # noqa: S608
+            rows,
+        )
 
 
 class Database(ABC):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -49,6 +49,19 @@ class _PostgresTx(Tx):
         with self._cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
+
+    def insert_missing(
+        self, table: str, columns: Mapping[str, str], key: str, rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """One statement over an array per column: an INSERT a row kept the relay waiting."""
+        if not rows:
+            return
+        arrays = ", ".join(f"%s::{kind}[]" for kind in columns.values())
+        self._cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "  # noqa: S608
+            f"ON CONFLICT ({key}) DO NOTHING",
+            [list(column) for column in zip(*rows, strict=True)],
+        )
 
 
 class PostgresDatabase(Database):

@@ -215,3 +215,19 @@ def test_projection_status_reports_offsets_lag_and_chain_head(
     assert status["chain_head"]["sequence"] == len(stored_records(writer))
     assert {p["partition"] for p in status["partitions"]} == {0, 1, 2}
     assert all(p["lag"] == 0 for p in status["partitions"])
+
+
+def test_a_caught_up_runner_sees_the_true_end_of_partitions_whose_last_batch_held_many_records(
+    database_url: str, broker: LocalBroker, writer: PartnerRegistry
+) -> None:
+    # Given a history the relay sends as batches of many records per partition
+    # (Tansu lists such a partition's end as its last batch's first offset + 1)
+    settings = settings_for(database_url, broker)
+    scripted_history(writer, partners=20)
+    with running_relay(settings), running_projection(settings) as store:
+        # When the runner has applied it all and reported its lag again
+        wait_for(lambda: store.chain_head().sequence == len(stored_records(writer)))
+
+        # Then every partition's end is where the runner stands: no lag, nothing re-read
+        wait_for(lambda: all(p.end_offset == p.next_offset for p in store.consumer_status()), 20)
+        assert all(p.lag == 0 for p in store.consumer_status())
