@@ -275,8 +275,8 @@ class ReadModelWriter(ReadModelDatabase):
         earlier that were waiting for a predecessor; the arriving ones are
         checked from memory rather than read back. Returns the new head, the
         entries that joined the trail, and the entry that broke it, if any, and why.
-        Each entry that carries the log's signed checkpoint must end the tree
-        the trail now makes, whose right edge is kept with the head.
+        The log must have signed the tree the trail makes (``_TreeCheck``),
+        whose right edge is kept with the head.
         """
         row = tx.execute(schema.select_chain(tables, self._db.lock_suffix))[0]
         start = ChainHead(int(row[0]), str(row[1]))
@@ -285,14 +285,10 @@ class ReadModelWriter(ReadModelDatabase):
         waiting = self._stored_after(tx, tables, start.sequence)
         merged = heapq.merge(following, waiting, key=_sequence_of)
         head, joined, broken = extend_until_broken(start, merged, tree.accepts)
-        forged = tree.first_forged(joined)
-        if forged is not None:
-            head = (
-                ChainHead(joined[forged - 1].sequence, joined[forged - 1].chain_hash)
-                if forged
-                else start
-            )
-            joined, broken = joined[:forged], joined[forged]
+        bad = tree.first_bad(joined)
+        if bad is not None:
+            head = ChainHead(joined[bad - 1].sequence, joined[bad - 1].chain_hash) if bad else start
+            joined, broken = joined[:bad], joined[bad]
         if head != start:
             tx.execute(
                 schema.update_chain(tables),
@@ -335,39 +331,43 @@ def _event_of(entry: AuditEntry) -> PublishedEvent:
 
 
 class _TreeCheck:
-    """The log's tree as the trail grows, checking each entry's signed root.
+    """The log's tree as the trail grows, and the check that the log signed it.
 
-    Each entry's checkpoint must state the root of the tree the trail makes
-    with it. Its signature is verified once for a whole extension: the last
-    entry's signed tree covers every leaf before it, so one Ed25519
-    verification vouches for them all; only when it fails is each entry's
-    checked, to stop the trail just before the first forged one.
+    The last entry an extension joins must carry a checkpoint stating the
+    root of the tree the trail then makes, signed by a trusted key: that
+    signed tree covers every leaf before it, so one comparison and one
+    Ed25519 verification vouch for the whole extension. Only when they fail
+    is each entry checked, to stop the trail just before the first one that
+    was altered (its root differs) or forged (its signature does not verify).
     """
 
     def __init__(self, frontier: Frontier, signed: Signed | None) -> None:
-        self.frontier = frontier
+        self._start = frontier
+        self.frontier = frontier.copy()
         self.refused = ""
         self._signed = signed
-        self._trees: list[Frontier] = [frontier]
 
     def accepts(self, entry: AuditEntry) -> bool:
-        grown = self.frontier.copy()
-        grown.append(leaf_hash(entry.body.encode("utf-8")))
-        if entry.checkpoint and note_root(entry.checkpoint) != grown.root():
-            self.refused = "altered"
-            return False
-        self.frontier = grown
-        self._trees.append(grown)
+        self.frontier.append(leaf_hash(entry.body.encode("utf-8")))
         return True
 
-    def first_forged(self, joined: Sequence[AuditEntry]) -> int | None:
-        """Where the first joined entry whose signature does not verify stands, or None."""
-        signed = self._signed
-        if signed is None or not joined or signed(joined[-1].checkpoint or ""):
+    def first_bad(self, joined: Sequence[AuditEntry]) -> int | None:
+        """Where the first joined entry the log did not sign stands, or None."""
+        if not joined or (joined[-1].checkpoint and not self._problem(joined[-1], self.frontier)):
             return None
+        tree = self._start.copy()
         for index, entry in enumerate(joined):
-            if entry.checkpoint and not signed(entry.checkpoint):
-                self.frontier = self._trees[index]
-                self.refused = "forged"
+            before = tree.copy()
+            tree.append(leaf_hash(entry.body.encode("utf-8")))
+            if entry.checkpoint and (problem := self._problem(entry, tree)):
+                self.frontier, self.refused = before, problem
                 return index
+        self.frontier = tree
         return None
+
+    def _problem(self, entry: AuditEntry, tree: Frontier) -> str:
+        if note_root(entry.checkpoint) != tree.root():
+            return "altered"
+        if self._signed is not None and not self._signed(entry.checkpoint):
+            return "forged"
+        return ""

@@ -46,11 +46,11 @@ class LogStore(OwnTables):
         """Keep leaves from index ``first``, the subtrees they complete, and the new head."""
         with self._db.transaction() as tx:
             tx.insert_missing(
-                "tlog_leaves", {"idx": "bigint", "leaf": "text"}, "idx",
+                "tlog_leaves", ("idx", "leaf"), "idx",
                 [(first + i, leaf.decode()) for i, leaf in enumerate(leaves)],
             )  # fmt: skip
             tx.insert_missing(
-                "tlog_subtrees", {"level": "integer", "idx": "bigint", "hash": "text"},
+                "tlog_subtrees", ("level", "idx", "hash"),
                 "level, idx", [(level, index, digest.hex()) for level, index, digest in nodes],
             )  # fmt: skip
             tx.execute(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
@@ -54,9 +54,9 @@ class Tx(ABC):
         self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
 
     def insert_missing(
-        self, table: str, columns: Mapping[str, str], key: str, rows: Sequence[Sequence[Any]]
+        self, table: str, columns: Sequence[str], key: str, rows: Sequence[Sequence[Any]]
     ) -> None:
-        """Insert the rows whose ``key`` is not there yet (``columns``: name and SQL type)."""
+        """Insert the rows whose ``key`` is not there yet."""
         names, marks = ", ".join(columns), ", ".join("?" for _ in columns)
         self.executemany(
             f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT ({key}) DO NOTHING",  # noqa: S608

@@ -115,8 +115,10 @@ class Frontier:
         return completed
 
     def copy(self) -> Frontier:
-        """An independent frontier of the same tree."""
-        return Frontier(self.size, [node for _, node in self._nodes])
+        """An independent frontier of the same tree (its nodes are already known to fit)."""
+        twin = Frontier.__new__(Frontier)
+        twin.size, twin._nodes = self.size, list(self._nodes)
+        return twin
 
     def to_text(self) -> str:
         """The frontier's hashes in hex, left to right, for keeping beside its size."""

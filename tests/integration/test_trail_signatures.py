@@ -19,6 +19,7 @@ from projections.storage.store import ReadModelStore
 from registry.bootstrap import build_read_models
 from registry.config import Settings
 from registry.record import note
+from registry.record.chain import chain_hash
 from registry.record.messages import PublishedEvent
 from tests.unit.test_audit_replay import KEY, LOG_KEYS, ORIGIN, history, signed_heads
 
@@ -110,3 +111,20 @@ def test_a_forged_signature_inside_a_run_whose_last_holds_is_covered_by_the_last
 
     # Then the records joined the trail: one verification stood for the run
     assert outcome == (5, None, "")
+
+
+def test_an_altered_record_inside_a_run_stops_the_trail_before_it(store: ReadModelStore) -> None:
+    # Given a log whose third record was altered after signing, its chain hash recomputed
+    events = signed_heads(history())
+    altered = dict(events[2].record) | {"reason": "rewritten after signing"}
+    events[2] = dataclasses.replace(
+        events[2],
+        record=altered,  # type: ignore[arg-type]
+        chain_hash=chain_hash(events[1].chain_hash, altered),
+    )
+
+    # When it is applied
+    outcome = applied(store, events, trusted)
+
+    # Then the signed tree does not end in it: the trail stops before it
+    assert outcome == (2, 3, "altered")

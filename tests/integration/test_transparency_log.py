@@ -16,8 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from infra.local.broker import LocalBroker
+from registry.adapters.log_store import LogStore
 from registry.api.app import create_app
-from registry.bootstrap import build_feed_publisher, build_relay
+from registry.bootstrap import build_feed_publisher, build_relay, open_database
 from registry.config import Settings
 from registry.record import merkle, note, tiles
 from registry.record.chain import canonical_json
@@ -155,3 +156,26 @@ def test_the_feed_states_the_signed_tree_it_was_built_from(
     assert feed["log"] == {"tree_size": head.size,
                            "root_hash": base64.b64encode(head.root_hash).decode()}  # fmt: skip
     assert head.size == total
+
+
+def test_a_batch_kept_again_after_a_crash_keeps_the_new_rows_and_changes_none_of_the_old(
+    database_url: str,
+) -> None:
+    # Given a log that kept ten leaves and their subtrees
+    store = LogStore(open_database(database_url, Settings()))
+    store.setup()
+    leaves = [f"leaf {i}".encode() for i in range(15)]
+    frontier = merkle.Frontier()
+    nodes = [node for leaf in leaves[:10] for node in frontier.append(merkle.leaf_hash(leaf))]
+    store.append(0, leaves[:10], nodes, 10, "note of 10\n")
+
+    # When a relay that crashed before saving its position sends the last five again with
+    # five new ones (their subtrees partly known)
+    more = [node for leaf in leaves[10:] for node in frontier.append(merkle.leaf_hash(leaf))]
+    store.append(5, leaves[5:], nodes[-4:] + more, 15, "note of 15\n")
+
+    # Then the log holds each leaf once, and the tree of all fifteen
+    assert store.leaves(0, 20) == leaves
+    assert store.latest() == (15, "note of 15\n")
+    assert store.subtree(0, 14) == merkle.leaf_hash(leaves[14])
+    store.close()
