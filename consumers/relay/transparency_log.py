@@ -37,7 +37,7 @@ class TransparencyLog:
 
     def __init__(self, store: LogStore, key: Ed25519PrivateKey, origin: str) -> None:
         self._store = store
-        self._key = key
+        self._signer = note.Signer.of(origin, key)
         self._origin = origin
         self._frontier: Frontier | None = None
         self._pending = _Pending()
@@ -54,7 +54,7 @@ class TransparencyLog:
             pending.nodes.extend(frontier.append(leaf_hash(leaf)))
             pending.leaves.append(leaf)
             body = TreeHead(self._origin, frontier.size, frontier.root()).body()
-            notes.append(note.signed_note(body, [note.sign(body, self._origin, self._key)]))
+            notes.append(note.signed_note(body, [self._signer.sign(body)]))
         pending.size, pending.note = frontier.size, notes[-1]
         self._pending = pending
         return notes
