@@ -11,7 +11,7 @@ import base64
 import csv
 import io
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -132,6 +132,11 @@ def _csv_value(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _moment(text: str) -> datetime:
+    """A recorded moment as a datetime: feedgen parses text with dateutil, 0.3 ms each."""
+    return datetime.fromisoformat(text)
+
+
 def render_atom(entries: Sequence[AuditEntry], names: Mapping[str, str], base_url: str) -> bytes:
     """The latest changes to the register as an Atom feed, newest first."""
     feed = FeedGenerator()
@@ -141,7 +146,7 @@ def render_atom(entries: Sequence[AuditEntry], names: Mapping[str, str], base_ur
     feed.link(href=f"{base_url}/feeds/changes.atom", rel="self")
     feed.link(href=f"{base_url}/", rel="alternate")
     feed.language("en")
-    feed.updated(entries[-1].recorded_at if entries else "1970-01-01T00:00:00+00:00")
+    feed.updated(_moment(entries[-1].recorded_at if entries else "1970-01-01T00:00:00+00:00"))
     for entry in entries:
         item = feed.add_entry()
         name = writable(names.get(entry.partner_id, entry.partner_id))
@@ -149,8 +154,8 @@ def render_atom(entries: Sequence[AuditEntry], names: Mapping[str, str], base_ur
         item.title(f"{name}: {entry.event_type}")
         item.link(href=f"{base_url}/register/{entry.partner_id}")
         item.author(name=writable(entry.actor))
-        item.published(entry.recorded_at)
-        item.updated(entry.recorded_at)
+        item.published(_moment(entry.recorded_at))
+        item.updated(_moment(entry.recorded_at))
         item.category(term=entry.event_type)
         item.summary(
             writable(

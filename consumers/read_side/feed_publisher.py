@@ -16,12 +16,13 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import structlog
+from sortedcontainers import SortedList
 
 from consumers.parts.health import PartHealth
 from consumers.parts.resilience import TRANSIENT, Backoff, describe
@@ -50,13 +51,17 @@ class RenderedPartners:
     """Every partner row with its JSON fragment and CSV line, rendered once per change.
 
     Only rows changed since the last store position seen are read and
-    rendered again, so a change costs the same whatever the register's
-    size. After the read models were rebuilt (another generation, or a
-    chain head that went back), everything is read again; on a new day,
-    everything is rendered again (what is overdue changed with the clock).
+    rendered again, and the live ones are kept in feed order as they change
+    (a sorted index), so a change costs the same whatever the register's
+    size: what grows with it is only joining the kept bytes. After the read
+    models were rebuilt (another generation, or a chain head that went
+    back), everything is read again; on a new day, everything is rendered
+    again (what is overdue changed with the clock).
     """
 
     rows: dict[str, tuple[PartnerRow, bytes, str]] = field(default_factory=dict)
+    live: SortedList = field(default_factory=SortedList)
+    updated_at: str | None = None
     position: int = 0
     generation: int = -1
     head: int = 0
@@ -66,29 +71,34 @@ class RenderedPartners:
         """Take in the rows changed since last time (all of them after a rebuild or a new day)."""
         generation = store.generation()
         if generation != self.generation or head < self.head or day != self.day:
-            self.rows, self.position, self.generation = {}, 0, generation
+            self.rows, self.live, self.updated_at = {}, SortedList(), None
+            self.position, self.generation = 0, generation
         self.head, self.day = head, day
         for row in store.partners_after(self.position):
-            self.rows[row.partner_id] = (row, json_fragment(row, day), csv_line(row, day))
+            self._take(row, day)
             self.position = max(self.position, row.position)
+
+    def _take(self, row: PartnerRow, day: date) -> None:
+        earlier = self.rows.get(row.partner_id)
+        if earlier is not None:
+            self.live.discard(feed_order(earlier[0]))
+        self.rows[row.partner_id] = (row, json_fragment(row, day), csv_line(row, day))
+        if row.status in CURRENT:
+            self.live.add(feed_order(row))
+        self.updated_at = max(self.updated_at or "", row.updated_at)
 
     def json(self, head: ChainHead, log_root: bytes | None) -> bytes:
         """The current-partners JSON feed."""
-        updated_at = max((row.updated_at for row, _, _ in self.rows.values()), default=None)
-        return assemble_json([fragment for _, fragment, _ in self._live()], head, updated_at,
-                             self.day, log_root)  # fmt: skip
+        return assemble_json([self.rows[p][1] for _, p in self.live], head,
+                             self.updated_at, self.day, log_root)  # fmt: skip
 
     def csv(self) -> bytes:
         """The current-partners CSV feed."""
-        return assemble_csv([line for _, _, line in self._live()])
+        return assemble_csv([self.rows[p][2] for _, p in self.live])
 
-    def names(self) -> dict[str, str]:
-        """Each partner's name, for the Atom feed's titles."""
-        return {partner_id: row.name for partner_id, (row, _, _) in self.rows.items()}
-
-    def _live(self) -> list[tuple[PartnerRow, bytes, str]]:
-        live = [kept for kept in self.rows.values() if kept[0].status in CURRENT]
-        return sorted(live, key=lambda kept: feed_order(kept[0]))
+    def names(self, partner_ids: Iterable[str]) -> dict[str, str]:
+        """The names of these partners (those of the Atom feed's entries)."""
+        return {p: self.rows[p][0].name for p in partner_ids if p in self.rows}
 
 
 class FeedPublisher:
@@ -106,6 +116,7 @@ class FeedPublisher:
         self._health = health
         self._backoff = Backoff()
         self._partners = RenderedPartners()
+        self._written: dict[str, bytes] = {}
 
     def publish(self) -> list[str]:
         """Write every feed file whose content changed; return their names."""
@@ -123,7 +134,9 @@ class FeedPublisher:
         rendered = {
             "current-partners.json": self._partners.json(head, log_root),
             "current-partners.csv": self._partners.csv(),
-            "changes.atom": render_atom(recent, self._partners.names(), self._base_url),
+            "changes.atom": render_atom(
+                recent, self._partners.names(e.partner_id for e in recent), self._base_url
+            ),
         }
         rendered.update((name, document(name)) for name in DOCUMENTS)
         return rendered
@@ -162,8 +175,13 @@ class FeedPublisher:
             self._health.beat(state, detail)
 
     def _write(self, name: str, content: bytes) -> bool:
+        """Replace the file if its content changed (compared with what was last written
+        here rather than read back: reading the whole feed again on every change cost as
+        much as writing it)."""
         target = self._directory / name
-        if target.exists() and target.read_bytes() == content:
+        if name not in self._written and target.exists():
+            self._written[name] = target.read_bytes()
+        if self._written.get(name) == content and target.exists():
             return False
         temporary = self._directory / f".{name}.{os.getpid()}.tmp"
         try:
@@ -173,7 +191,9 @@ class FeedPublisher:
                 os.fsync(handle.fileno())
             temporary.replace(target)
         except OSError:
+            self._written.pop(name, None)
             with contextlib.suppress(OSError):
                 temporary.unlink(missing_ok=True)
             raise
+        self._written[name] = content
         return True

@@ -27,16 +27,24 @@ from tests.benchmarks import (
     bench_replay,
     bench_tiles,
     bench_writes,
+    curves,
 )
 from tests.benchmarks.common import Result, machine, scratch_database
 
-Sizes = dict[str, int]
+Sizes = dict[str, Any]
 FULL: Sizes = {"cycles": 300, "events": 100_000, "replay_small": 100_000,
                "replay_large": 1_000_000, "latency_seconds": 60, "partners": 10_000,
-               "tiles": 200_000}  # fmt: skip
+               "tiles": 200_000,
+               "curves": {"events": (10_000, 30_000, 100_000),
+                          "replay": (10_000, 100_000, 1_000_000),
+                          "partners": (1_000, 10_000, 100_000)},
+               "plot": "docs/benchmarks/curves.png"}  # fmt: skip
 QUICK: Sizes = {"cycles": 50, "events": 10_000, "replay_small": 10_000,
                 "replay_large": 100_000, "latency_seconds": 10, "partners": 2_000,
-                "tiles": 20_000}  # fmt: skip
+                "tiles": 20_000,
+                "curves": {"events": (2_000, 5_000, 10_000), "replay": (10_000, 30_000, 100_000),
+                           "partners": (1_000, 3_000, 10_000)},
+                "plot": "var/bench/curves.png"}  # fmt: skip
 
 
 def _writes(sizes: Sizes, scratch: Path) -> list[Result]:
@@ -68,6 +76,10 @@ def _feed(sizes: Sizes, scratch: Path) -> list[Result]:
         return bench_feed.run(url, scratch / "feed", sizes["partners"])
 
 
+def _curves(sizes: Sizes, scratch: Path) -> list[Result]:
+    return curves.run(scratch, sizes["curves"], Path(sizes["plot"]))
+
+
 BENCHMARKS: dict[str, Callable[[Sizes, Path], list[Result]]] = {
     "writes": _writes,
     "pipeline": _pipeline,
@@ -75,6 +87,7 @@ BENCHMARKS: dict[str, Callable[[Sizes, Path], list[Result]]] = {
     "tiles": _tiles,
     "latency": _latency,
     "feed": _feed,
+    "curves": _curves,
 }
 
 

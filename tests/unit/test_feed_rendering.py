@@ -238,3 +238,24 @@ def test_a_new_day_renders_every_partner_again_with_what_is_overdue_then() -> No
     assert day_after["partners"][0]["overdue_warnings"] == [1]
     assert day_after["overdue_as_of"] == (NEXT_MONTH + timedelta(days=1)).isoformat()
     assert kept.csv().decode().splitlines()[1].split(",")[10] == "1"
+
+
+def test_a_renamed_partner_moves_in_feed_order_and_an_ended_one_leaves_the_feeds() -> None:
+    # Given three partners rendered in name order
+    partners = [registered(name=name) for name in ("Alpha", "Beta", "Gamma")]
+    rows = rows_of(published([r for p in partners for r in records_of(p)]))
+    head = ChainHead(3, "d" * 64)
+    models = ModelsAt(1, rows)
+    kept = RenderedPartners()
+    kept.catch_up(models, head.sequence, TODAY)  # type: ignore[arg-type]
+
+    # When Alpha is renamed Zeta and Beta's partnership ends
+    renamed = dataclasses.replace(rows[0], name="Zeta", position=1000)
+    ended = dataclasses.replace(rows[1], status="terminated", position=1001)
+    models.rows = [renamed, ended, rows[2]]
+    kept.catch_up(models, head.sequence + 2, TODAY)  # type: ignore[arg-type]
+
+    # Then the feeds are exactly those rendered whole: Gamma then Zeta, Beta gone
+    assert kept.json(head, None) == render_json(models.rows, head, TODAY)
+    assert kept.csv() == render_csv(models.rows, TODAY)
+    assert [p["name"] for p in json.loads(kept.json(head, None))["partners"]] == ["Gamma", "Zeta"]
