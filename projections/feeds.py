@@ -92,8 +92,10 @@ def assemble_json(
     skeleton = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
     if not fragments:
         return skeleton
-    listed = b'"partners": [\n' + b",\n".join(fragments) + b"\n  ]"
-    return skeleton.replace(b'"partners": []', listed, 1)
+    before, _, after = skeleton.partition(b'"partners": []')
+    # One join of the parts: the partners' bytes are copied twice, not four times
+    # (tens of megabytes for a hundred thousand partners).
+    return b"".join((before, b'"partners": [\n', b",\n".join(fragments), b"\n  ]", after))
 
 
 def render_csv(rows: Sequence[PartnerRow], day: date) -> bytes:
