@@ -172,6 +172,15 @@ class Writer:
         self._headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
     def post(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """POST on the kept-alive connection; once more on a new one if the server had closed
+        it while it stood idle (uvicorn does after five seconds, as during an in-process round)."""
+        try:
+            return self._post(path, body)
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            self._connection.close()
+            return self._post(path, body)
+
+    def _post(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         self._connection.request("POST", path, body=orjson.dumps(body), headers=self._headers)
         response = self._connection.getresponse()
         return response.status, orjson.loads(response.read())
