@@ -6,6 +6,8 @@ import json
 import random
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 
 from infra.local.broker import LocalBroker
+from projections.storage.store import ReadModelStore
 from registry.bootstrap import build_read_models
 from registry.config import Settings
 from registry.service.application import PartnerRegistry
@@ -197,13 +200,22 @@ def test_a_rebuild_while_the_runner_runs_loses_nothing(
     assert final == expected_dump(pg_writer, tmp_path)
 
 
-def test_projection_status_reports_offsets_lag_and_chain_head(
+@contextmanager
+def caught_up(
     database_url: str, broker: LocalBroker, writer: PartnerRegistry
-) -> None:
+) -> Iterator[tuple[Settings, ReadModelStore]]:
+    """Twenty partners' history published by a relay and applied by a runner, both running."""
     settings = settings_for(database_url, broker)
     scripted_history(writer, partners=20)
     with running_relay(settings), running_projection(settings) as store:
         wait_for(lambda: store.chain_head().sequence == len(stored_records(writer)))
+        yield settings, store
+
+
+def test_projection_status_reports_offsets_lag_and_chain_head(
+    database_url: str, broker: LocalBroker, writer: PartnerRegistry
+) -> None:
+    with caught_up(database_url, broker, writer) as (settings, store):
         wait_for(lambda: all(p.end_offset is not None for p in store.consumer_status()), 20)
 
     result = subprocess.run(
@@ -221,13 +233,9 @@ def test_a_caught_up_runner_sees_the_true_end_of_partitions_whose_last_batch_hel
     database_url: str, broker: LocalBroker, writer: PartnerRegistry
 ) -> None:
     # Given a history the relay sends as batches of many records per partition
-    # (Tansu lists such a partition's end as its last batch's first offset + 1)
-    settings = settings_for(database_url, broker)
-    scripted_history(writer, partners=20)
-    with running_relay(settings), running_projection(settings) as store:
-        # When the runner has applied it all and reported its lag again
-        wait_for(lambda: store.chain_head().sequence == len(stored_records(writer)))
-
+    # (Tansu lists such a partition's end as its last batch's first offset + 1),
+    # When the runner has applied it all and reported its lag again
+    with caught_up(database_url, broker, writer) as (_, store):
         # Then every partition's end is where the runner stands: no lag, nothing re-read
         wait_for(lambda: all(p.end_offset == p.next_offset for p in store.consumer_status()), 20)
         assert all(p.lag == 0 for p in store.consumer_status())

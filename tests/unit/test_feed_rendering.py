@@ -188,14 +188,20 @@ class ModelsAt:
         return [r for r in self.rows if r.position > position]
 
 
-def test_the_publisher_renders_again_only_changed_partners_and_everything_after_a_rebuild() -> None:
-    # Given the register's rows, rendered once
+def rendered_alpha_beta_gamma() -> tuple[list[PartnerRow], ChainHead, ModelsAt, RenderedPartners]:
+    """Three partners' rows, and a publisher's rendering of them."""
     partners = [registered(name=name) for name in ("Alpha", "Beta", "Gamma")]
     rows = rows_of(published([r for p in partners for r in records_of(p)]))
     head = ChainHead(3, "d" * 64)
     models = ModelsAt(1, rows)
     kept = RenderedPartners()
     kept.catch_up(models, head.sequence, TODAY)  # type: ignore[arg-type]
+    return rows, head, models, kept
+
+
+def test_the_publisher_renders_again_only_changed_partners_and_everything_after_a_rebuild() -> None:
+    # Given the register's rows, rendered once
+    rows, head, models, kept = rendered_alpha_beta_gamma()
 
     # When one more partner arrives, then the models are rebuilt holding only two
     newcomer = dataclasses.replace(
@@ -242,12 +248,7 @@ def test_a_new_day_renders_every_partner_again_with_what_is_overdue_then() -> No
 
 def test_a_renamed_partner_moves_in_feed_order_and_an_ended_one_leaves_the_feeds() -> None:
     # Given three partners rendered in name order
-    partners = [registered(name=name) for name in ("Alpha", "Beta", "Gamma")]
-    rows = rows_of(published([r for p in partners for r in records_of(p)]))
-    head = ChainHead(3, "d" * 64)
-    models = ModelsAt(1, rows)
-    kept = RenderedPartners()
-    kept.catch_up(models, head.sequence, TODAY)  # type: ignore[arg-type]
+    rows, head, models, kept = rendered_alpha_beta_gamma()
 
     # When Alpha is renamed Zeta and Beta's partnership ends
     renamed = dataclasses.replace(rows[0], name="Zeta", position=1000)
