@@ -38,3 +38,12 @@ def terminate_connections(database_url: str, application: str) -> int:
             (application,),
         ).fetchall()
     return len(rows)
+
+
+def connections_of(database_url: str, application: str) -> int:
+    """How many connections the named application holds."""
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (application,)
+        ).fetchone()
+    return int(row[0]) if row else 0

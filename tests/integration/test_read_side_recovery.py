@@ -26,7 +26,7 @@ from tests.kafka_helpers import (
     steady_writes,
     wait_for,
 )
-from tests.os_faults import remount, small_disk, terminate_connections
+from tests.os_faults import connections_of, remount, small_disk, terminate_connections
 from tests.read_model_helpers import dump, expected_dump
 
 pytestmark = pytest.mark.postgres
@@ -82,6 +82,9 @@ def test_runner_and_feed_publisher_outlive_their_database_connections_being_term
         # The relay runs until the read side has caught up: stopped with the writes,
         # it could miss the last one written (seen once on a busy machine).
         with running_relay(settings):
+            # Both started and connected first: on a loaded machine their start-up took
+            # several of the ten ticks below, which then found nothing to end.
+            wait_for(lambda: connections_of(postgres_url, "read-side-under-test") >= 2, 60)
             with (
                 steady_writes(postgres_url, pause=0.1),
                 terminating_every(1.0, postgres_url, "read-side-under-test") as killed,
