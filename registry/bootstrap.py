@@ -229,6 +229,8 @@ def build_projection_runner(
         topic=topics[EVENTS].name,
         group=settings.projection_group,
         stall_timeout=settings.projection_stall_seconds,
+        max_records=settings.projection_poll_records,
+        batch_records=settings.projection_batch_records,
     )
 
     def new_consumer() -> Any:

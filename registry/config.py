@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     projection_group: str = "partner-registry-projections"
     projection_instance_id: str | None = None
     projection_stall_seconds: float = Field(default=30.0, gt=0)
+    projection_poll_records: int = Field(default=2000, ge=1, le=10_000)
+    projection_batch_records: int = Field(default=20_000, ge=1, le=100_000)
     feed_dir: str = "var/feeds"
     public_base_url: str = "http://localhost:8000"
     session_secret: SecretStr | None = None

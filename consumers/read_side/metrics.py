@@ -35,6 +35,11 @@ class RunnerMetrics:
             "Re-sent records recognised and ignored.",
             registry=self.registry,
         )
+        self._waited = Counter(
+            "partner_registry_projection_events_waited",
+            "Events that reached the trail after waiting in storage for a predecessor.",
+            registry=self.registry,
+        )
         self._dead_lettered = Counter(
             "partner_registry_projection_dead_lettered",
             "Records sent to the dead-letter topic.",
@@ -45,6 +50,7 @@ class RunnerMetrics:
         """Count one batch."""
         self._applied.inc(applied.new)
         self._duplicates.inc(applied.duplicates)
+        self._waited.inc(applied.waited)
         self._dead_lettered.inc(refused)
         self._head.set(applied.chain_head.sequence)
 

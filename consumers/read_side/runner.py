@@ -55,6 +55,7 @@ class RunnerOptions:
     topic: str
     group: str
     max_records: int = 2000
+    batch_records: int = 20_000
     report_every: float = 5.0
     stall_timeout: float = 30.0
 
@@ -148,12 +149,46 @@ class ProjectionRunner:
         if self._resume_pending is not None:
             self.resume_from_saved(self._resume_pending)
             self._resume_pending = None
-        polled = self._consumer.poll(timeout_ms=500, max_records=self._options.max_records)
+        polled = self._consumer.poll(timeout_ms=500, max_records=self._poll_records)
         if time.monotonic() >= self._next_report:
             self._report()
         if not polled:
             return None
-        return self._handle(polled)
+        return self._handle(self._gather(polled))
+
+    def _gather(self, polled: Polled) -> Polled:
+        """While a backlog is read, several polls make one batch.
+
+        A partition's records come in runs (Tansu answers a fetch with one
+        partition's, up to 5 MB), while the trail runs in sequence across
+        the partitions: an event whose predecessor is in another partition's
+        run waits in the trail's table, to be read back and checked when that
+        run arrives. A batch that spans the runs joins most events to the
+        trail from memory. Caught up, a poll holds everything there is, so
+        nothing waits for more.
+        """
+        batch = {tp: list(records) for tp, records in polled.items()}
+        count = sum(len(records) for records in batch.values())
+        while count < self._options.batch_records and self._behind():
+            more = self._consumer.poll(timeout_ms=500, max_records=self._poll_records)
+            if not more:
+                break
+            for tp, records in more.items():
+                batch.setdefault(tp, []).extend(records)
+                count += len(records)
+        return batch
+
+    @property
+    def _poll_records(self) -> int:
+        return min(self._options.max_records, self._options.batch_records)
+
+    def _behind(self) -> bool:
+        """Whether a partition may hold more than was taken (its end unknown until fetched)."""
+        for tp in self._consumer.assignment():
+            end = self._consumer.highwater(tp)
+            if end is None or self._consumer.position(tp) < end:
+                return True
+        return False
 
     def assigned(self, partitions: list[Partition]) -> None:
         """Resume new partitions from the saved offsets, or as soon as they can be read.

@@ -65,6 +65,8 @@ class Applied:
     it (``chain_break``) or the log's signed tree does not end in it
     (``altered``), or its checkpoint's signature does not verify (``forged``).
     It was not kept, so the genuine record can take its place.
+    ``waited`` counts the entries that joined the trail from storage, having
+    arrived before a predecessor: each costs a write, a read and a check more.
     """
 
     new: int
@@ -72,6 +74,7 @@ class Applied:
     chain_head: ChainHead
     broken: int | None = None
     broken_reason: str = ""
+    waited: int = 0
 
 
 class ReadModelWriter(ReadModelDatabase):
@@ -222,6 +225,7 @@ class ReadModelWriter(ReadModelDatabase):
         return Applied(
             new=len(entries), duplicates=len(events) - len(fresh), chain_head=head,
             broken=None if broken is None else broken.sequence, broken_reason=why,
+            waited=len(waited),
         )  # fmt: skip
 
     def _new_entries(

@@ -8,10 +8,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from infra.local.broker import LocalBroker
 from projections.storage.store import ReadModelStore
-from registry.bootstrap import build_read_models, build_relay
+from registry.bootstrap import build_projection_runner, build_read_models, build_relay
 from registry.config import Settings
 from registry.record.messages import encode_event
 from registry.service.application import PartnerRegistry
@@ -19,6 +20,7 @@ from tests.histories import more_events, published_history, scripted_history, st
 from tests.kafka_helpers import (
     CLI,
     TopicReader,
+    in_a_thread,
     produce,
     relay_settings,
     running_projection,
@@ -108,6 +110,46 @@ def test_a_poison_record_goes_to_the_dead_letter_topic_and_later_records_are_app
     reasons = ["not_json", "unknown_type", "schema_violation", "future_schema_version"]
     assert refused == sorted(zip(reasons, [value for _, value, _ in poison], strict=True))
     assert all(dict(r.headers)["dlq_topic"] == b"partner-events" for r in letters)
+
+
+def test_a_runner_catching_up_takes_every_partition_into_one_batch_so_no_event_waits(
+    database_url: str, broker: LocalBroker, writer: PartnerRegistry, tmp_path: Path
+) -> None:
+    # Given a history on three partitions (the broker answers a fetch from one of them)
+    scripted_history(writer, partners=20)
+    settings = settings_for(database_url, broker)
+    publish(settings, writer)
+
+    # When runners taking five records a poll catch up, one in batches of many polls
+    gathered = waited_while_catching_up(settings, writer, tmp_path / "gathered", 20_000)
+    poll_by_poll = waited_while_catching_up(settings, writer, tmp_path / "poll-by-poll", 5)
+
+    # Then no event had to wait in storage for a predecessor from another partition
+    assert gathered == 0
+    assert poll_by_poll > 0
+
+
+def waited_while_catching_up(
+    settings: Settings, writer: PartnerRegistry, folder: Path, batch_records: int
+) -> float:
+    """How many events waited for a predecessor while a fresh runner applied the topic."""
+    folder.mkdir()
+    fresh = settings.model_copy(update={
+        "read_model_database_url": SecretStr(f"sqlite:///{folder}/read-models.sqlite3"),
+        "projection_group": folder.name, "projection_poll_records": 5,
+        "projection_batch_records": batch_records,
+    })  # fmt: skip
+    store = build_read_models(fresh)
+    runner = build_projection_runner(fresh, store)
+    try:
+        with in_a_thread(runner.run):
+            wait_for(lambda: caught_up(store, writer))
+    finally:
+        store.close()
+    waited = runner.metrics.registry.get_sample_value(
+        "partner_registry_projection_events_waited_total"
+    )
+    return waited or 0.0
 
 
 def test_rebuilding_from_the_topic_or_the_store_gives_byte_identical_read_models(

@@ -99,6 +99,7 @@ def test_records_arriving_out_of_order_are_verified_once_the_gap_fills(
     assert first.chain_head.sequence == 0
     assert verified_meanwhile == []
     assert second.chain_head.sequence == len(history)
+    assert (first.waited, second.waited) == (0, len(others))
     assert len(read_models.verified_entries(0, 100)) == len(history)
 
 
