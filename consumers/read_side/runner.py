@@ -11,9 +11,10 @@ Transient faults (the read-model database or the broker lost, see
 ``consumers.parts.resilience``) never stop the runner: the batch in hand is given
 back (the consumer seeks to its first record), the runner backs off and
 tries again, so nothing is skipped and a batch applied twice is recognised
-by sequence. Two faults stop the runner loudly instead of being recorded:
-an audit entry whose chain hash does not recompute, and a record that
-contradicts one already in the trail. A record the read models are not
+by sequence. A record that fails a check is dead-lettered and never
+applied: malformed or unsigned (before the batch is applied), contradicting
+the record taken at its sequence (before the batch commits), or refused by
+the trail as altered or forged (once it is reached). A record the read models are not
 ready for (a gap in a partner's versions), or a chain head that stands
 still while records wait, means the consumer skipped records or stopped
 fetching; what the runner does then is decided by the small state machine
@@ -40,7 +41,7 @@ from consumers.read_side.metrics import RunnerMetrics
 from consumers.read_side.recovery import Action, Recovery
 from projections.current_partners import ProjectionError
 from projections.storage.store import ReadModelStore
-from projections.storage.writer import Applied, ConflictingRecordError, ModelsRebuiltError
+from projections.storage.writer import Applied, ModelsRebuiltError
 from registry.record.log_verification import header_problem, signature_starts
 from registry.record.messages import MalformedMessageError, PublishedEvent, decode_event
 from registry.record.note import NoteError, Verifier, open_note
@@ -229,23 +230,15 @@ class ProjectionRunner:
             )
         decoded = _decode(polled, signature_starts(verifiers))
         try:
-            events, conflicting = self._without_conflicts(decoded)
-            refused = decoded.refused + conflicting
-            if refused:
-                self._dead_letters.send(refused)
-                self._note_refused(refused)
+            if decoded.refused:
+                self._refuse(decoded.refused)
             applied = self._store.apply(
-                events, decoded.offsets, self._generation, partial(_signed, verifiers)
-            )
+                decoded.events, decoded.offsets, self._generation,
+                partial(_signed, verifiers), partial(self._refuse_conflicting, decoded),
+            )  # fmt: skip
         except TRANSIENT:
             self._seek_back(polled)
             raise
-        except ConflictingRecordError as error:
-            self._log.warning(
-                "a conflicting record arrived meanwhile; reading again", error=str(error)
-            )
-            self._seek_back(polled)
-            return None
         except ModelsRebuiltError:
             self._generation = self._store.generation()
             self._log.info("read models were rebuilt; resuming from their offsets")
@@ -259,12 +252,27 @@ class ProjectionRunner:
         if applied.broken is not None:
             self._dead_letter_broken(decoded, applied.broken, applied.broken_reason)
         self._consumer.commit_async()
-        self.metrics.applied(applied, refused=len(refused))
+        refused = len(decoded.refused) + len(applied.conflicting)
+        self.metrics.applied(applied, refused=refused)
         self._log.info(
-            "applied", new=applied.new, duplicates=applied.duplicates,
-            dead_lettered=len(refused), chain_head=applied.chain_head.sequence,
+            "applied", new=applied.new, duplicates=applied.duplicates, waited=applied.waited,
+            dead_lettered=refused, chain_head=applied.chain_head.sequence,
         )  # fmt: skip
         return applied
+
+    def _refuse(self, refused: Sequence[Refused]) -> None:
+        """Dead-letter records (before the batch commits: each is told at least once)."""
+        self._dead_letters.send(refused)
+        self._note_refused(refused)
+
+    def _refuse_conflicting(self, decoded: Decoded, indexes: Sequence[int]) -> None:
+        """Dead-letter the events that contradict the record taken at their sequence."""
+        self._refuse([
+            (decoded.sources[i], MalformedMessageError(
+                "conflict", f"sequence {decoded.events[i].sequence} differs from the record "
+                "already taken at that sequence"))
+            for i in indexes
+        ])  # fmt: skip
 
     def _dead_letter_broken(self, decoded: Decoded, sequence: int, reason: str) -> None:
         """Dead-letter the record the trail refused, if it came in this batch."""
@@ -280,8 +288,7 @@ class ProjectionRunner:
         broken = [(decoded.sources[i], error) for i, e in enumerate(decoded.events)
                   if e.sequence == sequence]  # fmt: skip
         if broken:
-            self._dead_letters.send(broken)
-            self._note_refused(broken)
+            self._refuse(broken)
 
     def _note_refused(self, refused: Sequence[Refused]) -> None:
         """Remember, for the health beats, that records were refused (until restarted)."""
@@ -291,18 +298,6 @@ class ProjectionRunner:
             f"{self._refused} records refused and dead-lettered since start; "
             f"the latest: {last.reason}: {last.detail}"
         )
-
-    def _without_conflicts(self, decoded: Decoded) -> tuple[list[PublishedEvent], list[Refused]]:
-        """The events, less those contradicting a record with their sequence (refused)."""
-        conflicting = set(self._store.conflicting(decoded.events))
-        refused = [
-            (decoded.sources[i], MalformedMessageError(
-                "conflict", f"sequence {decoded.events[i].sequence} differs from the record "
-                "already taken at that sequence"))
-            for i in sorted(conflicting)
-        ]  # fmt: skip
-        kept = [e for i, e in enumerate(decoded.events) if i not in conflicting]
-        return kept, refused
 
     def _seek_back(self, polled: Polled) -> None:
         """Give the batch back: the next poll starts again at its first record."""

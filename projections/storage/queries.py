@@ -13,16 +13,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from more_itertools import chunked
-
-from projections.audit_trail import AuditEntry, ChainHead, entry_of, verify_trail
+from projections.audit_trail import AuditEntry, ChainHead, verify_trail
 from projections.current_partners import PartnerRow
 from projections.point_in_time import PointInTime, StandingAsOf, partner_at, register_at
 from projections.storage import rows, schema
 from projections.storage.schema import LIVE
 from registry.adapters.sqldb import Database, Tx
 from registry.record.merkle import Frontier
-from registry.record.messages import PublishedEvent
 
 PAGE = 1000
 
@@ -177,24 +174,6 @@ class ReadModelQueries(ReadModelDatabase):
     def partner_entries(self, partner_id: str) -> list[AuditEntry]:
         """One partner's verified entries, in order."""
         return self._entries(schema.verified_of_partner(), (partner_id,))
-
-    def conflicting(self, events: Sequence[PublishedEvent]) -> list[int]:
-        """Which of ``events`` (by index) contradict the record taken at their sequence.
-
-        Taken means stored in the trail, or earlier in the same batch.
-        """
-        taken: dict[int, AuditEntry] = {}
-        with self.transaction() as tx:
-            for chunk in chunked(sorted({e.sequence for e in events}), 500):
-                condition, params = tx.where_in("sequence", chunk)
-                found = tx.execute(schema.select_entries(LIVE, f"WHERE {condition}"), params)
-                taken.update((int(r[0]), rows.entry(r)) for r in found)
-        conflicting = []
-        for index, event in enumerate(events):
-            entry = entry_of(event)
-            if taken.setdefault(entry.sequence, entry) != entry:
-                conflicting.append(index)
-        return conflicting
 
     def verify(self) -> ChainHead:
         """Recompute the whole stored trail's chain; raise ChainBrokenError if altered."""

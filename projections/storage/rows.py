@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -50,6 +51,17 @@ def entry(row: Sequence[Any]) -> AuditEntry:
     return AuditEntry(**values)
 
 
-def entry_params(audit_entry: AuditEntry) -> tuple[Any, ...]:
-    """An audit-trail entry as statement parameters, in column order."""
-    return tuple(getattr(audit_entry, c) for c in AUDIT_COLUMNS)
+_ENTRY_VALUES = attrgetter(*AUDIT_COLUMNS)
+_CHECKPOINT = AUDIT_COLUMNS.index("checkpoint")
+
+
+def entry_params(audit_entry: AuditEntry, *, verified: bool = False) -> tuple[Any, ...]:
+    """An audit-trail entry as statement parameters, in column order.
+
+    A verified entry is kept without its checkpoint: the signed tree at the
+    trail's head covers it.
+    """
+    values: tuple[Any, ...] = _ENTRY_VALUES(audit_entry)
+    if verified:
+        return (*values[:_CHECKPOINT], "", *values[_CHECKPOINT + 1 :])
+    return values

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import cast
 
 import orjson
@@ -37,6 +37,7 @@ from registry.service.records import PublicRecord
 
 Offsets = Mapping[tuple[str, int], int]
 Signed = Callable[[str], bool]
+Refuse = Callable[[Sequence[int]], None]
 CHANGES_CHANNEL = "partner_registry_read_models"
 _FIRST_PAGE = 50
 
@@ -67,6 +68,8 @@ class Applied:
     It was not kept, so the genuine record can take its place.
     ``waited`` counts the entries that joined the trail from storage, having
     arrived before a predecessor: each costs a write, a read and a check more.
+    ``conflicting`` are the indexes of the events left out because they
+    contradict the record already taken at their sequence.
     """
 
     new: int
@@ -75,6 +78,7 @@ class Applied:
     broken: int | None = None
     broken_reason: str = ""
     waited: int = 0
+    conflicting: tuple[int, ...] = ()
 
 
 class ReadModelWriter(ReadModelDatabase):
@@ -117,12 +121,17 @@ class ReadModelWriter(ReadModelDatabase):
         offsets: Offsets,
         generation: int,
         signed: Signed | None = None,
+        refuse: Refuse | None = None,
     ) -> Applied:
         """Apply a batch and save the offsets after it, all or nothing.
 
         ``signed`` tells whether a checkpoint's signature verifies with a
         trusted log key; without it only the signed roots are compared (the
-        caller verified every signature itself).
+        caller verified every signature itself). Events that contradict the
+        record taken at their sequence (in the trail, or earlier in the batch)
+        are left out and handed to ``refuse`` (by index) before the batch
+        commits, so that they are dead-lettered at least once; without it,
+        they raise ``ConflictingRecordError`` and nothing is applied.
 
         Two consumers briefly owning one partition (during a rebalance) can
         collide on a row; the loser's transaction is retried, and then sees
@@ -130,10 +139,10 @@ class ReadModelWriter(ReadModelDatabase):
         """
         for _ in range(2):
             try:
-                return self._apply_batch(events, offsets, generation, signed)
+                return self._apply_batch(events, offsets, generation, signed, refuse)
             except self._db.retryable:
                 continue
-        return self._apply_batch(events, offsets, generation, signed)
+        return self._apply_batch(events, offsets, generation, signed, refuse)
 
     def save_end_offsets(self, topic: str, ends: Mapping[int, int]) -> None:
         """Remember the broker's end offsets, for the lag report."""
@@ -157,7 +166,10 @@ class ReadModelWriter(ReadModelDatabase):
         head = GENESIS_HEAD
         for batch in chunked(events, PAGE):
             with self.transaction() as tx:
-                head = self._apply(tx, NEXT, batch).chain_head
+                applied = self._apply(tx, NEXT, batch)
+                if applied.conflicting:
+                    raise ConflictingRecordError(batch[applied.conflicting[0]].sequence)
+            head = applied.chain_head
             on_progress(batch)
         with self.transaction() as tx:
             tx.execute("UPDATE rm_generation SET generation = generation + 1")
@@ -174,10 +186,15 @@ class ReadModelWriter(ReadModelDatabase):
         offsets: Offsets,
         generation: int,
         signed: Signed | None,
+        refuse: Refuse | None,
     ) -> Applied:
         with self.transaction() as tx:
             self._check_generation(tx, generation)
             applied = self._apply(tx, LIVE, events, signed)
+            if applied.conflicting:
+                if refuse is None:
+                    raise ConflictingRecordError(events[applied.conflicting[0]].sequence)
+                refuse(applied.conflicting)
             self._save_offsets(tx, offsets)
             self._db.notify(tx, CHANGES_CHANNEL)
             return applied
@@ -204,7 +221,7 @@ class ReadModelWriter(ReadModelDatabase):
         sequence order (entries waiting for a predecessor change nothing the
         public sees until then); an entry that breaks the chain is not kept.
         """
-        fresh = self._new_entries(tx, tables, events)
+        fresh, conflicting = self._new_entries(tx, tables, events)
         entries = [entry for _, entry in fresh]
         head, joined, broken, why = self._extend_chain(tx, tables, entries, signed)
         if broken is not None:
@@ -212,7 +229,7 @@ class ReadModelWriter(ReadModelDatabase):
             tx.execute(f"DELETE FROM {tables.audit} WHERE sequence = ?", (broken.sequence,))  # noqa: S608
         verified = {e.sequence for e in joined}
         tx.insert_rows(tables.audit, schema.AUDIT_COLUMNS, [
-            rows.entry_params(replace(e, checkpoint="") if e.sequence in verified else e)
+            rows.entry_params(e, verified=e.sequence in verified)
             for e in entries
         ])  # fmt: skip
         arrived = {event.sequence: event for event, _ in fresh}
@@ -225,28 +242,28 @@ class ReadModelWriter(ReadModelDatabase):
         return Applied(
             new=len(entries), duplicates=len(events) - len(fresh), chain_head=head,
             broken=None if broken is None else broken.sequence, broken_reason=why,
-            waited=len(waited),
+            waited=len(waited), conflicting=conflicting,
         )  # fmt: skip
 
     def _new_entries(
         self, tx: Tx, tables: TableSet, events: Sequence[PublishedEvent]
-    ) -> list[tuple[PublishedEvent, AuditEntry]]:
-        """The events not yet in the trail; a known sequence must be the same entry."""
+    ) -> tuple[list[tuple[PublishedEvent, AuditEntry]], tuple[int, ...]]:
+        """The events not yet in the trail, and (by index) those contradicting a known entry."""
         known: dict[int, AuditEntry] = {}
         for chunk in chunked(sorted({e.sequence for e in events}), 500):
             condition, params = tx.where_in("sequence", chunk)
             found = tx.execute(schema.select_entries(tables, f"WHERE {condition}"), params)
             known.update((int(r[0]), rows.entry(r)) for r in found)
-        fresh = []
-        for event in events:
+        fresh, conflicting = [], []
+        for index, event in enumerate(events):
             entry = entry_of(event)
             if entry.sequence in known:
                 if known[entry.sequence] != entry:
-                    raise ConflictingRecordError(entry.sequence)
+                    conflicting.append(index)
                 continue
             known[entry.sequence] = entry
             fresh.append((event, entry))
-        return fresh
+        return fresh, tuple(conflicting)
 
     def _apply_to_partners(
         self, tx: Tx, tables: TableSet, events: Sequence[PublishedEvent]

@@ -142,6 +142,30 @@ def test_a_record_rewritten_with_a_recomputed_hash_conflicts_with_the_one_on_fil
     assert conflict.value.sequence == 3
 
 
+def test_a_conflicting_record_is_refused_before_its_batch_commits_and_the_rest_applied(
+    read_models: ReadModelStore, history: list[PublishedEvent]
+) -> None:
+    # Given the first three records in the trail, and record 3 rewritten with a recomputed hash
+    read_models.apply(history[:3], NO_OFFSETS, read_models.generation())
+    edited = history[2].record | {"actor": "someone.else"}
+    rewritten = dataclasses.replace(
+        history[2], record=edited, chain_hash=chain_hash(history[1].chain_hash, edited)
+    )
+    refused: list[int] = []
+
+    # When it arrives in a batch with the records that follow
+    applied = read_models.apply(
+        [*history[3:5], rewritten, *history[5:]], NO_OFFSETS, read_models.generation(),
+        refuse=refused.extend,
+    )  # fmt: skip
+
+    # Then it alone is refused, and the trail runs on through the genuine record 3
+    assert refused == [2]
+    assert applied.conflicting == (2,)
+    assert applied.chain_head.sequence == len(history)
+    assert read_models.verify().sequence == len(history)
+
+
 def test_the_stored_trail_check_finds_a_removed_row(
     read_models: ReadModelStore, history: list[PublishedEvent]
 ) -> None:
