@@ -40,11 +40,11 @@ test: lint
 	infra/local/ensure-go
 	infra/local/ensure-oidc-provider
 	infra/local/ensure-axe
-	$(BIN)/pytest -n 4 --cov --cov-report=term --cov-fail-under=78
+	$(BIN)/pytest -n 4 --durations=25 --cov --cov-report=term --cov-fail-under=78
 	$(BIN)/coverage report --include='$(CORE)' --fail-under=95
 	$(BIN)/pytest -m chaos -n 0 -s
 
-# Benchmarks against raw baselines (about 7 minutes; --quick for a first look).
+# Benchmarks against raw baselines (about 40 minutes on two cores; --quick for a first look).
 bench: install
 	infra/local/ensure-postgres
 	infra/local/ensure-wrk
