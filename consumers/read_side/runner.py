@@ -14,12 +14,12 @@ tries again, so nothing is skipped and a batch applied twice is recognised
 by sequence. A record that fails a check is dead-lettered and never
 applied: malformed or unsigned (before the batch is applied), contradicting
 the record taken at its sequence (before the batch commits), or refused by
-the trail as altered or forged (once it is reached). A record the read models are not
-ready for (a gap in a partner's versions), or a chain head that stands
-still while records wait, means the consumer skipped records or stopped
-fetching; what the runner does then is decided by the small state machine
-in ``consumers.read_side.recovery`` (re-read from the start, replace the
-consumer, or give up).
+the trail as altered or forged (once the trail reaches it). A record the
+read models are not ready for (a gap in a partner's versions), or a chain
+head that stands still while records wait, means the consumer skipped
+records or stopped fetching; what the runner does then is decided by the
+small state machine in ``consumers.read_side.recovery`` (re-read from the
+start, replace the consumer, or give up).
 """
 
 from __future__ import annotations
@@ -261,7 +261,7 @@ class ProjectionRunner:
         return applied
 
     def _refuse(self, refused: Sequence[Refused]) -> None:
-        """Dead-letter records (before the batch commits: each is told at least once)."""
+        """Dead-letter records, and say so in the health beats."""
         self._dead_letters.send(refused)
         self._note_refused(refused)
 
