@@ -18,6 +18,7 @@ from kafka import KafkaConsumer, TopicPartition
 from pydantic import SecretStr
 
 from consumers.messaging.broker import new_producer, send_and_wait
+from consumers.messaging.kafka_types import Partition
 from consumers.parts.wakeups import PollingBackoff
 from consumers.relay.positions_postgres import PostgresRelayPositions
 from consumers.relay.relay import Relay
@@ -166,23 +167,29 @@ def read_raw(bootstrap: str, topic: str, **options: Any) -> float:
 
 
 def project(settings: Settings, events: int) -> tuple[float, float]:
-    """The runner in its group; timed from its first applied batch to the whole chain.
+    """The runner in its group; timed from its partitions' assignment to the whole chain.
 
-    Joining the group is left out (the raw consumer joins none); the events
-    of the first batch are not counted, since its time is not.
+    Joining the group is left out (the raw consumer joins none). Timing from
+    the first applied batch instead left out that batch's events and time,
+    which once a batch could hold the whole topic meant all of them.
     """
     store = build_read_models(settings)
     runner = build_projection_runner(settings, store)
+    joined: list[float] = []
+    seek_to_saved = runner.assigned
+
+    def assigned(partitions: list[Partition]) -> None:
+        joined.append(time.perf_counter())
+        seek_to_saved(partitions)
+
+    runner.assigned = assigned  # type: ignore[method-assign]
     stop = threading.Event()
     thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
     thread.start()
-    while not (first := sum(store.offsets("partner-events").values())):
-        time.sleep(0.01)
-    started = time.perf_counter()
     while store.chain_head().sequence < events:
         time.sleep(0.01)
-    seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - joined[0]
     stop.set()
     thread.join(30)
     store.close()
-    return seconds, (events - first) / seconds
+    return seconds, events / seconds

@@ -62,7 +62,7 @@ def relay(args: dict[str, Any]) -> Point:
 
 
 def projections(args: dict[str, Any]) -> Point:
-    """The events topic applied to the read models, from the runner's first batch."""
+    """The events topic applied to the read models, from the runner's joining its group."""
     seconds, per_second = bench_pipeline.project(_settings(args), args["events"])
     return round(per_second * seconds), seconds
 

@@ -43,6 +43,16 @@ def publish(settings: Settings, registry: PartnerRegistry) -> None:
     relay.close()
 
 
+def published(
+    database_url: str, broker: LocalBroker, writer: PartnerRegistry, partners: int
+) -> Settings:
+    """The settings of a store holding a scripted history the relay has published."""
+    scripted_history(writer, partners=partners)
+    settings = settings_for(database_url, broker)
+    publish(settings, writer)
+    return settings
+
+
 def caught_up(store: ReadModelStore, registry: PartnerRegistry) -> bool:
     return store.chain_head().sequence == len(stored_records(registry))
 
@@ -50,9 +60,7 @@ def caught_up(store: ReadModelStore, registry: PartnerRegistry) -> bool:
 def test_runner_builds_both_read_models_exactly_as_the_store_says(
     database_url: str, broker: LocalBroker, writer: PartnerRegistry, tmp_path: Path
 ) -> None:
-    scripted_history(writer, partners=8)
-    settings = settings_for(database_url, broker)
-    publish(settings, writer)
+    settings = published(database_url, broker, writer, partners=8)
 
     with running_projection(settings) as store:
         wait_for(lambda: caught_up(store, writer))
@@ -116,9 +124,7 @@ def test_a_runner_catching_up_takes_every_partition_into_one_batch_so_no_event_w
     database_url: str, broker: LocalBroker, writer: PartnerRegistry, tmp_path: Path
 ) -> None:
     # Given a history on three partitions (the broker answers a fetch from one of them)
-    scripted_history(writer, partners=20)
-    settings = settings_for(database_url, broker)
-    publish(settings, writer)
+    settings = published(database_url, broker, writer, partners=20)
 
     # When runners taking five records a poll catch up, one in batches of many polls
     gathered = waited_while_catching_up(settings, writer, tmp_path / "gathered", 20_000)
@@ -155,9 +161,7 @@ def waited_while_catching_up(
 def test_rebuilding_from_the_topic_or_the_store_gives_byte_identical_read_models(
     database_url: str, broker: LocalBroker, writer: PartnerRegistry, tmp_path: Path
 ) -> None:
-    scripted_history(writer, partners=6)
-    settings = settings_for(database_url, broker)
-    publish(settings, writer)
+    settings = published(database_url, broker, writer, partners=6)
     with running_projection(settings) as store:
         wait_for(lambda: caught_up(store, writer))
     built_by_runner = dump_of(settings)
