@@ -167,8 +167,7 @@ class ReadModelWriter(ReadModelDatabase):
         for batch in chunked(events, PAGE):
             with self.transaction() as tx:
                 applied = self._apply(tx, NEXT, batch)
-                if applied.conflicting:
-                    raise ConflictingRecordError(batch[applied.conflicting[0]].sequence)
+                _hand_over_conflicts(applied, batch, refuse=None)
             head = applied.chain_head
             on_progress(batch)
         with self.transaction() as tx:
@@ -191,10 +190,7 @@ class ReadModelWriter(ReadModelDatabase):
         with self.transaction() as tx:
             self._check_generation(tx, generation)
             applied = self._apply(tx, LIVE, events, signed)
-            if applied.conflicting:
-                if refuse is None:
-                    raise ConflictingRecordError(events[applied.conflicting[0]].sequence)
-                refuse(applied.conflicting)
+            _hand_over_conflicts(applied, events, refuse)
             self._save_offsets(tx, offsets)
             self._db.notify(tx, CHANGES_CHANNEL)
             return applied
@@ -338,6 +334,17 @@ class ReadModelWriter(ReadModelDatabase):
             schema.SAVE_OFFSET,
             [(topic, partition, offset, now) for (topic, partition), offset in offsets.items()],
         )
+
+
+def _hand_over_conflicts(
+    applied: Applied, events: Sequence[PublishedEvent], refuse: Refuse | None
+) -> None:
+    """Give the conflicting events to ``refuse``; without it, refuse the whole batch."""
+    if not applied.conflicting:
+        return
+    if refuse is None:
+        raise ConflictingRecordError(events[applied.conflicting[0]].sequence)
+    refuse(applied.conflicting)
 
 
 def _sequence_of(entry: AuditEntry) -> int:

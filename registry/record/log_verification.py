@@ -66,9 +66,9 @@ def header_problem(event: PublishedEvent, signers: tuple[str, ...]) -> tuple[str
     _, separator, block = checkpoint.rpartition("\n\n")
     if not separator or not block.endswith("\n"):
         return "forged", f"sequence {event.sequence}: its checkpoint has no signature block"
-    if block.startswith(signers) or any(line.startswith(signers) for line in block.split("\n")):
-        return None
-    return "forged", f"sequence {event.sequence}: no trusted key signed its checkpoint"
+    if not any(line.startswith(signers) for line in block.split("\n")):
+        return "forged", f"sequence {event.sequence}: no trusted key signed its checkpoint"
+    return None
 
 
 def signature_starts(verifiers: Sequence[Verifier]) -> tuple[str, ...]:
