@@ -33,12 +33,12 @@ ReaderFactory = Callable[..., Any]
 # for a moment and sleeps its retry backoff (100 ms by default): 42 such
 # sleeps were half of a 20,000-record replay. A short backoff keeps it reading.
 BOUNDED_FETCH = {
-    "max_partition_fetch_bytes": 128 * 1024,
-    "fetch_max_bytes": 256 * 1024,
+    "max_partition_fetch_bytes": 1024 * 1024,
+    "fetch_max_bytes": 2048 * 1024,
     "retry_backoff_ms": 5,
 }
 # Records handed over per poll: parsed records cost about three times their bytes.
-RECORDS_PER_POLL = 100
+RECORDS_PER_POLL = 1000
 
 
 @dataclass(frozen=True)
@@ -124,11 +124,16 @@ def located(
     headers: list[tuple[str, bytes | None]],
 ) -> Located:  # fmt: skip
     """A record decoded, or named unreadable, with where on the topic it was."""
-    where = f"partition {partition} offset {offset}"
+    where = place(partition, offset)
     try:
         return Located(decode_event(key, value, headers), where)
     except MalformedMessageError as error:
         return Located(Unreadable(where, str(error)), where)
+
+
+def place(partition: int, offset: int) -> str:
+    """Where a record is on the topic, as findings name it."""
+    return f"partition {partition} offset {offset}"
 
 
 @dataclass

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import jsonschema_rs
 import orjson
@@ -142,10 +142,33 @@ def _compact(value: dict[str, Any]) -> bytes:
     return orjson.dumps(value)
 
 
+class Envelope(NamedTuple):
+    """What a record's key and headers say, checked, before its value is read.
+
+    A tuple of plain values, so that a process that reads the topic can
+    check the headers and hand the rest over cheaply to the one that reads
+    the values (the auditor's replay splits the work this way).
+    """
+
+    event_type: str
+    position: int
+    sequence: int
+    chain_hash: str
+    checkpoint: str
+    key: bytes | None
+    subject: bytes | None
+    id: bytes | None
+
+
 def decode_event(
     key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes | None]]
 ) -> PublishedEvent:
-    """Check a Kafka record against the binding and the schemas, and read it.
+    """Check a Kafka record against the binding and the schemas, and read it."""
+    return open_envelope(read_envelope(key, headers), value)
+
+
+def read_envelope(key: bytes | None, headers: Sequence[tuple[str, bytes | None]]) -> Envelope:
+    """Check a record's headers against the binding: all there, UTF-8, in range.
 
     Headers stay bytes, looked up by name and compared as bytes; only the two
     kept as text are decoded: every record pays this, and decoding all twelve
@@ -160,17 +183,25 @@ def decode_event(
             f"schema version {version} is newer than the {SCHEMA_VERSION} this "
             "consumer understands; upgrade the consumer",
         )
-    record = _validated(_json_object(value), event_type)
-    _check_consistent(key, record, ce, event_type)
     chain = (ce.get("ce_chainhash") or b"").decode()
     if not _HASH.match(chain):
         raise MalformedMessageError("bad_header", "ce_chainhash is not 64 hex digits")
+    return Envelope(
+        event_type, _integer(ce, "position"), _integer(ce, "sequence"), chain,
+        (ce.get("ce_checkpoint") or b"").decode(), key, ce.get("ce_subject"), ce.get("ce_id"),
+    )  # fmt: skip
+
+
+def open_envelope(envelope: Envelope, value: bytes | None) -> PublishedEvent:
+    """The event a record's value holds, checked against its schema and its headers."""
+    record = _validated(_json_object(value), envelope.event_type)
+    _check_consistent(record, envelope)
     return PublishedEvent(
         record=record,
-        position=_integer(ce, "position"),
-        sequence=_integer(ce, "sequence"),
-        chain_hash=chain,
-        checkpoint=(ce.get("ce_checkpoint") or b"").decode(),
+        position=envelope.position,
+        sequence=envelope.sequence,
+        chain_hash=envelope.chain_hash,
+        checkpoint=envelope.checkpoint,
     )
 
 
@@ -264,15 +295,13 @@ def _describe(error: jsonschema_rs.ValidationError) -> str:
     return f"{where}: {error.message}"
 
 
-def _check_consistent(
-    key: bytes | None, record: PublicRecord, ce: dict[str, bytes], event_type: str
-) -> None:
+def _check_consistent(record: PublicRecord, envelope: Envelope) -> None:
     partner_id = record["partner_id"].encode()
     expected = {
-        "key": key == partner_id,
-        "ce_subject": ce.get("ce_subject") == partner_id,
-        "ce_id": ce.get("ce_id") == b"%s:%d" % (partner_id, record["version"]),
-        "ce_type": record["type"] == event_type,
+        "key": envelope.key == partner_id,
+        "ce_subject": envelope.subject == partner_id,
+        "ce_id": envelope.id == b"%s:%d" % (partner_id, record["version"]),
+        "ce_type": record["type"] == envelope.event_type,
     }
     wrong = [name for name, ok in expected.items() if not ok]
     if wrong:
