@@ -53,20 +53,25 @@ def header_problem(event: PublishedEvent, signers: tuple[str, ...]) -> tuple[str
     Cheap enough for every record: it is there, it is of the tree this
     record ends, and one of its signature lines begins with a trusted key's
     name and hash (``signers``: each such beginning, from ``signature_starts``).
-    The signature itself is checked once per run.
+    The signature itself is checked once per run. Every record of the
+    replay and the runner passes here, so nothing is copied out of the note
+    and the first signature line (the log's own, as the relay signs) is
+    looked at first.
     """
     checkpoint = event.checkpoint
     if not checkpoint:
         return "unsigned", f"sequence {event.sequence} carries no signed checkpoint"
-    _, _, size_line = checkpoint.partition("\n")
-    if not size_line.startswith(f"{event.sequence}\n"):
+    if not checkpoint.startswith(f"\n{event.sequence}\n", checkpoint.find("\n")):
         return "misplaced", (
             f"sequence {event.sequence} carries the checkpoint of another tree size"
         )
-    _, separator, block = checkpoint.rpartition("\n\n")
-    if not separator or not block.endswith("\n"):
+    cut = checkpoint.rfind("\n\n")
+    block = cut + 2
+    if cut < 0 or len(checkpoint) == block or not checkpoint.endswith("\n"):
         return "forged", f"sequence {event.sequence}: its checkpoint has no signature block"
-    if not any(line.startswith(signers) for line in block.split("\n")):
+    if not checkpoint.startswith(signers, block) and not any(
+        line.startswith(signers) for line in checkpoint[block:].split("\n")
+    ):
         return "forged", f"sequence {event.sequence}: no trusted key signed its checkpoint"
     return None
 

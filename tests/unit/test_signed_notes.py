@@ -105,3 +105,5 @@ def test_a_records_header_is_refused_unless_a_trusted_key_heads_a_signature_line
     assert problem(signed(text=TreeHead(NAME, 41, bytes(32)).body()))[0] == "misplaced"  # type: ignore[index]
     assert problem("")[0] == "unsigned"  # type: ignore[index]
     assert problem(HEAD.body())[0] == "forged"  # type: ignore[index]
+    assert problem(HEAD.body() + "\n")[0] == "forged"  # type: ignore[index]
+    assert problem(signed(text=TreeHead(NAME, 420, bytes(32)).body()))[0] == "misplaced"  # type: ignore[index]
