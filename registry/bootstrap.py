@@ -273,9 +273,14 @@ def build_feed_publisher(
     settings: Settings, store: ReadModelStore, health: PartHealth | None = None
 ) -> FeedPublisher:
     """The feed publisher, woken by the read models' NOTIFY or by polling."""
-    url = settings.read_models_url
-    wakeup: Wakeup = (
-        ListenNotify(url, CHANGES_CHANNEL) if is_postgres(url) else PollingBackoff(0.1, 1.0)
-    )
+    wakeup = read_model_changes_wakeup(settings, PollingBackoff(0.1, 1.0))
     return FeedPublisher(store, Path(settings.feed_dir), settings.public_base_url, wakeup,
                          today_in(settings.registry_timezone), health)  # fmt: skip
+
+
+def read_model_changes_wakeup(settings: Settings, polling: Wakeup | None = None) -> Wakeup:
+    """Wakes when the read models change: their NOTIFY, or ``polling`` (5 ms) on SQLite."""
+    url = settings.read_models_url
+    if is_postgres(url):
+        return ListenNotify(url, CHANGES_CHANNEL)
+    return polling or PollingBackoff(0.005, 0.005)

@@ -106,19 +106,23 @@ def _with_latest_write(services: Services, partner_id: UUID) -> PartnerRow | Non
 
     A client that follows the Location of a 201 must see what it wrote. The
     read model trails the store by milliseconds, so the read waits for it
-    (checking the store's version with one query) rather than answering
-    from the store: what is served is always the verified read model. A row
+    (checking the store's version with one query, the row again after each
+    change of the read models) rather than answering from the store: what
+    is served is always the verified read model. A row
     still behind after the wait is served as it is (the projection is
     stalled, and /readyz says so).
     """
     latest = services.registry.latest_version(partner_id)
     deadline = time.monotonic() + READ_YOUR_WRITES_WAIT
+    changes = services.read_model_changes
     while True:
+        seen = changes.seen()
         row = services.read_models.partner(str(partner_id))
         caught_up = latest is None or (row is not None and row.version >= latest)
-        if caught_up or time.monotonic() >= deadline:
+        remaining = deadline - time.monotonic()
+        if caught_up or remaining <= 0:
             return row
-        time.sleep(0.005)
+        changes.wait_after(seen, remaining)
 
 
 @router.get("/partners/{partner_id}/events", responses=_NOT_FOUND)

@@ -13,20 +13,27 @@ from registry.adapters.tokens import RecentTokens, TokenStore
 from registry.api.feed_files import FeedFiles
 from registry.api.metrics import ApiMetrics
 from registry.api.oidc import IdentityProvider
+from registry.api.read_model_changes import ReadModelChanges
 from registry.api.readiness import Readiness
 from registry.api.sessions import Sessions
-from registry.bootstrap import build_read_models, build_registry, open_database
+from registry.bootstrap import (
+    build_read_models,
+    build_registry,
+    open_database,
+    read_model_changes_wakeup,
+)
 from registry.config import Settings
 from registry.service.application import PartnerRegistry
 
 
 @dataclass
 class Services:
-    """The registry, the read models, the tokens, the feed files and the metrics."""
+    """The registry, the read models and their changes, the tokens, the feeds, the metrics."""
 
     settings: Settings
     registry: PartnerRegistry
     read_models: ReadModelQueries
+    read_model_changes: ReadModelChanges
     store_db: Database
     tokens: RecentTokens
     checkpoints: CheckpointStore
@@ -55,6 +62,7 @@ class Services:
             settings=settings,
             registry=registry,
             read_models=read_models,
+            read_model_changes=ReadModelChanges(lambda: read_model_changes_wakeup(settings)),
             store_db=store_db,
             tokens=RecentTokens(token_store),
             checkpoints=checkpoints,
@@ -69,6 +77,7 @@ class Services:
     def close(self) -> None:
         """Release every connection."""
         self.readiness.stop()
+        self.read_model_changes.stop()
         self.registry.close()
         self.read_models.close()
         self.store_db.close()

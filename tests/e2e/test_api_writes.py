@@ -222,3 +222,26 @@ def test_a_write_is_visible_in_the_register_and_the_feed_within_a_second(stack: 
 
     assert statistics.median(delays) < 1.0, delays
     assert feed_delay < 1.0
+
+
+def test_a_client_following_the_location_of_each_write_reads_what_it_wrote(stack: Stack) -> None:
+    # given an officer who reads each partner back as soon as it is written
+    pairs = []
+    with stack.client(stack.officer) as client:
+        for _ in range(5):
+            # when a registration and then an evaluation are each followed by one read
+            partner, *registered = write_then_read(client, "/partners", registration())
+            _, *evaluated = write_then_read(client, f"{partner}/evaluations", evaluation())
+            pairs += [tuple(registered), tuple(evaluated)]
+
+    # then each first read already held the write: it waited for the read model
+    assert pairs == [(1, 1), (2, 2)] * 5
+
+
+def write_then_read(client: httpx.Client, path: str, body: object) -> tuple[str, int, int | None]:
+    """Where the write says the partner is, the version written, the version read there."""
+    written = client.post(path, json=body)
+    location = written.headers["location"]
+    answer = client.get(location)
+    seen = answer.json()["version"] if answer.status_code == 200 else None
+    return location, written.json()["version"], seen
