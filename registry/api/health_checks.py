@@ -9,6 +9,7 @@ recorded, which is what a reader of a stale view actually suffers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,9 +56,28 @@ class FeedHead:
         if found is None:
             return None
         if self._seen is None or self._seen[0] != found.etag:
-            head = orjson.loads(found.body)["chain_head"]["sequence"]
-            self._seen = (found.etag, int(head))
+            self._seen = (found.etag, _chain_head(found.body))
         return self._seen[1]
+
+
+_HEAD = re.compile(rb'^\s*\{\s*"schema":\s*"[^"]*",\s*"chain_head":\s*\{\s*"sequence":\s*(\d+)')
+
+
+def _chain_head(feed: bytes) -> int:
+    """The feed's chain head, read from its opening lines where the publisher puts it.
+
+    Parsing the whole feed once a second (a megabyte for 1,500 partners,
+    tens for 100,000) held the API's interpreter lock for tens of
+    milliseconds, every request waiting behind it. A feed laid out any
+    other way is parsed whole.
+    """
+    found = _HEAD.match(feed[:HEAD_BYTES])
+    if found is not None:
+        return int(found[1])
+    return int(orjson.loads(feed)["chain_head"]["sequence"])
+
+
+HEAD_BYTES = 256
 
 
 def measure(

@@ -1,0 +1,31 @@
+"""Readiness reads the feed's chain head from its opening lines, not by parsing the feed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import orjson
+
+from projections.audit_trail import ChainHead
+from projections.feeds import assemble_json
+from registry.api.health_checks import HEAD_BYTES, _chain_head
+
+HEAD = ChainHead(sequence=4_321, chain_hash="ab" * 32)
+
+
+def test_the_head_is_read_from_the_opening_of_the_feed_the_publisher_writes() -> None:
+    # given a published feed whose partners are cut off well past its opening lines
+    feed = assemble_json([b'{"name": "x"}'] * 50, HEAD, None, date(2026, 12, 3), None)
+    cut = feed[: HEAD_BYTES + 10]
+
+    # when readiness reads its head
+    head = _chain_head(cut)
+
+    # then it is the head the feed was built from, found without the rest of the document
+    assert head == 4_321 == orjson.loads(feed)["chain_head"]["sequence"]
+
+
+def test_a_feed_laid_out_otherwise_is_parsed_whole() -> None:
+    feed = orjson.dumps({"partners": [], "chain_head": {"sequence": 7, "chain_hash": ""}})
+
+    assert _chain_head(feed) == 7
