@@ -13,8 +13,10 @@ from pathlib import Path
 
 import jsonschema_rs
 import orjson
+import pytest
 
-from consumers.read_side.feed_publisher import RenderedPartners
+from consumers.parts.wakeups import PollingBackoff
+from consumers.read_side.feed_publisher import FeedPublisher, RenderedPartners
 from projections.audit_trail import GENESIS_HEAD, AuditEntry, ChainHead, entry_of
 from projections.current_partners import PartnerRow, apply, overdue_warnings
 from projections.feeds import (
@@ -260,3 +262,31 @@ def test_a_renamed_partner_moves_in_feed_order_and_an_ended_one_leaves_the_feeds
     assert kept.json(head, None) == render_json(models.rows, head, TODAY)
     assert kept.csv() == render_csv(models.rows, TODAY)
     assert [p["name"] for p in json.loads(kept.json(head, None))["partners"]] == ["Gamma", "Zeta"]
+
+
+@dataclass
+class ModelsLostAfterTheHead(ModelsAt):
+    """Read models whose database is lost once the partners have been read."""
+
+    head: ChainHead = GENESIS_HEAD
+
+    def head_with_root(self) -> tuple[ChainHead, bytes | None]:
+        return self.head, None
+
+    def recent_verified(self, limit: int) -> list[AuditEntry]:
+        raise OSError("connection lost")
+
+
+def test_the_json_feed_is_written_before_the_other_feeds_are_rendered(tmp_path: Path) -> None:
+    # given read models that fail after the partners are read (as when the database drops)
+    rows, head, _, _ = rendered_alpha_beta_gamma()
+    models = ModelsLostAfterTheHead(1, rows, head=head)
+    publisher = FeedPublisher(models, tmp_path, "https://x", PollingBackoff(), lambda: TODAY)  # type: ignore[arg-type]
+
+    # when a publish is tried
+    with pytest.raises(OSError, match="connection lost"):
+        publisher.publish()
+
+    # then the JSON feed already holds the register, and the publish will be tried again
+    assert (tmp_path / "current-partners.json").read_bytes() == render_json(rows, head, TODAY)
+    assert not (tmp_path / "changes.atom").exists()
