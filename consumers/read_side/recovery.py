@@ -24,8 +24,12 @@ on its own. Two signals arrive from the runner:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
+
+P = TypeVar("P")
 
 
 class Action(StrEnum):
@@ -67,3 +71,23 @@ class Recovery:
             return Action.RECONNECT
         self._reread_at = head
         return Action.REREAD
+
+
+def lost_partitions(
+    positions: Mapping[P, int], listed: Mapping[P, int], highwater: Mapping[P, int | None],
+    *, after_broker_fault: bool,
+) -> list[P]:  # fmt: skip
+    """The partitions that now end before where the runner stands: the broker lost them.
+
+    A partition's end is the later of the listed end and the last fetch's
+    high-water mark (Tansu lists a partition's end as its last batch's
+    first offset plus one). But after a broker fault the high-water mark
+    is the old broker's: a consumer that does not fetch again (kafka-python's
+    group consumer sometimes never does after the broker was replaced by an
+    empty one) keeps it for ever, and a topic lost with the broker looked
+    read to the end. So after a broker fault the listed end alone decides.
+    """
+    return [
+        p for p, position in positions.items()
+        if position > (listed[p] if after_broker_fault else max(listed[p], highwater[p] or 0))
+    ]  # fmt: skip

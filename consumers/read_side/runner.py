@@ -32,13 +32,14 @@ from functools import partial
 
 import structlog
 from kafka import ConsumerRebalanceListener
+from kafka.errors import KafkaError
 
 from consumers.messaging.dead_letters import DeadLetters, Refused
 from consumers.messaging.kafka_types import ConsumedRecord, GroupConsumer, Partition, Polled
 from consumers.parts.health import DEGRADED, RUNNING, PartHealth
 from consumers.parts.resilience import TRANSIENT, Backoff, describe
 from consumers.read_side.metrics import RunnerMetrics
-from consumers.read_side.recovery import Action, Recovery
+from consumers.read_side.recovery import Action, Recovery, lost_partitions
 from projections.current_partners import ProjectionError
 from projections.storage.store import ReadModelStore
 from projections.storage.writer import Applied, ModelsRebuiltError
@@ -105,6 +106,7 @@ class ProjectionRunner:
         self._generation = 0
         self._recovery = Recovery(options.stall_timeout)
         self._next_report = 0.0
+        self._after_broker_fault = False
         self._log = log.bind(topic=options.topic, group=options.group)
 
     def run(self, stop: threading.Event) -> None:
@@ -127,6 +129,7 @@ class ProjectionRunner:
                 self._subscribe()
             self.step()
         except TRANSIENT as error:
+            self._after_broker_fault |= isinstance(error, KafkaError)
             delay = self._backoff.next_delay()
             self._log.warning(
                 "projection waiting out a fault", error=describe(error),
@@ -347,9 +350,18 @@ class ProjectionRunner:
         assigned = list(self._consumer.assignment())
         if not assigned:
             return
-        ends = self._ends(assigned)
+        listed = self._consumer.end_offsets(assigned)
+        highwater = {tp: self._consumer.highwater(tp) for tp in assigned}
+        ends = {tp: max(listed[tp], highwater[tp] or 0) for tp in assigned}
         positions = {tp: self._consumer.position(tp) for tp in assigned}
-        self._reread_shrunk([tp for tp in assigned if positions[tp] > ends[tp]])
+        after_fault, self._after_broker_fault = self._after_broker_fault, False
+        lost = lost_partitions(positions, listed, highwater, after_broker_fault=after_fault)
+        if lost and after_fault:
+            self._log.warning("the broker came back without records we had read; reconnecting",
+                              partitions=sorted(tp.partition for tp in lost))  # fmt: skip
+            self._reconnect()
+            return
+        self._reread_shrunk(lost)
         lag = {tp.partition: max(ends[tp] - positions[tp], 0) for tp in assigned}
         head = self._store.chain_head()
         self._store.save_end_offsets(
@@ -358,17 +370,6 @@ class ProjectionRunner:
         self.metrics.lag(lag, head.sequence)
         self._log.info("projection lag", lag=lag, chain_head=head.sequence)
         self._watch_chain(head.sequence, behind=any(lag.values()))
-
-    def _ends(self, assigned: list[Partition]) -> dict[Partition, int]:
-        """Each partition's end: the later of the listed end and the last fetch's.
-
-        Tansu lists a partition's end as its last batch's first offset plus
-        one, short of the true end when that batch holds several records;
-        taken alone, it made a caught-up runner re-read the whole topic at
-        every report. The high-water mark of a fetch response is right.
-        """
-        listed = self._consumer.end_offsets(assigned)
-        return {tp: max(listed[tp], self._consumer.highwater(tp) or 0) for tp in assigned}
 
     def _reread_shrunk(self, shrunk: list[Partition]) -> None:
         """Partitions that end before where we stand were lost and re-filled: read them again.
