@@ -74,20 +74,18 @@ class Recovery:
 
 
 def lost_partitions(
-    positions: Mapping[P, int], listed: Mapping[P, int], highwater: Mapping[P, int | None],
+    positions: Mapping[P, int], listed: Mapping[P, int], ends: Mapping[P, int],
     *, after_broker_fault: bool,
 ) -> list[P]:  # fmt: skip
     """The partitions that now end before where the runner stands: the broker lost them.
 
-    A partition's end is the later of the listed end and the last fetch's
-    high-water mark (Tansu lists a partition's end as its last batch's
-    first offset plus one). But after a broker fault the high-water mark
-    is the old broker's: a consumer that does not fetch again (kafka-python's
-    group consumer sometimes never does after the broker was replaced by an
-    empty one) keeps it for ever, and a topic lost with the broker looked
-    read to the end. So after a broker fault the listed end alone decides.
+    ``ends`` are the later of the listed end and the last fetch's high-water
+    mark (Tansu lists a partition's end as its last batch's first offset
+    plus one). But after a broker fault the high-water mark is the old
+    broker's: a consumer that does not fetch again (kafka-python's group
+    consumer sometimes never does after the broker was replaced by an empty
+    one) keeps it for ever, and a topic lost with the broker looked read to
+    the end. So after a broker fault the listed end alone decides.
     """
-    return [
-        p for p, position in positions.items()
-        if position > (listed[p] if after_broker_fault else max(listed[p], highwater[p] or 0))
-    ]  # fmt: skip
+    decides = listed if after_broker_fault else ends
+    return [p for p, position in positions.items() if position > decides[p]]

@@ -351,11 +351,10 @@ class ProjectionRunner:
         if not assigned:
             return
         listed = self._consumer.end_offsets(assigned)
-        highwater = {tp: self._consumer.highwater(tp) for tp in assigned}
-        ends = {tp: max(listed[tp], highwater[tp] or 0) for tp in assigned}
+        ends = {tp: max(listed[tp], self._consumer.highwater(tp) or 0) for tp in assigned}
         positions = {tp: self._consumer.position(tp) for tp in assigned}
         after_fault, self._after_broker_fault = self._after_broker_fault, False
-        lost = lost_partitions(positions, listed, highwater, after_broker_fault=after_fault)
+        lost = lost_partitions(positions, listed, ends, after_broker_fault=after_fault)
         if lost and after_fault:
             self._log.warning("the broker came back without records we had read; reconnecting",
                               partitions=sorted(tp.partition for tp in lost))  # fmt: skip

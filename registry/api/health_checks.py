@@ -60,6 +60,7 @@ class FeedHead:
         return self._seen[1]
 
 
+HEAD_BYTES = 256
 _HEAD = re.compile(rb'^\s*\{\s*"schema":\s*"[^"]*",\s*"chain_head":\s*\{\s*"sequence":\s*(\d+)')
 
 
@@ -75,9 +76,6 @@ def _chain_head(feed: bytes) -> int:
     if found is not None:
         return int(found[1])
     return int(orjson.loads(feed)["chain_head"]["sequence"])
-
-
-HEAD_BYTES = 256
 
 
 def measure(

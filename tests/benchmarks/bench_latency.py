@@ -16,7 +16,7 @@ that much after it became visible: the figures are upper bounds. How often
 they asked is printed with the results: ``GET /partners/{id}`` waits for
 its read model to hold the store's latest write (read-your-writes), so
 nearly every first look already finds the change (2026-12-03: 49.8 looks
-a second for 49.8 writes; the feed 21 to 32 conditional requests).
+a second for 49.8 writes; the feed 21 to 64 conditional requests).
 """
 
 from __future__ import annotations

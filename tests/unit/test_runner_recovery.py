@@ -102,17 +102,17 @@ def test_a_stall_at_a_new_head_re_reads_before_replacing_anything() -> None:
 
 def test_a_partition_read_to_its_high_water_mark_is_not_lost_though_listed_shorter() -> None:
     # given a caught-up runner whose broker lists the end short (its last batch's first offset + 1)
-    positions, listed, highwater = {0: 90, 1: 88}, {0: 85, 1: 88}, {0: 90, 1: 88}
+    positions, listed, ends = {0: 90, 1: 88}, {0: 85, 1: 88}, {0: 90, 1: 88}
 
     # then nothing is lost while the broker has not failed
-    assert lost_partitions(positions, listed, highwater, after_broker_fault=False) == []
+    assert lost_partitions(positions, listed, ends, after_broker_fault=False) == []
 
 
 def test_after_a_broker_fault_a_partition_listed_short_of_our_position_is_lost() -> None:
     # given a runner that read 90 and 88 records, then lost its broker, which came back empty;
     # its consumer has not fetched since, so its high-water marks are the old broker's
-    positions, listed, highwater = {0: 90, 1: 88}, {0: 0, 1: 0}, {0: 90, 1: 88}
+    positions, listed, ends = {0: 90, 1: 88}, {0: 0, 1: 0}, {0: 90, 1: 88}
 
     # then both partitions are lost, however the stale high-water marks read
-    assert lost_partitions(positions, listed, highwater, after_broker_fault=True) == [0, 1]
-    assert lost_partitions(positions, listed, highwater, after_broker_fault=False) == []
+    assert lost_partitions(positions, listed, ends, after_broker_fault=True) == [0, 1]
+    assert lost_partitions(positions, listed, ends, after_broker_fault=False) == []
