@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,7 +29,7 @@ from consumers.parts.health import PartHealth
 from consumers.parts.resilience import TRANSIENT, Backoff, describe
 from consumers.parts.wakeups import Wakeup
 from infra.feeds import DOCUMENTS, document
-from projections.audit_trail import ChainHead
+from projections.audit_trail import AuditEntry, ChainHead
 from projections.current_partners import PartnerRow
 from projections.feeds import (
     CURRENT,
@@ -101,6 +102,32 @@ class RenderedPartners:
         return {p: self.rows[p][0].name for p in partner_ids if p in self.rows}
 
 
+@dataclass
+class RecentChanges:
+    """The latest verified entries, for the Atom feed: each read once, as it joins the trail.
+
+    After the read models were rebuilt (another generation, or a chain head
+    that went back) they are all read again.
+    """
+
+    entries: deque[AuditEntry] = field(default_factory=lambda: deque(maxlen=RECENT_CHANGES))
+    generation: int = -1
+    head: int = 0
+
+    def catch_up(self, store: ReadModelQueries, head: int) -> None:
+        """Take in the entries verified since last time (the latest ones, if many)."""
+        generation = store.generation()
+        if generation != self.generation or head < self.head:
+            self.entries.clear()
+            self.generation = generation
+        self.head = head
+        after = self.entries[-1].sequence if self.entries else 0
+        joined = store.verified_entries(after, RECENT_CHANGES)
+        if len(joined) == RECENT_CHANGES:
+            joined = store.recent_verified(RECENT_CHANGES)
+        self.entries.extend(joined)
+
+
 class FeedPublisher:
     """Renders the feeds from the read models into a folder."""
 
@@ -116,6 +143,7 @@ class FeedPublisher:
         self._health = health
         self._backoff = Backoff()
         self._partners = RenderedPartners()
+        self._recent = RecentChanges()
         self._written: dict[str, bytes] = {}
 
     def publish(self) -> list[str]:
@@ -136,11 +164,13 @@ class FeedPublisher:
         return dict(self._rendered())
 
     def _rendered(self) -> Iterator[tuple[str, bytes]]:
-        head, log_root = self._store.head_with_root()
-        self._partners.catch_up(self._store, head.sequence, self._today())
+        with self._store.snapshot() as models:
+            head, log_root = models.head_with_root()
+            self._partners.catch_up(models, head.sequence, self._today())
+            self._recent.catch_up(models, head.sequence)
         yield "current-partners.json", self._partners.json(head, log_root)
         yield "current-partners.csv", self._partners.csv()
-        recent = self._store.recent_verified(RECENT_CHANGES)
+        recent = list(self._recent.entries)
         names = self._partners.names(e.partner_id for e in recent)
         yield "changes.atom", render_atom(recent, names, self._base_url)
         for name in DOCUMENTS:

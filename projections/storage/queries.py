@@ -8,7 +8,7 @@ live tables are read; the runner's writer lives in ``writer.py``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -67,6 +67,18 @@ class ReadModelDatabase:
 
 class ReadModelQueries(ReadModelDatabase):
     """Every question the read side answers from the live read models."""
+
+    @contextmanager
+    def snapshot(self) -> Iterator[ReadModelQueries]:
+        """These questions, answered from one moment of the read models in one transaction.
+
+        A feed states the chain head it was rendered at: asked apart, a
+        runner's commit between the head and the rows would give a feed whose
+        rows are not those of the head it states. One transaction is also one
+        connection check and one BEGIN for all the questions, not one each.
+        """
+        with self._db.snapshot() as tx:
+            yield _Snapshot(self._db, tx)
 
     def consumer_status(self) -> list[ConsumerStatus]:
         """Offsets, end offsets and lag of every partition consumed."""
@@ -188,6 +200,18 @@ class ReadModelQueries(ReadModelDatabase):
         with self.transaction() as tx:
             found = tx.execute(schema.select_entries(LIVE, where), params)
         return [rows.entry(r) for r in found]
+
+
+class _Snapshot(ReadModelQueries):
+    """The queries, every one asked in the same transaction."""
+
+    def __init__(self, db: Database, tx: Tx) -> None:
+        super().__init__(db)
+        self._tx = tx
+
+    def transaction(self) -> AbstractContextManager[Tx]:
+        """The snapshot's transaction, still open."""
+        return nullcontext(self._tx)
 
 
 def _like_escaped(text: str) -> str:

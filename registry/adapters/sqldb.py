@@ -77,6 +77,14 @@ class Database(ABC):
     def transaction(self) -> AbstractContextManager[Tx]:
         """A transaction; writers queue where the database needs them to."""
 
+    def snapshot(self) -> AbstractContextManager[Tx]:
+        """A read-only transaction whose every statement sees the same moment.
+
+        A plain transaction does where writers take turns for the whole
+        database (SQLite's ``BEGIN IMMEDIATE``).
+        """
+        return self.transaction()
+
     @abstractmethod
     def serialise(self, tx: Tx, name: str) -> None:
         """Make transactions that call this with the same name take turns."""

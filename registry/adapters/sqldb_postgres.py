@@ -114,6 +114,13 @@ class PostgresDatabase(Database):
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             yield _PostgresTx(cursor)
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Tx]:
+        """REPEATABLE READ: read committed would give each statement a moment of its own."""
+        with self.transaction() as tx:
+            tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield tx
+
     def serialise(self, tx: Tx, name: str) -> None:
         """A transaction-scoped advisory lock on the name."""
         tx.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (name,))

@@ -377,6 +377,8 @@ def raw_latencies(settings: Settings, rate: int, seconds: float) -> list[float]:
     producer, consumer = new_producer(settings), new_reader(settings)
     consumer.assign(_partitions(consumer, "bench-latency"))
     consumer.seek_to_end()
+    for partition in consumer.assignment():  # resolve the ends now, before the first send
+        consumer.position(partition)
     sent: dict[int, float] = {}
     received: dict[int, float] = {}
     count = int(rate * seconds)

@@ -7,6 +7,7 @@ import csv
 import dataclasses
 import io
 import json
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ import orjson
 import pytest
 
 from consumers.parts.wakeups import PollingBackoff
-from consumers.read_side.feed_publisher import FeedPublisher, RenderedPartners
+from consumers.read_side.feed_publisher import FeedPublisher, RecentChanges, RenderedPartners
 from projections.audit_trail import GENESIS_HEAD, AuditEntry, ChainHead, entry_of
 from projections.current_partners import PartnerRow, apply, overdue_warnings
 from projections.feeds import (
@@ -265,28 +266,79 @@ def test_a_renamed_partner_moves_in_feed_order_and_an_ended_one_leaves_the_feeds
 
 
 @dataclass
-class ModelsLostAfterTheHead(ModelsAt):
-    """Read models whose database is lost once the partners have been read."""
+class ModelsWithAnUnrenderableChange(ModelsAt):
+    """Read models whose latest change cannot be put in the Atom feed (its moment is garbled)."""
 
     head: ChainHead = GENESIS_HEAD
+
+    def snapshot(self) -> AbstractContextManager[ModelsWithAnUnrenderableChange]:
+        return nullcontext(self)
 
     def head_with_root(self) -> tuple[ChainHead, bytes | None]:
         return self.head, None
 
-    def recent_verified(self, limit: int) -> list[AuditEntry]:
-        raise OSError("connection lost")
+    def verified_entries(self, after: int, limit: int) -> list[AuditEntry]:
+        garbled = dataclasses.replace(entry_of(published(records_of(registered()))[0]),
+                                      recorded_at="not a moment")  # fmt: skip
+        return [garbled]
 
 
 def test_the_json_feed_is_written_before_the_other_feeds_are_rendered(tmp_path: Path) -> None:
-    # given read models that fail after the partners are read (as when the database drops)
+    # given read models whose latest change fails the Atom feed's rendering
     rows, head, _, _ = rendered_alpha_beta_gamma()
-    models = ModelsLostAfterTheHead(1, rows, head=head)
+    models = ModelsWithAnUnrenderableChange(1, rows, head=head)
     publisher = FeedPublisher(models, tmp_path, "https://x", PollingBackoff(), lambda: TODAY)  # type: ignore[arg-type]
 
     # when a publish is tried
-    with pytest.raises(OSError, match="connection lost"):
+    with pytest.raises(ValueError, match="not a moment"):
         publisher.publish()
 
-    # then the JSON feed already holds the register, and the publish will be tried again
+    # then the JSON feed already holds the register, and no Atom feed was written
     assert (tmp_path / "current-partners.json").read_bytes() == render_json(rows, head, TODAY)
     assert not (tmp_path / "changes.atom").exists()
+
+
+@dataclass
+class TrailAt:
+    """A verified trail as the feed publisher's recent changes see it."""
+
+    generation_number: int
+    entries: list[AuditEntry]
+    asked: list[str] = field(default_factory=list)
+
+    def generation(self) -> int:
+        return self.generation_number
+
+    def verified_entries(self, after: int, limit: int) -> list[AuditEntry]:
+        self.asked.append(f"after {after}")
+        return [e for e in self.entries if e.sequence > after][:limit]
+
+    def recent_verified(self, limit: int) -> list[AuditEntry]:
+        self.asked.append("latest")
+        return self.entries[-limit:]
+
+
+def trail_of(count: int) -> list[AuditEntry]:
+    """``count`` verified entries, numbered from 1."""
+    template = entry_of(published(records_of(registered()))[0])
+    return [dataclasses.replace(template, sequence=n, position=n) for n in range(1, count + 1)]
+
+
+def test_recent_changes_reads_each_entry_once_the_latest_after_many_and_all_after_a_rebuild() -> (
+    None
+):
+    # given a trail of 120 entries, whose latest fifty are kept
+    trail, recent = TrailAt(1, trail_of(120)), RecentChanges()
+    recent.catch_up(trail, 120)  # type: ignore[arg-type]
+
+    # when three more join, then the models are rebuilt holding ten
+    trail.entries = trail_of(123)
+    recent.catch_up(trail, 123)  # type: ignore[arg-type]
+    grown = [e.sequence for e in recent.entries]
+    trail.generation_number, trail.entries = 2, trail_of(10)
+    recent.catch_up(trail, 10)  # type: ignore[arg-type]
+
+    # then the newcomers alone were read, and each time the latest fifty at most are kept
+    assert trail.asked == ["after 0", "latest", "after 120", "after 0"]
+    assert grown == list(range(74, 124))
+    assert [e.sequence for e in recent.entries] == list(range(1, 11))
