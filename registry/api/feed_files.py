@@ -9,6 +9,7 @@ request that matches is answered 304 without touching the body.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -42,6 +43,18 @@ class FeedFiles:
         self._cache: dict[str, FeedFile] = {}
         self._lock = threading.Lock()
 
+    def cached(self, name: str) -> FeedFile | None:
+        """The feed file if what is in memory is still its current version, else None.
+
+        Costs a stat, never a read: a server's event loop may ask it.
+        """
+        try:
+            status = (self._directory / name).stat()
+        except FileNotFoundError:
+            return None
+        cached = self._cache.get(name)
+        return cached if cached is not None and cached.stamp == _stamp(status) else None
+
     def get(self, name: str) -> FeedFile | None:
         """The current version of a feed file, or None if not (yet) published."""
         path = self._directory / name
@@ -49,7 +62,7 @@ class FeedFiles:
             status = path.stat()
         except FileNotFoundError:
             return None
-        stamp = (status.st_mtime_ns, status.st_size)
+        stamp = _stamp(status)
         cached = self._cache.get(name)
         if cached is not None and cached.stamp == stamp:
             return cached
@@ -64,3 +77,8 @@ class FeedFiles:
         with self._lock:
             self._cache[name] = fresh
         return fresh
+
+
+def _stamp(status: os.stat_result) -> tuple[int, int]:
+    """What changes when the publisher replaces a file: its modification time and size."""
+    return status.st_mtime_ns, status.st_size

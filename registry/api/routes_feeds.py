@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from registry.api.deps import ServicesDep
 from registry.api.feed_files import FEEDS
@@ -31,18 +32,23 @@ FEED_NAMES = frozenset(FEEDS)
         503: {"model": Problem, "description": "Not published yet."},
     },
 )
-def feed(
+async def feed(
     name: str,
     services: ServicesDep,
     request: Request,
     if_none_match: Annotated[str | None, Header()] = None,
     if_modified_since: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """A feed file, answered 304 when the client already has this version."""
+    """A feed file, answered 304 when the client already has this version.
+
+    Served from memory on the event loop while the file is unchanged (most
+    requests, as readers poll); reading and hashing a new version goes to a
+    worker thread, so that it holds up no other request.
+    """
     if name not in FEED_NAMES:
         known = ", ".join(sorted(FEED_NAMES))
         raise ProblemError(404, "feed-not-found", f"There is no feed {name!r}; there are {known}.")
-    published = services.feeds.get(name)
+    published = services.feeds.cached(name) or await run_in_threadpool(services.feeds.get, name)
     if published is None:
         raise ProblemError(
             503, "feed-not-published", f"{name} has not been published yet.",
