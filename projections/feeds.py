@@ -32,7 +32,7 @@ CSV_COLUMNS = (
 
 
 _INDENT = b"    "
-_CSV_HEADER = ",".join(CSV_COLUMNS) + "\r\n"
+_CSV_HEADER = (",".join(CSV_COLUMNS) + "\r\n").encode("utf-8")
 
 
 def feed_order(row: PartnerRow) -> tuple[str, str]:
@@ -59,7 +59,8 @@ def render_json(
     """
     live = current_partners(rows)
     updated_at = max((r.updated_at for r in rows), default=None)
-    return assemble_json([json_fragment(r, day) for r in live], head, updated_at, day, log_root)
+    fragments = [json_fragment(r, day) for r in live]
+    return assemble_json(fragments, len(fragments), head, updated_at, day, log_root)
 
 
 def json_fragment(row: PartnerRow, day: date) -> bytes:
@@ -74,28 +75,29 @@ def json_fragment(row: PartnerRow, day: date) -> bytes:
 
 
 def assemble_json(
-    fragments: Sequence[bytes], head: ChainHead, updated_at: str | None, day: date,
+    parts: Sequence[bytes], count: int, head: ChainHead, updated_at: str | None, day: date,
     log_root: bytes | None,
 ) -> bytes:  # fmt: skip
-    """The JSON feed from its partners' fragments (in feed order): byte for byte render_json."""
+    """The JSON feed of ``count`` partners from their fragments (in feed order), byte for byte
+    render_json's: ``parts`` are fragments, or runs of them already joined with ``,\n``."""
     document: dict[str, object] = {
         "schema": "current-partners.schema.json",
         "chain_head": {"sequence": head.sequence, "chain_hash": head.chain_hash},
         "updated_at": updated_at,
         "overdue_as_of": day.isoformat(),
-        "count": len(fragments),
+        "count": count,
         "partners": [],
     }
     if log_root is not None:
         document["log"] = {"tree_size": head.sequence,
                            "root_hash": base64.b64encode(log_root).decode()}  # fmt: skip
     skeleton = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
-    if not fragments:
+    if not parts:
         return skeleton
     before, _, after = skeleton.partition(b'"partners": []')
     # One join of the parts: the partners' bytes are copied twice, not four times
     # (tens of megabytes for a hundred thousand partners).
-    return b"".join((before, b'"partners": [\n', b",\n".join(fragments), b"\n  ]", after))
+    return b"".join((before, b'"partners": [\n', b",\n".join(parts), b"\n  ]", after))
 
 
 def render_csv(rows: Sequence[PartnerRow], day: date) -> bytes:
@@ -103,16 +105,17 @@ def render_csv(rows: Sequence[PartnerRow], day: date) -> bytes:
     return assemble_csv([csv_line(row, day) for row in current_partners(rows)])
 
 
-def csv_line(row: PartnerRow, day: date) -> str:
-    """One partner's line of the CSV feed, kept per partner as the JSON fragments are."""
+def csv_line(row: PartnerRow, day: date) -> bytes:
+    """One partner's line of the CSV feed in UTF-8, kept per partner as the JSON fragments are."""
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerow([_csv_value(v) for v in _csv_row(row, day)])
-    return out.getvalue()
+    return out.getvalue().encode("utf-8")
 
 
-def assemble_csv(lines: Sequence[str]) -> bytes:
-    """The CSV feed from its partners' lines (in feed order): byte for byte render_csv."""
-    return (_CSV_HEADER + "".join(lines)).encode("utf-8")
+def assemble_csv(parts: Sequence[bytes]) -> bytes:
+    """The CSV feed from its partners' lines, or runs of them (in feed order): byte for byte
+    render_csv's."""
+    return b"".join((_CSV_HEADER, *parts))
 
 
 def _csv_row(row: PartnerRow, day: date) -> tuple[Any, ...]:

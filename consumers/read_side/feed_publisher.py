@@ -23,11 +23,11 @@ from datetime import date
 from pathlib import Path
 
 import structlog
-from sortedcontainers import SortedList
 
 from consumers.parts.health import PartHealth
 from consumers.parts.resilience import TRANSIENT, Backoff, describe
 from consumers.parts.wakeups import Wakeup
+from consumers.read_side.feed_blocks import FeedBlocks
 from infra.feeds import DOCUMENTS, document
 from projections.audit_trail import AuditEntry, ChainHead
 from projections.current_partners import PartnerRow
@@ -49,19 +49,21 @@ RECENT_CHANGES = 50
 
 @dataclass
 class RenderedPartners:
-    """Every partner row with its JSON fragment and CSV line, rendered once per change.
+    """Every live partner's JSON fragment and CSV line, rendered once per change.
 
     Only rows changed since the last store position seen are read and
-    rendered again, and the live ones are kept in feed order as they change
-    (a sorted index), so a change costs the same whatever the register's
-    size: what grows with it is only joining the kept bytes. After the read
-    models were rebuilt (another generation, or a chain head that went
-    back), everything is read again; on a new day, everything is rendered
-    again (what is overdue changed with the clock).
+    rendered again, and they are kept in feed order in blocks whose joined
+    bytes are kept too (``feed_blocks``), so the Python work of a change is
+    the same whatever the register's size: what grows with it is copying the
+    feed's bytes. Of the rows themselves only each partner's place and name
+    are kept. After the read models were rebuilt (another generation, or a
+    chain head that went back), everything is read again; on a new day,
+    everything is rendered again (what is overdue changed with the clock).
     """
 
-    rows: dict[str, tuple[PartnerRow, bytes, str]] = field(default_factory=dict)
-    live: SortedList = field(default_factory=SortedList)
+    places: dict[str, tuple[str, str]] = field(default_factory=dict)
+    partner_names: dict[str, str] = field(default_factory=dict)
+    live: FeedBlocks = field(default_factory=FeedBlocks)
     updated_at: str | None = None
     position: int = 0
     generation: int = -1
@@ -72,34 +74,36 @@ class RenderedPartners:
         """Take in the rows changed since last time (all of them after a rebuild or a new day)."""
         generation = store.generation()
         if generation != self.generation or head < self.head or day != self.day:
-            self.rows, self.live, self.updated_at = {}, SortedList(), None
-            self.position, self.generation = 0, generation
+            self.places, self.partner_names, self.live = {}, {}, FeedBlocks()
+            self.updated_at, self.position, self.generation = None, 0, generation
         self.head, self.day = head, day
         for row in store.partners_after(self.position):
             self._take(row, day)
             self.position = max(self.position, row.position)
 
     def _take(self, row: PartnerRow, day: date) -> None:
-        earlier = self.rows.get(row.partner_id)
-        if earlier is not None:
-            self.live.discard(feed_order(earlier[0]))
-        self.rows[row.partner_id] = (row, json_fragment(row, day), csv_line(row, day))
-        if row.status in CURRENT:
-            self.live.add(feed_order(row))
+        earlier = self.places.pop(row.partner_id, None)
+        place = feed_order(row) if row.status in CURRENT else None
+        if earlier is not None and earlier != place:
+            self.live.discard(earlier)
+        self.partner_names[row.partner_id] = row.name
+        if place is not None:
+            self.places[row.partner_id] = place
+            self.live.put(place, json_fragment(row, day), csv_line(row, day))
         self.updated_at = max(self.updated_at or "", row.updated_at)
 
     def json(self, head: ChainHead, log_root: bytes | None) -> bytes:
         """The current-partners JSON feed."""
-        return assemble_json([self.rows[p][1] for _, p in self.live], head,
-                             self.updated_at, self.day, log_root)  # fmt: skip
+        return assemble_json(self.live.json_parts(), len(self.live), head, self.updated_at,
+                             self.day, log_root)  # fmt: skip
 
     def csv(self) -> bytes:
         """The current-partners CSV feed."""
-        return assemble_csv([self.rows[p][2] for _, p in self.live])
+        return assemble_csv(self.live.csv_parts())
 
     def names(self, partner_ids: Iterable[str]) -> dict[str, str]:
         """The names of these partners (those of the Atom feed's entries)."""
-        return {p: self.rows[p][0].name for p in partner_ids if p in self.rows}
+        return {p: self.partner_names[p] for p in partner_ids if p in self.partner_names}
 
 
 @dataclass
