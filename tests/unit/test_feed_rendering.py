@@ -127,6 +127,21 @@ def test_a_recorded_control_character_does_not_stop_the_atom_feed() -> None:
     assert b"\x01" not in atom
 
 
+def test_an_atom_entry_made_before_a_rename_is_made_again_with_the_new_name() -> None:
+    # given a change rendered in the Atom feed under the partner's first name
+    (event,) = published(records_of(registered())[:1])
+    before = render_atom([entry_of(event)], {event.partner_id: "Kelas Satu"}, "https://r.example")
+
+    # when the partner is renamed and the same change is rendered again
+    after = render_atom([entry_of(event)], {event.partner_id: "Kelas Dua"}, "https://r.example")
+
+    # then the entry carries the new name, and is otherwise the same
+    assert b"Kelas Satu" in before
+    assert b"Kelas Dua" in after
+    assert b"Kelas Satu" not in after
+    assert after.replace(b"Kelas Dua", b"Kelas Satu") == before
+
+
 def test_the_json_feed_states_the_log_tree_it_was_built_from() -> None:
     # Given rows and the root of the log's tree at the chain head
     events = published(records_of(registered(name="Pintaria")))
