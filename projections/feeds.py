@@ -62,7 +62,7 @@ def render_json(
     live = current_partners(rows)
     updated_at = max((r.updated_at for r in rows), default=None)
     fragments = [json_fragment(r, day) for r in live]
-    return assemble_json(fragments, len(fragments), head, updated_at, day, log_root)
+    return b"".join(assemble_json(fragments, len(fragments), head, updated_at, day, log_root))
 
 
 def json_fragment(row: PartnerRow, day: date) -> bytes:
@@ -79,9 +79,11 @@ def json_fragment(row: PartnerRow, day: date) -> bytes:
 def assemble_json(
     parts: Sequence[bytes], count: int, head: ChainHead, updated_at: str | None, day: date,
     log_root: bytes | None,
-) -> bytes:  # fmt: skip
-    """The JSON feed of ``count`` partners from their fragments (in feed order), byte for byte
-    render_json's: ``parts`` are fragments, or runs of them already joined with ``,\n``."""
+) -> list[bytes]:  # fmt: skip
+    """The JSON feed of ``count`` partners from their fragments (in feed order), in pieces that
+    join to render_json's bytes: ``parts`` are fragments, or runs of them already joined with
+    ``,\n``. Not joined here: a publisher writes the pieces as they are (joining a hundred
+    thousand partners' feed cost more than writing it)."""
     document: dict[str, object] = {
         "schema": "current-partners.schema.json",
         "chain_head": {"sequence": head.sequence, "chain_hash": head.chain_hash},
@@ -95,16 +97,18 @@ def assemble_json(
                            "root_hash": base64.b64encode(log_root).decode()}  # fmt: skip
     skeleton = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
     if not parts:
-        return skeleton
+        return [skeleton]
     before, _, after = skeleton.partition(b'"partners": []')
-    # One join of the parts: the partners' bytes are copied twice, not four times
-    # (tens of megabytes for a hundred thousand partners).
-    return b"".join((before, b'"partners": [\n', b",\n".join(parts), b"\n  ]", after))
+    pieces = [before + b'"partners": [\n']
+    for part in parts:
+        pieces += (part, b",\n")
+    pieces[-1] = b"\n  ]" + after
+    return pieces
 
 
 def render_csv(rows: Sequence[PartnerRow], day: date) -> bytes:
     """The current-partners feed as CSV on ``day``, a row per partner (see its data dictionary)."""
-    return assemble_csv([csv_line(row, day) for row in current_partners(rows)])
+    return b"".join(assemble_csv([csv_line(row, day) for row in current_partners(rows)]))
 
 
 def csv_line(row: PartnerRow, day: date) -> bytes:
@@ -114,10 +118,10 @@ def csv_line(row: PartnerRow, day: date) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def assemble_csv(parts: Sequence[bytes]) -> bytes:
-    """The CSV feed from its partners' lines, or runs of them (in feed order): byte for byte
-    render_csv's."""
-    return b"".join((_CSV_HEADER, *parts))
+def assemble_csv(parts: Sequence[bytes]) -> list[bytes]:
+    """The CSV feed from its partners' lines, or runs of them (in feed order), in pieces that
+    join to render_csv's bytes."""
+    return [_CSV_HEADER, *parts]
 
 
 def _csv_row(row: PartnerRow, day: date) -> tuple[Any, ...]:

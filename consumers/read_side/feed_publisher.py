@@ -45,6 +45,7 @@ from projections.storage.queries import ReadModelQueries
 log = structlog.get_logger(__name__)
 
 RECENT_CHANGES = 50
+ROWS_AT_A_TIME = 1000
 
 
 @dataclass
@@ -77,9 +78,13 @@ class RenderedPartners:
             self.places, self.partner_names, self.live = {}, {}, FeedBlocks()
             self.updated_at, self.position, self.generation = None, 0, generation
         self.head, self.day = head, day
-        for row in store.partners_after(self.position):
-            self._take(row, day)
-            self.position = max(self.position, row.position)
+        while True:
+            rows = store.partners_after(self.position, ROWS_AT_A_TIME)
+            for row in rows:
+                self._take(row, day)
+                self.position = max(self.position, row.position)
+            if len(rows) < ROWS_AT_A_TIME:
+                return
 
     def _take(self, row: PartnerRow, day: date) -> None:
         earlier = self.places.pop(row.partner_id, None)
@@ -92,13 +97,13 @@ class RenderedPartners:
             self.live.put(place, json_fragment(row, day), csv_line(row, day))
         self.updated_at = max(self.updated_at or "", row.updated_at)
 
-    def json(self, head: ChainHead, log_root: bytes | None) -> bytes:
-        """The current-partners JSON feed."""
+    def json(self, head: ChainHead, log_root: bytes | None) -> list[bytes]:
+        """The current-partners JSON feed, in pieces (its blocks as kept)."""
         return assemble_json(self.live.json_parts(), len(self.live), head, self.updated_at,
                              self.day, log_root)  # fmt: skip
 
-    def csv(self) -> bytes:
-        """The current-partners CSV feed."""
+    def csv(self) -> list[bytes]:
+        """The current-partners CSV feed, in pieces."""
         return assemble_csv(self.live.csv_parts())
 
     def names(self, partner_ids: Iterable[str]) -> dict[str, str]:
@@ -148,7 +153,7 @@ class FeedPublisher:
         self._backoff = Backoff()
         self._partners = RenderedPartners()
         self._recent = RecentChanges()
-        self._written: dict[str, bytes] = {}
+        self._written: dict[str, list[bytes]] = {}
 
     def publish(self) -> list[str]:
         """Write every feed file whose content changed; return their names.
@@ -165,9 +170,9 @@ class FeedPublisher:
 
     def render(self) -> dict[str, bytes]:
         """Every feed file's content, from the read models as they are now."""
-        return dict(self._rendered())
+        return {name: b"".join(pieces) for name, pieces in self._rendered()}
 
-    def _rendered(self) -> Iterator[tuple[str, bytes]]:
+    def _rendered(self) -> Iterator[tuple[str, list[bytes]]]:
         with self._store.snapshot() as models:
             head, log_root = models.head_with_root()
             self._partners.catch_up(models, head.sequence, self._today())
@@ -176,9 +181,9 @@ class FeedPublisher:
         yield "current-partners.csv", self._partners.csv()
         recent = list(self._recent.entries)
         names = self._partners.names(e.partner_id for e in recent)
-        yield "changes.atom", render_atom(recent, names, self._base_url)
+        yield "changes.atom", [render_atom(recent, names, self._base_url)]
         for name in DOCUMENTS:
-            yield name, document(name)
+            yield name, [document(name)]
 
     def run(self, stop: threading.Event) -> None:
         """Publish now, after every change and when the day changes, until ``stop`` is set."""
@@ -213,19 +218,19 @@ class FeedPublisher:
         if self._health is not None:
             self._health.beat(state, detail)
 
-    def _write(self, name: str, content: bytes) -> bool:
+    def _write(self, name: str, pieces: list[bytes]) -> bool:
         """Replace the file if its content changed (compared with what was last written
         here rather than read back: reading the whole feed again on every change cost as
-        much as writing it)."""
+        much as writing it). The pieces are written as they are, never joined."""
         target = self._directory / name
         if name not in self._written and target.exists():
-            self._written[name] = target.read_bytes()
-        if self._written.get(name) == content and target.exists():
+            self._written[name] = [target.read_bytes()]
+        if _same(self._written.get(name), pieces) and target.exists():
             return False
         temporary = self._directory / f".{name}.{os.getpid()}.tmp"
         try:
             with temporary.open("wb") as handle:
-                handle.write(content)
+                handle.writelines(pieces)
                 handle.flush()
                 os.fsync(handle.fileno())
             temporary.replace(target)
@@ -234,5 +239,15 @@ class FeedPublisher:
             with contextlib.suppress(OSError):
                 temporary.unlink(missing_ok=True)
             raise
-        self._written[name] = content
+        self._written[name] = pieces
         return True
+
+
+def _same(written: list[bytes] | None, pieces: list[bytes]) -> bool:
+    """Whether two contents are the same bytes: piece by piece where they were cut alike (the
+    blocks that did not change are the very same objects), else joined."""
+    if written is None:
+        return False
+    if len(written) == len(pieces):
+        return all(a is b or a == b for a, b in zip(written, pieces, strict=True))
+    return sum(map(len, written)) == sum(map(len, pieces)) and b"".join(written) == b"".join(pieces)

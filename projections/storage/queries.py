@@ -136,9 +136,10 @@ class ReadModelQueries(ReadModelDatabase):
                                (*params, limit, offset))  # fmt: skip
         return [rows.partner_row(r) for r in found], int(total)
 
-    def partners_after(self, position: int) -> list[PartnerRow]:
-        """The partner rows changed by an event after this store position."""
-        return self._partners("WHERE position > ? ORDER BY position", (position,))
+    def partners_after(self, position: int, limit: int = PAGE) -> list[PartnerRow]:
+        """The partner rows changed by an event after this store position, oldest change first,
+        up to ``limit`` (a page: a whole register of rows at once weighed hundreds of MB)."""
+        return self._partners("WHERE position > ? ORDER BY position LIMIT ?", (position, limit))
 
     def entry_at(self, sequence: int) -> AuditEntry | None:
         """The stored entry with this sequence, verified or still waiting."""

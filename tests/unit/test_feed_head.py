@@ -15,7 +15,7 @@ HEAD = ChainHead(sequence=4_321, chain_hash="ab" * 32)
 
 def test_the_head_is_read_from_the_opening_of_the_feed_the_publisher_writes() -> None:
     # given a published feed whose partners are cut off well past its opening lines
-    feed = assemble_json([b'{"name": "x"}'] * 50, 50, HEAD, None, date(2026, 12, 3), None)
+    feed = b"".join(assemble_json([b'{"name": "x"}'] * 50, 50, HEAD, None, date(2026, 12, 3), None))
     cut = feed[: HEAD_BYTES + 10]
 
     # when readiness reads its head

@@ -17,6 +17,7 @@ import orjson
 import pytest
 
 from consumers.parts.wakeups import PollingBackoff
+from consumers.read_side import feed_publisher
 from consumers.read_side.feed_publisher import FeedPublisher, RecentChanges, RenderedPartners
 from projections.audit_trail import GENESIS_HEAD, AuditEntry, ChainHead, entry_of
 from projections.current_partners import PartnerRow, apply, overdue_warnings
@@ -201,9 +202,11 @@ class ModelsAt:
     def generation(self) -> int:
         return self.generation_number
 
-    def partners_after(self, position: int) -> list[PartnerRow]:
+    def partners_after(self, position: int, limit: int) -> list[PartnerRow]:
         self.asked_after.append(position)
-        return [r for r in self.rows if r.position > position]
+        return sorted((r for r in self.rows if r.position > position), key=lambda r: r.position)[
+            :limit
+        ]
 
 
 def rendered_alpha_beta_gamma() -> tuple[list[PartnerRow], ChainHead, ModelsAt, RenderedPartners]:
@@ -227,7 +230,7 @@ def test_the_publisher_renders_again_only_changed_partners_and_everything_after_
     )
     models.rows = [*rows, newcomer]
     kept.catch_up(models, head.sequence + 1, TODAY)  # type: ignore[arg-type]
-    grown = kept.json(head, None)
+    grown = b"".join(kept.json(head, None))
     models.generation_number, models.rows = 2, rows[:2]
     kept.catch_up(models, head.sequence, TODAY)  # type: ignore[arg-type]
 
@@ -235,10 +238,24 @@ def test_the_publisher_renders_again_only_changed_partners_and_everything_after_
     # and each feed is the one rendered from every row
     assert models.asked_after == [0, max(r.position for r in rows), 0]
     assert grown == render_json([*rows, newcomer], head, TODAY)
-    assert (kept.json(head, None), kept.csv()) == (
+    assert (b"".join(kept.json(head, None)), b"".join(kept.csv())) == (
         render_json(rows[:2], head, TODAY),
         render_csv(rows[:2], TODAY),
     )
+
+
+def test_the_register_is_read_a_page_of_rows_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given pages of two rows
+    monkeypatch.setattr(feed_publisher, "ROWS_AT_A_TIME", 2)
+    rows, head, _, _ = rendered_alpha_beta_gamma()
+    models, kept = ModelsAt(1, rows), RenderedPartners()
+
+    # when the publisher takes in the three partners' rows
+    kept.catch_up(models, head.sequence, TODAY)  # type: ignore[arg-type]
+
+    # then it asked for them page by page, and rendered them all
+    assert models.asked_after == [0, sorted(r.position for r in rows)[1]]
+    assert b"".join(kept.json(head, None)) == render_json(rows, head, TODAY)
 
 
 def test_a_new_day_renders_every_partner_again_with_what_is_overdue_then() -> None:
@@ -250,18 +267,18 @@ def test_a_new_day_renders_every_partner_again_with_what_is_overdue_then() -> No
     models = ModelsAt(1, rows)
     kept = RenderedPartners()
     kept.catch_up(models, head.sequence, NEXT_MONTH)  # type: ignore[arg-type]
-    on_the_deadline = json.loads(kept.json(head, None))
+    on_the_deadline = json.loads(b"".join(kept.json(head, None)))
 
     # When the day after comes, with no event
     kept.catch_up(models, head.sequence, NEXT_MONTH + timedelta(days=1))  # type: ignore[arg-type]
-    day_after = json.loads(kept.json(head, None))
+    day_after = json.loads(b"".join(kept.json(head, None)))
 
     # Then every row was read and rendered again, and the warning is overdue
     assert models.asked_after == [0, 0]
     assert on_the_deadline["partners"][0]["overdue_warnings"] == []
     assert day_after["partners"][0]["overdue_warnings"] == [1]
     assert day_after["overdue_as_of"] == (NEXT_MONTH + timedelta(days=1)).isoformat()
-    assert kept.csv().decode().splitlines()[1].split(",")[10] == "1"
+    assert b"".join(kept.csv()).decode().splitlines()[1].split(",")[10] == "1"
 
 
 def test_a_renamed_partner_moves_in_feed_order_and_an_ended_one_leaves_the_feeds() -> None:
@@ -275,9 +292,12 @@ def test_a_renamed_partner_moves_in_feed_order_and_an_ended_one_leaves_the_feeds
     kept.catch_up(models, head.sequence + 2, TODAY)  # type: ignore[arg-type]
 
     # Then the feeds are exactly those rendered whole: Gamma then Zeta, Beta gone
-    assert kept.json(head, None) == render_json(models.rows, head, TODAY)
-    assert kept.csv() == render_csv(models.rows, TODAY)
-    assert [p["name"] for p in json.loads(kept.json(head, None))["partners"]] == ["Gamma", "Zeta"]
+    assert b"".join(kept.json(head, None)) == render_json(models.rows, head, TODAY)
+    assert b"".join(kept.csv()) == render_csv(models.rows, TODAY)
+    assert [p["name"] for p in json.loads(b"".join(kept.json(head, None)))["partners"]] == [
+        "Gamma",
+        "Zeta",
+    ]
 
 
 @dataclass
@@ -357,3 +377,41 @@ def test_recent_changes_reads_each_entry_once_the_latest_after_many_and_all_afte
     assert trail.asked == ["after 0", "latest", "after 120", "after 0"]
     assert grown == list(range(74, 124))
     assert [e.sequence for e in recent.entries] == list(range(1, 11))
+
+
+@dataclass
+class ModelsWithoutChanges(ModelsAt):
+    """Read models with partners and an empty audit trail, as the publisher reads them."""
+
+    head: ChainHead = GENESIS_HEAD
+
+    def snapshot(self) -> AbstractContextManager[ModelsWithoutChanges]:
+        return nullcontext(self)
+
+    def head_with_root(self) -> tuple[ChainHead, bytes | None]:
+        return self.head, None
+
+    def verified_entries(self, after: int, limit: int) -> list[AuditEntry]:
+        return []
+
+
+def test_a_restarted_publisher_rewrites_only_the_feeds_whose_bytes_changed(tmp_path: Path) -> None:
+    # given feeds published by a publisher that has since stopped
+    rows, head, _, _ = rendered_alpha_beta_gamma()
+    models = ModelsWithoutChanges(1, rows, head=head)
+    FeedPublisher(models, tmp_path, "https://x", PollingBackoff(), lambda: TODAY).publish()  # type: ignore[arg-type]
+
+    # when a new publisher starts on the same folder, then a partner is renamed
+    restarted = FeedPublisher(models, tmp_path, "https://x", PollingBackoff(), lambda: TODAY)  # type: ignore[arg-type]
+    at_start = restarted.publish()
+    models.rows = [dataclasses.replace(rows[1], name="Bravo", position=1000), rows[0], rows[2]]
+    after_rename = restarted.publish()
+    unchanged = restarted.publish()
+
+    # then nothing was written at its start, both partner feeds after the rename, nothing after
+    assert at_start == []
+    assert after_rename == ["current-partners.json", "current-partners.csv"]
+    assert unchanged == []
+    assert (tmp_path / "current-partners.json").read_bytes() == render_json(
+        models.rows, head, TODAY
+    )
