@@ -136,7 +136,7 @@ class ReadModelQueries(ReadModelDatabase):
                                (*params, limit, offset))  # fmt: skip
         return [rows.partner_row(r) for r in found], int(total)
 
-    def partners_after(self, position: int, limit: int = PAGE) -> list[PartnerRow]:
+    def partners_after(self, position: int, limit: int) -> list[PartnerRow]:
         """The partner rows changed by an event after this store position, oldest change first,
         up to ``limit`` (a page: a whole register of rows at once weighed hundreds of MB)."""
         return self._partners("WHERE position > ? ORDER BY position LIMIT ?", (position, limit))

@@ -57,22 +57,21 @@ class FeedFiles:
 
     def get(self, name: str) -> FeedFile | None:
         """The current version of a feed file, or None if not (yet) published."""
+        held = self.cached(name)
+        if held is not None:
+            return held
         path = self._directory / name
         try:
             status = path.stat()
         except FileNotFoundError:
             return None
-        stamp = _stamp(status)
-        cached = self._cache.get(name)
-        if cached is not None and cached.stamp == stamp:
-            return cached
         body = path.read_bytes()
         fresh = FeedFile(
             body=body,
             etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"',
             last_modified=formatdate(status.st_mtime, usegmt=True),
             media_type=FEEDS[name],
-            stamp=stamp,
+            stamp=_stamp(status),
         )
         with self._lock:
             self._cache[name] = fresh
