@@ -90,7 +90,7 @@ def test_a_replay_that_stops_early_leaves_no_reader_behind(broker: LocalBroker) 
 
     # then the records came, and the child and the thread that took its batches are gone
     assert [t.item.sequence for t in taken if isinstance(t.item, PublishedEvent)] == [1, 2, 3]
-    assert set(threading.enumerate()) == threads
+    assert set(threading.enumerate()) <= threads  # threads of earlier tests may end meanwhile
     assert not _children_reading(EARLY)
 
 
