@@ -38,6 +38,7 @@ from kafka.errors import KafkaError
 
 from consumers.audit.reader import Located, Unreadable, merged_records, place
 from consumers.messaging.broker import BrokerUnavailableError, new_reader
+from consumers.parts import heap
 from registry.config import Settings
 from registry.record.messages import (
     Envelope,
@@ -172,6 +173,7 @@ def _main() -> None:
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     settings = pickle.load(sys.stdin.buffer)  # noqa: S301 - written by the parent
+    heap.settle()
     read(settings, sys.argv[1], out)
     out.close()
 

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
+from consumers.parts import heap
 from registry.api import (
     problems,
     routes_feeds,
@@ -51,7 +52,9 @@ def app_from_environment() -> FastAPI:
     """The application for a server worker process, configured from its environment."""
     settings = Settings(_secrets_dir=os.environ.get("REGISTRY_SECRETS_DIR"))  # type: ignore[call-arg]
     configure_logging(settings.log_format, settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    heap.settle()
+    return app
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:

@@ -29,6 +29,7 @@ from consumers.audit.tiles_reader import HttpLog
 from consumers.audit.verify import STORE
 from consumers.audit.verify import verify as verify_sources
 from consumers.messaging.broker import new_reader
+from consumers.parts import heap
 from consumers.read_side.rebuild import store_history
 from infra.topics import CHECKPOINTS, EVENTS, declared_topics
 from projections.audit_replay import Replay, ReplayReport
@@ -179,6 +180,7 @@ def _replay_topic(
     policy.take(run, [*notes, *signed.witnessed])
     for unreadable in signed.unreadable:
         run.unreadable(unreadable.where, unreadable.reason)
+    heap.settle()
     with _spinner("Replaying the events topic") as advance:
         for located in merged_events_ahead(settings, topics[EVENTS].name):
             if isinstance(located.item, Unreadable):
@@ -199,6 +201,7 @@ def _replay_tiles(
         heads = policy.take(run, [(served, log.checkpoint()), *notes])
         size = heads[served].size if served in heads else 0
         chain = GENESIS
+        heap.settle()
         with _spinner(f"Replaying {size} records from {url}") as advance:
             for index, leaf in enumerate(log.leaves(size)):
                 where = f"leaf {index}"

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from consumers.parts import heap
 from consumers.parts.health import PartHealth, instances
 from consumers.parts.resilience import keep_trying
 from infra.local.stack import LocalStack
@@ -53,6 +54,7 @@ def long_running(settings: Settings, part: str) -> Iterator[tuple[threading.Even
     health = build_health(settings, part)
     try:
         keep_trying(stop, health.started, f"{part} start-up")
+        heap.settle()
         yield stop, health
     finally:
         health.close()
@@ -148,6 +150,7 @@ def serve(
     from registry.api.app import create_app  # noqa: PLC0415 - FastAPI loads only for the server
 
     target = "registry.api.app:app_from_environment" if workers > 1 else create_app(ctx.obj)
+    heap.settle()
     uvicorn.run(
         target, factory=workers > 1, workers=workers, host=host, port=port, log_config=None,
         access_log=False, server_header=False,

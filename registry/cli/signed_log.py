@@ -19,6 +19,7 @@ import typer
 
 from consumers.audit.proofs import HttpProofs, LocalProofs, ProofSource
 from consumers.audit.tiles_reader import HttpLog
+from consumers.parts import heap
 from registry.cli.app import app
 from registry.cli.json_output import AsJson, emit_json
 from registry.cli.pinned_keys import PublicKeyOption, cosigners_of, log_verifiers_of
@@ -142,6 +143,7 @@ def verify(
         if problems:
             raise typer.Exit(6)
         tree = merkle.Frontier()
+        heap.settle()
         for leaf in log.leaves(head.size):
             tree.append(merkle.leaf_hash(leaf))
     if tree.root() != head.root_hash:

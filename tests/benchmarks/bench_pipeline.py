@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from consumers.messaging.broker import new_producer, send_and_wait
 from consumers.messaging.kafka_types import Partition
+from consumers.parts import heap
 from consumers.parts.wakeups import PollingBackoff
 from consumers.relay.positions_postgres import PostgresRelayPositions
 from consumers.relay.relay import Relay
@@ -183,6 +184,7 @@ def project(settings: Settings, events: int) -> tuple[float, float]:
         seek_to_saved(partitions)
 
     runner.assigned = assigned  # type: ignore[method-assign]
+    heap.settle()
     stop = threading.Event()
     thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
     thread.start()

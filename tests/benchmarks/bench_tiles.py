@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from consumers.audit.tiles_reader import HttpLog
+from consumers.parts import heap
 from consumers.relay.transparency_log import TransparencyLog
 from infra.local.broker import free_port
 from registry.adapters.log_store import LogStore
@@ -71,6 +72,7 @@ def serving(database_url: str, folder: Path, key: Ed25519PrivateKey) -> Iterator
 
 def download(url: str, count: int) -> float:
     """Seconds to download every entry bundle of the log, doing nothing with them."""
+    heap.settle()
     started = time.perf_counter()
     with httpx.Client(base_url=url, timeout=30) as client:
         fetched = sum(len(bundle) for bundle in HttpLog(client).bundles(count))
