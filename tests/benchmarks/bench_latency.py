@@ -331,8 +331,14 @@ def _watch_writes(
 
 
 def watch_feed(url: str, seen: Sightings, looks: Counter[str], stop: threading.Event) -> None:
-    """Poll the JSON feed as a well-behaved client does: conditionally."""
-    etag = ""
+    """Poll the JSON feed as a well-behaved client does: conditionally.
+
+    Each new version of the feed is parsed whole, but only the partners
+    whose version differs from the last one's are noted: noting every
+    partner of every version (1,500 and more, twenty versions a second) made
+    this watcher a fifth of the machine's CPU, taken from the stack it measures.
+    """
+    etag, versions = "", dict[str, int]()
     with httpx.Client(base_url=url, timeout=10) as client:
         while not stop.is_set():
             response = client.get("/feeds/current-partners.json", headers={"If-None-Match": etag})
@@ -340,8 +346,11 @@ def watch_feed(url: str, seen: Sightings, looks: Counter[str], stop: threading.E
             looks["JSON feed"] += 1
             if response.status_code == 200:
                 etag = response.headers["etag"]
-                for partner in orjson.loads(response.content)["partners"]:
-                    seen.saw(partner["partner_id"], partner["version"], now)
+                latest = {p["partner_id"]: p["version"]
+                          for p in orjson.loads(response.content)["partners"]}  # fmt: skip
+                for partner_id, version in latest.items() - versions.items():
+                    seen.saw(partner_id, version, now)
+                versions = latest
             time.sleep(LOOK_EVERY)
 
 
