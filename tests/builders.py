@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,6 +17,8 @@ from registry.domain.criteria import (
 from registry.domain.decisions import Decision
 from registry.domain.partner import Partner
 from registry.domain.platforms import Declaration, declaration
+from registry.record.chain import GENESIS, canonical_json, chain_hash_of_canonical
+from registry.record.messages import PublishedEvent
 from registry.service.records import PublicRecord, record_of
 
 TODAY = date(2026, 6, 15)
@@ -79,6 +82,33 @@ def records_of(partner: Partner) -> list[PublicRecord]:
 def registered(**overrides: Any) -> Partner:
     """A partner registered with the given platform details."""
     return Partner.register(platform(**overrides), decision(), today=TODAY)
+
+
+def long_history(count: int, partners: int) -> Iterator[PublishedEvent]:
+    """A valid, chained public record of constant breadth: the partners, then evaluations.
+
+    Each evaluation is one evaluated record given the next partner and
+    version, a new dictionary every time: running the domain for every one
+    of a million events would take longer than what is measured with them.
+    """
+    registered_ones = [registered() for _ in range(partners)]
+    registrations = [records_of(p)[0] for p in registered_ones]
+    registered_ones[0].evaluate(findings(), [], decision(), today=TODAY)
+    evaluation = records_of(registered_ones[0])[0]
+    previous = GENESIS
+    for sequence in range(1, count + 1):
+        index = (sequence - 1) % partners
+        if sequence <= partners:
+            record = registrations[index]
+        else:
+            version = (sequence - 1) // partners + 1
+            record = evaluation | {
+                "partner_id": registrations[index]["partner_id"],
+                "version": version,
+            }
+        body = canonical_json(record)
+        previous = chain_hash_of_canonical(previous, body)
+        yield PublishedEvent(record, sequence, sequence, previous, body)
 
 
 # The eight platforms named by the Kompas.com report of 27 April 2020, in its order.

@@ -26,13 +26,12 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from infra.local.broker import TANSU_FETCH_MAX_WAIT_MS, LocalBroker
 from registry.record import note
-from registry.record.chain import GENESIS, canonical_json, chain_hash_of_canonical
 from registry.record.merkle import Frontier, leaf_hash
 from registry.record.messages import PublishedEvent, encode_event
 from registry.record.tree_head import TreeHead
 from tests.benchmarks.bench_pipeline import read_raw
 from tests.benchmarks.common import Result, Target
-from tests.builders import TODAY, decision, findings, records_of, registered
+from tests.builders import long_history
 
 PARTNERS = 20
 ORIGIN = "prakerja.go.id/partner-registry"
@@ -40,24 +39,7 @@ ORIGIN = "prakerja.go.id/partner-registry"
 
 def synthetic(count: int) -> Iterator[PublishedEvent]:
     """A long, valid, chained record of constant breadth (PARTNERS partnerships)."""
-    partners = [registered() for _ in range(PARTNERS)]
-    registrations = [records_of(p)[0] for p in partners]
-    partners[0].evaluate(findings(), [], decision(), today=TODAY)
-    evaluation = records_of(partners[0])[0]
-    previous = GENESIS
-    for sequence in range(1, count + 1):
-        index = (sequence - 1) % PARTNERS
-        if sequence <= PARTNERS:
-            record = registrations[index]
-        else:
-            version = (sequence - 1) // PARTNERS + 1
-            record = evaluation | {
-                "partner_id": registrations[index]["partner_id"],
-                "version": version,
-            }
-        body = canonical_json(record)
-        previous = chain_hash_of_canonical(previous, body)
-        yield PublishedEvent(record, sequence, sequence, previous, body)
+    return long_history(count, PARTNERS)
 
 
 def signed(events: Iterator[PublishedEvent], key: Ed25519PrivateKey) -> Iterator[PublishedEvent]:
