@@ -37,6 +37,7 @@ from pathlib import Path
 from queue import Empty, Queue
 
 import httpx
+import msgspec
 import orjson
 from kafka import TopicPartition
 from kafka.admin import NewTopic
@@ -330,13 +331,33 @@ def _watch_writes(
                 time.sleep(LOOK_EVERY)
 
 
+class Listed(msgspec.Struct):
+    """A partner as the feed watcher reads it: the two fields it needs."""
+
+    partner_id: str
+    version: int
+
+
+class Listing(msgspec.Struct):
+    """The JSON feed as the feed watcher reads it: every partner, each field but two skipped."""
+
+    partners: list[Listed]
+
+
+LISTING = msgspec.json.Decoder(Listing)
+
+
 def watch_feed(url: str, seen: Sightings, looks: Counter[str], stop: threading.Event) -> None:
     """Poll the JSON feed as a well-behaved client does: conditionally.
 
-    Each new version of the feed is parsed whole, but only the partners
-    whose version differs from the last one's are noted: noting every
-    partner of every version (1,500 and more, twenty versions a second) made
-    this watcher a fifth of the machine's CPU, taken from the stack it measures.
+    Every new version of the feed is parsed whole, but into two fields of
+    each partner (msgspec skips the rest without building them), and only
+    the partners whose version differs from the last one's are noted.
+    Building every partner's object of every version (1,500 and more,
+    twenty versions a second) and noting each made this watcher a fifth of
+    the machine's CPU, taken from the stack it measures; parsing the feed
+    into plain objects alone was two thirds of what remained (15 ms a
+    version at 1,500 partners, against 3 ms).
     """
     etag, versions = "", dict[str, int]()
     with httpx.Client(base_url=url, timeout=10) as client:
@@ -346,8 +367,8 @@ def watch_feed(url: str, seen: Sightings, looks: Counter[str], stop: threading.E
             looks["JSON feed"] += 1
             if response.status_code == 200:
                 etag = response.headers["etag"]
-                latest = {p["partner_id"]: p["version"]
-                          for p in orjson.loads(response.content)["partners"]}  # fmt: skip
+                listing = LISTING.decode(response.content)
+                latest = {p.partner_id: p.version for p in listing.partners}
                 for partner_id, version in latest.items() - versions.items():
                     seen.saw(partner_id, version, now)
                 versions = latest
