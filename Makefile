@@ -44,7 +44,7 @@ test: lint
 	$(BIN)/coverage report --include='$(CORE)' --fail-under=95
 	$(BIN)/pytest -m chaos -n 0 -s
 
-# Benchmarks against raw baselines (about 40 minutes on two cores; --quick for a first look).
+# Benchmarks against raw baselines (about 20 minutes on two cores; --quick for a first look).
 bench: install
 	infra/local/ensure-postgres
 	infra/local/ensure-wrk
