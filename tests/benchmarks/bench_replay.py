@@ -37,11 +37,6 @@ PARTNERS = 20
 ORIGIN = "prakerja.go.id/partner-registry"
 
 
-def synthetic(count: int) -> Iterator[PublishedEvent]:
-    """A long, valid, chained record of constant breadth (PARTNERS partnerships)."""
-    return long_history(count, PARTNERS)
-
-
 def signed(events: Iterator[PublishedEvent], key: Ed25519PrivateKey) -> Iterator[PublishedEvent]:
     """Each record with the signed checkpoint of the tree it ends, as the relay sends it."""
     frontier = Frontier()
@@ -60,7 +55,7 @@ def publish(bootstrap: str, prefix: str, count: int, key: Ed25519PrivateKey) -> 
     producer = KafkaProducer(
         bootstrap_servers=bootstrap, acks=1, linger_ms=20, batch_size=256 * 1024
     )
-    for event in signed(synthetic(count), key):
+    for event in signed(long_history(count, PARTNERS), key):
         message = encode_event(event, source="urn:synthetic")
         producer.send(
             f"{prefix}partner-events", key=message.key, value=message.value, headers=message.headers

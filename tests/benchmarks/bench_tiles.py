@@ -32,8 +32,9 @@ from infra.local.broker import free_port
 from registry.adapters.log_store import LogStore
 from registry.adapters.sqldb_postgres import PostgresDatabase
 from registry.record import note
-from tests.benchmarks.bench_replay import synthetic
+from tests.benchmarks.bench_replay import PARTNERS
 from tests.benchmarks.common import Result, Target, wait_until_serving
+from tests.builders import long_history
 
 ORIGIN = "bench.example/partner-registry"
 
@@ -43,7 +44,7 @@ def fill(database_url: str, count: int, key: Ed25519PrivateKey) -> None:
     store = LogStore(PostgresDatabase(database_url, 1, 2))
     store.setup()
     log = TransparencyLog(store, key, ORIGIN)
-    records = synthetic(count)
+    records = long_history(count, PARTNERS)
     while batch := list(islice(records, 2000)):
         log.sign(batch)
         log.commit()

@@ -38,17 +38,12 @@ SMALL_FETCH = {"max_partition_fetch_bytes": 32 * 1024, "fetch_max_bytes": 64 * 1
 T = TypeVar("T")
 
 
-def synthetic_history(count: int) -> Iterator[PublishedEvent]:
-    """Ten partners, then evaluation after evaluation: a long record of constant breadth."""
-    return long_history(count, PARTNERS)
-
-
 def publish(bootstrap: str, topic: str, count: int) -> int:
     """Publish a synthetic history; the bytes of its values."""
     KafkaAdminClient(bootstrap_servers=bootstrap).create_topics([NewTopic(topic, 3, 1)])
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
     size = 0
-    for event in synthetic_history(count):
+    for event in long_history(count, PARTNERS):
         message = encode_event(event, source="urn:synthetic")
         producer.send(topic, key=message.key, value=message.value, headers=message.headers)
         size += len(message.value)
@@ -91,8 +86,8 @@ def replay_from_broker(bootstrap: str, topic: str) -> ReplayReport:
 def test_replaying_five_times_the_history_costs_only_bytes_per_event() -> None:
     # given a short and a five times longer history of the same ten partners
     # when each is replayed
-    short_peak, short = peak_memory(lambda: replay_in_memory(synthetic_history(4_000)))
-    long_peak, long = peak_memory(lambda: replay_in_memory(synthetic_history(20_000)))
+    short_peak, short = peak_memory(lambda: replay_in_memory(long_history(4_000, PARTNERS)))
+    long_peak, long = peak_memory(lambda: replay_in_memory(long_history(20_000, PARTNERS)))
 
     # then both are whole, and each extra event cost the few bytes of its
     # seen-bit and digest, not the hundreds of bytes of the event itself
