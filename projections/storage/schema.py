@@ -24,6 +24,12 @@ class TableSet:
         return f"{self.audit}_by_partner"
 
     @property
+    def position_index(self) -> str:
+        """The name of the partners' by-position index: the feed publisher reads the rows
+        changed since it last looked, which without it cost a scan of the register."""
+        return f"{self.partners}_by_position"
+
+    @property
     def name_index(self) -> str:
         """The name of the partners' by-name (substring) index."""
         return f"{self.partners}_by_name"
@@ -45,9 +51,9 @@ AUDIT_COLUMNS = (
 )  # fmt: skip
 SEARCH_COLUMNS = (*PARTNER_COLUMNS, "name_key")
 """What is written for a partner: its row, and its name as searched (``name_key``)."""
-SCHEMA_MARK = "rm_schema_v5"
+SCHEMA_MARK = "rm_schema_v6"
 """The table created last: present only when every table has this version's columns."""
-_OLDER_MARKS = ("rm_schema_v2", "rm_schema_v3", "rm_schema_v4")
+_OLDER_MARKS = ("rm_schema_v2", "rm_schema_v3", "rm_schema_v4", "rm_schema_v5")
 
 
 def create_tables(tables: TableSet) -> list[str]:
@@ -70,6 +76,7 @@ def create_tables(tables: TableSet) -> list[str]:
             reason TEXT NOT NULL, recorded_at TEXT NOT NULL, effective_date TEXT NOT NULL,
             body TEXT NOT NULL, chain_hash TEXT NOT NULL, checkpoint TEXT NOT NULL DEFAULT '')""",
         f"CREATE INDEX IF NOT EXISTS {tables.audit_index} ON {tables.audit} (partner_id, version)",
+        f"CREATE INDEX IF NOT EXISTS {tables.position_index} ON {tables.partners} (position)",
         f"""CREATE TABLE IF NOT EXISTS {tables.chain} (
             id INTEGER PRIMARY KEY CHECK (id = 1), sequence BIGINT NOT NULL,
             chain_hash TEXT NOT NULL, frontier TEXT NOT NULL DEFAULT '')""",
@@ -114,6 +121,8 @@ def swap_in(fresh: TableSet, live: TableSet) -> list[str]:
         f"ALTER TABLE {fresh.chain} RENAME TO {live.chain}",
         f"DROP INDEX IF EXISTS {fresh.audit_index}",
         f"CREATE INDEX IF NOT EXISTS {live.audit_index} ON {live.audit} (partner_id, version)",
+        f"DROP INDEX IF EXISTS {fresh.position_index}",
+        f"CREATE INDEX IF NOT EXISTS {live.position_index} ON {live.partners} (position)",
     ]
 
 
