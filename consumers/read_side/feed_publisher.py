@@ -1,9 +1,10 @@
 """The feed publisher: keeps the public feed files in step with the read models.
 
 Whenever the read models change (NOTIFY on PostgreSQL, polling on SQLite),
-it renders the feeds and replaces each file that differs, atomically: the
-new bytes go to a temporary file in the same folder, which is then renamed
-over the old one, so a reader sees the old file or the new, never half.
+it renders the feeds and publishes each one that differs into the feed
+folder (``registry.adapters.feed_folder``): the parts it lacks, then its
+manifest, replaced atomically, so a reader sees the old version or the new,
+never half. A change writes the blocks it touched, not the whole feed.
 
 A publish that fails (the read-model database lost, the disk full or the
 folder not writable) leaves the old files in place and is tried again with
@@ -13,8 +14,6 @@ meanwhile: the feed is never left behind after the fault ends.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -41,6 +40,7 @@ from projections.feeds import (
     render_atom,
 )
 from projections.storage.queries import ReadModelQueries
+from registry.adapters.feed_folder import FeedWriter
 
 log = structlog.get_logger(__name__)
 
@@ -153,19 +153,21 @@ class FeedPublisher:
         self._backoff = Backoff()
         self._partners = RenderedPartners()
         self._recent = RecentChanges()
-        self._written: dict[str, list[bytes]] = {}
+        self._folder = FeedWriter(directory)
 
     def publish(self) -> list[str]:
-        """Write every feed file whose content changed; return their names.
+        """Publish every feed whose content changed; return their names.
 
-        Each file is written as soon as it is rendered, the JSON feed first:
+        Each feed is written as soon as it is rendered, the JSON feed first:
         rendering the CSV and the Atom feed (a fifth of a publish) no longer
-        delays the file most readers poll.
+        delays the feed most readers poll. Parts no feed names any more are
+        deleted once readers can no longer need them.
         """
         self._directory.mkdir(parents=True, exist_ok=True)
-        written = [name for name, content in self._rendered() if self._write(name, content)]
+        written = [name for name, pieces in self._rendered() if self._folder.write(name, pieces)]
         if written:
             log.info("feeds published", files=written, directory=str(self._directory))
+        self._folder.sweep()
         return written
 
     def render(self) -> dict[str, bytes]:
@@ -217,37 +219,3 @@ class FeedPublisher:
     def _beat(self, state: str, detail: str = "") -> None:
         if self._health is not None:
             self._health.beat(state, detail)
-
-    def _write(self, name: str, pieces: list[bytes]) -> bool:
-        """Replace the file if its content changed (compared with what was last written
-        here rather than read back: reading the whole feed again on every change cost as
-        much as writing it). The pieces are written as they are, never joined."""
-        target = self._directory / name
-        if name not in self._written and target.exists():
-            self._written[name] = [target.read_bytes()]
-        if _same(self._written.get(name), pieces) and target.exists():
-            return False
-        temporary = self._directory / f".{name}.{os.getpid()}.tmp"
-        try:
-            with temporary.open("wb") as handle:
-                handle.writelines(pieces)
-                handle.flush()
-                os.fsync(handle.fileno())
-            temporary.replace(target)
-        except OSError:
-            self._written.pop(name, None)
-            with contextlib.suppress(OSError):
-                temporary.unlink(missing_ok=True)
-            raise
-        self._written[name] = pieces
-        return True
-
-
-def _same(written: list[bytes] | None, pieces: list[bytes]) -> bool:
-    """Whether two contents are the same bytes: piece by piece where they were cut alike (the
-    blocks that did not change are the very same objects), else joined."""
-    if written is None:
-        return False
-    if len(written) == len(pieces):
-        return all(a is b or a == b for a, b in zip(written, pieces, strict=True))
-    return sum(map(len, written)) == sum(map(len, pieces)) and b"".join(written) == b"".join(pieces)

@@ -1,19 +1,20 @@
-"""Serving the published feed files, with validators for conditional requests.
+"""Serving the published feeds, with validators for conditional requests.
 
-The feed publisher writes the files; the API only reads them. Each file's
-bytes and strong ETag are kept in memory until the file changes (its size
-or modification time), so a request costs a stat, and a conditional
-request that matches is answered 304 without touching the body.
+The feed publisher writes the feed folder (``registry.adapters.feed_folder``);
+the API only reads it. Each feed's bytes and strong ETag (its manifest's
+digest: the parts are named by theirs) are kept in memory until its manifest
+is replaced, so a request costs a stat, and a conditional request that
+matches is answered 304 without touching the body.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 import threading
 from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
+
+from registry.adapters.feed_folder import FeedReader
 
 FEEDS = {
     "current-partners.json": "application/json",
@@ -26,7 +27,7 @@ FEEDS = {
 
 @dataclass(frozen=True)
 class FeedFile:
-    """One version of a feed file."""
+    """One version of a feed."""
 
     body: bytes
     etag: str
@@ -39,45 +40,34 @@ class FeedFiles:
     """The feed folder, read through an in-memory cache."""
 
     def __init__(self, directory: Path) -> None:
-        self._directory = directory
+        self._folder = FeedReader(directory)
         self._cache: dict[str, FeedFile] = {}
         self._lock = threading.Lock()
 
     def cached(self, name: str) -> FeedFile | None:
-        """The feed file if what is in memory is still its current version, else None.
+        """The feed if what is in memory is still its current version, else None.
 
         Costs a stat, never a read: a server's event loop may ask it.
         """
-        try:
-            status = (self._directory / name).stat()
-        except FileNotFoundError:
-            return None
+        stamp = self._folder.stamp(name)
         cached = self._cache.get(name)
-        return cached if cached is not None and cached.stamp == _stamp(status) else None
+        return cached if cached is not None and cached.stamp == stamp else None
 
     def get(self, name: str) -> FeedFile | None:
-        """The current version of a feed file, or None if not (yet) published."""
+        """The current version of a feed, or None if not (yet) published."""
         held = self.cached(name)
         if held is not None:
             return held
-        path = self._directory / name
-        try:
-            status = path.stat()
-        except FileNotFoundError:
+        version = self._folder.read(name)
+        if version is None:
             return None
-        body = path.read_bytes()
         fresh = FeedFile(
-            body=body,
-            etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"',
-            last_modified=formatdate(status.st_mtime, usegmt=True),
+            body=version.body,
+            etag=f'"{version.digest}"',
+            last_modified=formatdate(version.modified, usegmt=True),
             media_type=FEEDS[name],
-            stamp=_stamp(status),
+            stamp=version.stamp,
         )
         with self._lock:
             self._cache[name] = fresh
         return fresh
-
-
-def _stamp(status: os.stat_result) -> tuple[int, int]:
-    """What changes when the publisher replaces a file: its modification time and size."""
-    return status.st_mtime_ns, status.st_size

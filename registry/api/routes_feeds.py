@@ -7,10 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from registry.adapters.feed_folder import FeedFolderError
 from registry.api.deps import ServicesDep
-from registry.api.feed_files import FEEDS
+from registry.api.feed_files import FEEDS, FeedFile
 from registry.api.problems import ProblemError
 from registry.api.schemas import Problem
+from registry.api.services import Services
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 
@@ -29,7 +31,7 @@ FEED_NAMES = frozenset(FEEDS)
         },
         304: {"description": "Unchanged since the ETag or date you sent."},
         404: {"model": Problem, "description": "No feed has that name."},
-        503: {"model": Problem, "description": "Not published yet."},
+        503: {"model": Problem, "description": "Not published yet, or its folder is damaged."},
     },
 )
 async def feed(
@@ -42,18 +44,15 @@ async def feed(
     """A feed file, answered 304 when the client already has this version.
 
     Served from memory on the event loop while the file is unchanged (most
-    requests, as readers poll); reading and hashing a new version goes to a
+    requests, as readers poll); reading a new version's parts goes to a
     worker thread, so that it holds up no other request.
     """
     if name not in FEED_NAMES:
         known = ", ".join(sorted(FEED_NAMES))
         raise ProblemError(404, "feed-not-found", f"There is no feed {name!r}; there are {known}.")
-    published = services.feeds.cached(name) or await run_in_threadpool(services.feeds.get, name)
+    published = services.feeds.cached(name)
     if published is None:
-        raise ProblemError(
-            503, "feed-not-published", f"{name} has not been published yet.",
-            {"Retry-After": "5"},
-        )  # fmt: skip
+        published = await run_in_threadpool(_read, services, name)
     validators = {
         "ETag": published.etag,
         "Last-Modified": published.last_modified,
@@ -62,6 +61,19 @@ async def feed(
     if _unchanged(if_none_match, if_modified_since, published.etag, published.last_modified):
         return Response(status_code=304, headers=validators)
     return Response(published.body, media_type=published.media_type, headers=validators)
+
+
+def _read(services: Services, name: str) -> FeedFile:
+    try:
+        published = services.feeds.get(name)
+    except FeedFolderError as error:
+        raise ProblemError(503, "feed-unreadable", str(error), {"Retry-After": "5"}) from error
+    if published is None:
+        raise ProblemError(
+            503, "feed-not-published", f"{name} has not been published yet.",
+            {"Retry-After": "5"},
+        )  # fmt: skip
+    return published
 
 
 def _unchanged(

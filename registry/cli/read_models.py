@@ -141,7 +141,7 @@ def publish_feed(
     if once:
         with open_read_models(ctx) as store:
             written = build_feed_publisher(settings, store).publish()
-        typer.echo(f"Published {len(written)} changed files to {settings.feed_dir}.")
+        typer.echo(f"Published {len(written)} changed feeds to {settings.feed_dir}.")
         return
     with long_running(settings, "publish-feed") as (stop, health):
         opened = keep_trying(stop, lambda: build_read_models(settings), "feed publisher start-up")

@@ -1,8 +1,9 @@
 """Serving the current-partners feed with 10,000 partners, against the same bytes as a static file.
 
 Both are served by the same uvicorn process: the registry's feed route
-(with ETag and Last-Modified from an in-memory cache) and Starlette's
-StaticFiles mounted on the feed folder. Load comes from wrk.
+(with ETag and Last-Modified from an in-memory cache, its parts read from
+the feed folder) and Starlette's StaticFiles serving the same bytes as one
+file. Load comes from wrk.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from registry.record.messages import PublishedEvent
 from registry.service.records import PublicRecord
 from tests.benchmarks.common import Result, Target, wait_until_serving
 from tests.builders import records_of, registered
+from tests.feed_helpers import published
 
 
 def partners(count: int) -> list[PublishedEvent]:
@@ -63,11 +65,17 @@ def run(database_url: str, folder: Path, count: int) -> list[Result]:
     store.rebuild(iter(partners(count)), {})
     FeedPublisher(store, folder, "http://bench", PollingBackoff(), date.today).publish()
     store.close()
+    static_dir = folder.parent / f"{folder.name}-static"
+    static_dir.mkdir(exist_ok=True)
+    (static_dir / "current-partners.json").write_bytes(
+        published(folder, "current-partners.json") or b""
+    )
     port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "FEED_DIR": str(folder),
+        "FEED_STATIC_DIR": str(static_dir),
         "LOG_LEVEL": "warning",
     }
     server = subprocess.Popen(

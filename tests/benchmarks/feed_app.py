@@ -1,6 +1,8 @@
-"""The API with the feed folder also mounted as plain static files, for the feed benchmark."""
+"""The API with the feed also served as a plain static file, for the feed benchmark."""
 
 from __future__ import annotations
+
+import os
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -9,7 +11,7 @@ from registry.api.app import app_from_environment
 
 
 def app() -> FastAPI:
-    """The registry's app plus /static serving the same feed files."""
+    """The registry's app plus /static serving the same feed's bytes from FEED_STATIC_DIR."""
     served = app_from_environment()
-    served.mount("/static", StaticFiles(directory=served.state.services.settings.feed_dir))
+    served.mount("/static", StaticFiles(directory=os.environ["FEED_STATIC_DIR"]))
     return served

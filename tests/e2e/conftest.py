@@ -27,6 +27,7 @@ from psycopg import sql
 
 from infra.local.broker import free_port
 from tests.conftest import secrets_in_logs
+from tests.feed_helpers import published_json
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,8 @@ def _wait_until_ready(stack: Stack, process: subprocess.Popen[bytes]) -> None:
         assert process.poll() is None, "the stack exited at start-up"
         try:
             if httpx.get(f"{stack.url}/readyz", timeout=2).status_code == 200:
-                feed = stack.feed_dir / "current-partners.json"
-                if feed.exists() and json.loads(feed.read_text())["count"] == 8:
+                feed = published_json(stack.feed_dir)
+                if feed is not None and feed["count"] == 8:
                     return
         except httpx.HTTPError:
             pass

@@ -16,6 +16,7 @@ from consumers.read_side.rebuild import store_history
 from infra.local.broker import LocalBroker
 from projections.feeds import render_csv, render_json
 from projections.storage.store import ReadModelStore
+from registry.api.feed_files import FEEDS
 from registry.bootstrap import build_feed_publisher
 from registry.config import Settings
 from registry.domain.commands import RegisterPartner, TerminatePartner, WarnPartner
@@ -23,6 +24,7 @@ from registry.domain.criteria import Criterion
 from registry.service.application import PartnerRegistry
 from registry.service.clock import today_in
 from tests.builders import NEXT_MONTH, decision, platform
+from tests.feed_helpers import published, published_json
 from tests.histories import more_events, scripted_history, stored_records
 from tests.kafka_helpers import relay_settings, running_projection, running_relay, wait_for
 
@@ -50,49 +52,49 @@ def test_feeds_describe_the_current_partners_in_every_format(
         again = build_feed_publisher(settings, store).publish()
 
     folder = tmp_path / "feeds"
-    document = json.loads((folder / "current-partners.json").read_text())
-    schema = json.loads((folder / "current-partners.schema.json").read_text())
+    document = published_json(folder)
+    schema = published_json(folder, "current-partners.schema.json")
     Draft202012Validator(schema, format_checker=FormatChecker()).validate(document)
     assert document["count"] == 5
     assert {p["status"] for p in document["partners"]} == {"active", "warned"}
     assert document["chain_head"]["sequence"] == len(stored_records(writer))
-    rows = list(csv.DictReader(io.StringIO((folder / "current-partners.csv").read_text())))
-    dictionary = json.loads((folder / "current-partners.csv-metadata.json").read_text())
+    rows = list(csv.DictReader(io.StringIO(text(folder, "current-partners.csv"))))
+    dictionary = published_json(folder, "current-partners.csv-metadata.json")
     assert list(rows[0]) == [c["name"] for c in dictionary["tableSchema"]["columns"]]
     assert sorted(r["partner_id"] for r in rows) == sorted(
         p["partner_id"] for p in document["partners"]
     )
     assert '\'=HYPERLINK("x")' in [r["name"] for r in rows]
-    atom = ET.fromstring((folder / "changes.atom").read_bytes())
+    atom = ET.fromstring(text(folder, "changes.atom"))
     entries = atom.findall(f"{ATOM}entry")
     assert len(entries) == len(stored_records(writer))
     assert entries[0].findtext(f"{ATOM}title") == '=HYPERLINK("x"): Registered'
     link = entries[0].find(f"{ATOM}link")
     assert link is not None
     assert link.get("href", "").startswith("https://register.example/register/")
-    assert sorted(written) == sorted(p.name for p in folder.iterdir())
+    assert sorted(written) == sorted(FEEDS)
     assert again == []
-    assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
 
 
 def test_the_publisher_rewrites_the_feed_when_the_register_changes(
     database_url: str, broker: LocalBroker, writer: PartnerRegistry, tmp_path: Path
 ) -> None:
     settings = feed_settings(database_url, broker, tmp_path / "feeds")
-    feed = tmp_path / "feeds" / "current-partners.json"
+    folder = tmp_path / "feeds"
     stop = threading.Event()
     with running_relay(settings), running_projection(settings) as store:
         publisher = build_feed_publisher(settings, store)
         thread = threading.Thread(target=publisher.run, args=(stop,), daemon=True)
         thread.start()
-        wait_for(feed.exists)
+        wait_for(lambda: published_json(folder) is not None)
 
         writer.register(RegisterPartner(platform(name="Newly Listed"), decision()))
 
-        wait_for(lambda: "Newly Listed" in feed.read_text(), timeout=30)
+        wait_for(lambda: "Newly Listed" in text(folder, "current-partners.json"), timeout=30)
         stop.set()
         thread.join(timeout=10)
-    assert json.loads(feed.read_text())["count"] == 1
+    assert published_json(folder)["count"] == 1
 
 
 def test_a_publisher_rendering_only_what_changed_gives_the_whole_feed_through_changes_and_a_rebuild(
@@ -137,3 +139,7 @@ def full_feeds(store: ReadModelStore) -> tuple[bytes, bytes]:
 
 def feeds_of(rendered: dict[str, bytes]) -> tuple[bytes, bytes]:
     return rendered["current-partners.json"], rendered["current-partners.csv"]
+
+
+def text(folder: Path, name: str) -> str:
+    return (published(folder, name) or b"").decode()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from infra.local.broker import LocalBroker
 from registry.bootstrap import build_read_models
 from registry.config import Settings
 from registry.service.application import PartnerRegistry
+from tests.feed_helpers import published_json
 from tests.histories import more_events, scripted_history, stored_records
 from tests.kafka_helpers import (
     ServiceProcess,
@@ -41,12 +41,8 @@ def chain_head(settings: Settings) -> int:
 
 
 def feed_head(folder: Path) -> int:
-    try:
-        return int(
-            json.loads((folder / "current-partners.json").read_text())["chain_head"]["sequence"]
-        )
-    except (FileNotFoundError, json.JSONDecodeError):
-        return -1
+    feed = published_json(folder)
+    return -1 if feed is None else int(feed["chain_head"]["sequence"])
 
 
 @contextmanager

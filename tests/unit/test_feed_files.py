@@ -1,37 +1,39 @@
-"""The API's feed files: served from memory only while the file on disk is the version held."""
+"""The API's feeds: served from memory only while the manifest on disk is the version held."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from registry.adapters.feed_folder import FeedWriter
 from registry.api.feed_files import FeedFiles
 
 NAME = "current-partners.json"
 
 
-def test_a_feed_is_served_from_memory_only_until_the_publisher_replaces_its_file(
+def test_a_feed_is_served_from_memory_only_until_the_publisher_replaces_its_manifest(
     tmp_path: Path,
 ) -> None:
-    # given a published feed file, not yet read by the API
-    path = tmp_path / NAME
-    path.write_bytes(b'{"count": 1}')
+    # given a published feed, not yet read by the API
+    publisher = FeedWriter(tmp_path)
+    publisher.write(NAME, [b'{"count": 1}'])
     files = FeedFiles(tmp_path)
     unread = files.cached(NAME)
 
-    # when it is read once, then replaced by a new version
+    # when it is read once, then a new version is published
     first = files.get(NAME)
     held = files.cached(NAME)
-    path.write_bytes(b'{"count": 22}')
-    os.utime(path, ns=(1, 1))
+    publisher.write(NAME, [b'{"count": ', b"22}"])
     after_replacement = files.cached(NAME)
+    second = files.get(NAME)
 
-    # then memory serves it only between the read and the replacement
+    # then memory serves it only between the read and the replacement, each with its own ETag
     assert unread is None
     assert first is not None
     assert held is first
     assert after_replacement is None
-    assert files.get(NAME).body == b'{"count": 22}'  # type: ignore[union-attr]
+    assert second is not None
+    assert second.body == b'{"count": 22}'
+    assert second.etag != first.etag
 
 
 def test_an_unpublished_feed_is_neither_in_memory_nor_on_disk(tmp_path: Path) -> None:

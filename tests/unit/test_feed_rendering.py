@@ -35,6 +35,7 @@ from registry.domain.criteria import Criterion
 from registry.record.messages import PublishedEvent
 from registry.service.records import PublicRecord
 from tests.builders import NEXT_MONTH, TODAY, decision, findings, records_of, registered
+from tests.feed_helpers import published as published_feed
 from tests.histories import chained
 
 FEED_SCHEMA = "infra/feeds/current-partners.schema.json"
@@ -336,8 +337,8 @@ def test_the_json_feed_is_written_before_the_other_feeds_are_rendered(tmp_path: 
         publisher.publish()
 
     # then the JSON feed already holds the register, and no Atom feed was written
-    assert (tmp_path / "current-partners.json").read_bytes() == render_json(rows, head, TODAY)
-    assert not (tmp_path / "changes.atom").exists()
+    assert published_feed(tmp_path, "current-partners.json") == render_json(rows, head, TODAY)
+    assert published_feed(tmp_path, "changes.atom") is None
 
 
 @dataclass
@@ -403,6 +404,6 @@ def test_a_restarted_publisher_rewrites_only_the_feeds_whose_bytes_changed(tmp_p
     assert at_start == []
     assert after_rename == ["current-partners.json", "current-partners.csv"]
     assert unchanged == []
-    assert (tmp_path / "current-partners.json").read_bytes() == render_json(
+    assert published_feed(tmp_path, "current-partners.json") == render_json(
         models.rows, head, TODAY
     )
