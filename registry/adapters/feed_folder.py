@@ -44,12 +44,17 @@ class FeedFolderError(Exception):
 
 @dataclass(frozen=True)
 class FeedVersion:
-    """One published version of a feed."""
+    """One published version of a feed: its parts, in order, are its bytes."""
 
-    body: bytes
+    parts: tuple[bytes, ...]
     digest: str
     modified: float
     stamp: tuple[int, int]
+
+    @property
+    def body(self) -> bytes:
+        """The feed's bytes, joined (a copy of the whole feed: servers send the parts)."""
+        return b"".join(self.parts)
 
 
 def part_name(piece: bytes) -> str:
@@ -181,12 +186,12 @@ class FeedReader:
                 return None
             names = _names_in(manifest)
             try:
-                body = b"".join(self._part(name) for name in names)
+                parts = tuple(self._part(name) for name in names)
             except FileNotFoundError:
                 continue
             self._hold(feed, names)
             digest = hashlib.sha256(manifest).hexdigest()[:32]
-            return FeedVersion(body, digest, status.st_mtime, stamp_of(status))
+            return FeedVersion(parts, digest, status.st_mtime, stamp_of(status))
         msg = f"{feed}: its manifest names parts missing from {self._directory / PARTS}"
         raise FeedFolderError(msg)
 

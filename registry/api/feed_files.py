@@ -1,10 +1,12 @@
 """Serving the published feeds, with validators for conditional requests.
 
 The feed publisher writes the feed folder (``registry.adapters.feed_folder``);
-the API only reads it. Each feed's bytes and strong ETag (its manifest's
+the API only reads it. Each feed's parts and strong ETag (its manifest's
 digest: the parts are named by theirs) are kept in memory until its manifest
 is replaced, so a request costs a stat, and a conditional request that
-matches is answered 304 without touching the body.
+matches is answered 304 without touching the body. The parts are sent as
+they are, never joined: joining a 100,000-partner feed copied 84 MB with
+the interpreter lock held, every request waiting behind it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from email.utils import formatdate
+from functools import cached_property
 from pathlib import Path
 
 from registry.adapters.feed_folder import FeedReader
@@ -29,11 +32,21 @@ FEEDS = {
 class FeedFile:
     """One version of a feed."""
 
-    body: bytes
+    parts: tuple[bytes, ...]
     etag: str
     last_modified: str
     media_type: str
     stamp: tuple[int, int]
+
+    @cached_property
+    def size(self) -> int:
+        """The feed's length in bytes."""
+        return sum(map(len, self.parts))
+
+    @property
+    def body(self) -> bytes:
+        """The feed's bytes, joined (a copy: for reading it whole, not for sending it)."""
+        return b"".join(self.parts)
 
 
 class FeedFiles:
@@ -62,7 +75,7 @@ class FeedFiles:
         if version is None:
             return None
         fresh = FeedFile(
-            body=version.body,
+            parts=version.parts,
             etag=f'"{version.digest}"',
             last_modified=formatdate(version.modified, usegmt=True),
             media_type=FEEDS[name],

@@ -17,7 +17,7 @@ import orjson
 from eventsourcing.persistence import StoredEvent
 
 from projections.storage.queries import ReadModelQueries
-from registry.api.feed_files import FeedFiles
+from registry.api.feed_files import FeedFile, FeedFiles
 from registry.record.public_record import PARTNER_EVENT_TOPICS
 from registry.service.application import PartnerRegistry
 
@@ -56,7 +56,7 @@ class FeedHead:
         if found is None:
             return None
         if self._seen is None or self._seen[0] != found.etag:
-            self._seen = (found.etag, _chain_head(found.body))
+            self._seen = (found.etag, _chain_head(found))
         return self._seen[1]
 
 
@@ -64,7 +64,7 @@ HEAD_BYTES = 256
 _HEAD = re.compile(rb'^\s*\{\s*"schema":\s*"[^"]*",\s*"chain_head":\s*\{\s*"sequence":\s*(\d+)')
 
 
-def _chain_head(feed: bytes) -> int:
+def _chain_head(feed: FeedFile) -> int:
     """The feed's chain head, read from its opening lines where the publisher puts it.
 
     Parsing the whole feed once a second (a megabyte for 1,500 partners,
@@ -72,10 +72,11 @@ def _chain_head(feed: bytes) -> int:
     milliseconds, every request waiting behind it. A feed laid out any
     other way is parsed whole.
     """
-    found = _HEAD.match(feed[:HEAD_BYTES])
+    opening = feed.parts[0][:HEAD_BYTES] if feed.parts else b""
+    found = _HEAD.match(opening)
     if found is not None:
         return int(found[1])
-    return int(orjson.loads(feed)["chain_head"]["sequence"])
+    return int(orjson.loads(feed.body)["chain_head"]["sequence"])
 
 
 def measure(

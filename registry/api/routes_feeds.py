@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
 from registry.adapters.feed_folder import FeedFolderError
 from registry.api.deps import ServicesDep
@@ -45,7 +47,8 @@ async def feed(
 
     Served from memory on the event loop while the file is unchanged (most
     requests, as readers poll); reading a new version's parts goes to a
-    worker thread, so that it holds up no other request.
+    worker thread, so that it holds up no other request, and the parts are
+    sent one after another, never joined into one copy of the feed.
     """
     if name not in FEED_NAMES:
         known = ", ".join(sorted(FEED_NAMES))
@@ -60,7 +63,15 @@ async def feed(
     }
     if _unchanged(if_none_match, if_modified_since, published.etag, published.last_modified):
         return Response(status_code=304, headers=validators)
-    return Response(published.body, media_type=published.media_type, headers=validators)
+    return StreamingResponse(
+        _sent(published.parts), media_type=published.media_type,
+        headers=validators | {"Content-Length": str(published.size)},
+    )  # fmt: skip
+
+
+async def _sent(parts: tuple[bytes, ...]) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
 
 
 def _read(services: Services, name: str) -> FeedFile:
