@@ -4,7 +4,8 @@ Exit codes: 0 done; 1 refused by a rule of the register; 2 bad arguments or
 settings (a missing or unannounced signing key among them); 3 no such
 partner; 4 conflict (changed meanwhile, or another relay leads); 5 database
 or Kafka unreachable (one-off commands only: long-running parts wait); 6 the
-public record failed verification (altered or missing records); 70 an
+public record or the feed folder failed verification (altered or missing
+records or parts); 70 an
 unexpected failure (logged with its traceback, never printed raw).
 
 This module imports the error classes of every part (Kafka's client and
@@ -23,6 +24,7 @@ from consumers.relay.positions import LeadershipLostError
 from infra.local.stack import StackError
 from projections.audit_trail import ChainBrokenError
 from projections.storage.writer import ConflictingRecordError
+from registry.adapters.feed_folder import FeedFolderError
 from registry.adapters.sqldb import DATABASE_UNAVAILABLE
 from registry.config import ConfigurationError, Settings
 from registry.domain.exceptions import (
@@ -52,6 +54,8 @@ def failure_of(error: Exception) -> tuple[str, int]:  # noqa: PLR0911 - one line
         return f"invalid settings: {_problems(error)}", EXIT_USAGE
     if isinstance(error, ChainBrokenError | ConflictingRecordError):
         return f"the public record failed verification: {error}", EXIT_TAMPERED
+    if isinstance(error, FeedFolderError):
+        return f"the feed folder failed verification: {error}", EXIT_TAMPERED
     if isinstance(error, StackError):
         return str(error), EXIT_UNAVAILABLE
     if isinstance(error, SigningKeyError | ConfigurationError):

@@ -1,10 +1,12 @@
-"""Commands that run the read models: project, rebuild, publish-feed, status, check-trail."""
+"""Commands that run the read models: project, rebuild, the feeds, status, check-trail."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -24,6 +26,8 @@ from consumers.read_side.rebuild import TopicHistory, store_history, topic_histo
 from infra.topics import EVENTS, declared_topics
 from projections.audit_trail import ChainHead
 from projections.storage.store import ReadModelStore
+from registry.adapters.feed_folder import FeedReader
+from registry.api.feed_files import FEEDS
 from registry.bootstrap import (
     build_feed_publisher,
     build_projection_runner,
@@ -151,6 +155,38 @@ def publish_feed(
             build_feed_publisher(settings, opened, health).run(stop)
         finally:
             opened.close()
+
+
+@app.command("show-feed")
+def show_feed(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(FEEDS)}.")] = (
+        "current-partners.json"
+    ),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write it to this file, not stdout.")
+    ] = None,
+) -> None:
+    """Write a feed as last published, byte for byte what the API serves.
+
+    The feed folder holds manifests and parts, not whole files; this joins
+    them, checking every part against the digest it is named by.
+    """
+    settings: Settings = ctx.obj
+    if name not in FEEDS:
+        raise typer.BadParameter(
+            f"no feed {name!r}; there are {', '.join(FEEDS)}", param_hint="NAME"
+        )
+    version = FeedReader(Path(settings.feed_dir)).read(name)
+    if version is None:
+        typer.echo(f"{name} has not been published in {settings.feed_dir} yet.", err=True)
+        raise typer.Exit(3)
+    if output is None:
+        sys.stdout.buffer.writelines(version.parts)
+        sys.stdout.buffer.flush()
+        return
+    output.write_bytes(version.body)
+    typer.echo(f"Wrote {name} ({len(version.body):,} bytes) to {output}.", err=True)
 
 
 @app.command("projection-status")
