@@ -155,6 +155,7 @@ class FeedWriter:
         if self._on_disk is None:
             folder = self.directory / PARTS
             folder.mkdir(parents=True, exist_ok=True)
+            _remove_leftovers(self.directory, folder)
             self._on_disk = {p.name for p in folder.iterdir() if not p.name.startswith(".")}
         return self._on_disk
 
@@ -212,6 +213,17 @@ class FeedReader:
             self._named[feed] = list(names)
             named = {n for held in self._named.values() for n in held}
             self._parts = {n: p for n, p in self._parts.items() if n in named}
+
+
+def _remove_leftovers(*folders: Path) -> None:
+    """Delete the temporary files a publisher stopped mid-write left (one publisher writes a
+    folder: a temporary file of another process is a leftover)."""
+    own = f".{os.getpid()}.tmp"
+    for folder in folders:
+        for path in folder.glob(".*.tmp"):
+            if not path.name.endswith(own):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
 
 
 def _names_in(manifest: bytes) -> list[str]:

@@ -171,3 +171,19 @@ def test_a_manifest_naming_a_missing_part_is_an_error_not_an_empty_feed(tmp_path
     # when a reader reads it, then it says what is missing
     with pytest.raises(FeedFolderError, match="names parts missing"):
         FeedReader(tmp_path).read(FEED)
+
+
+def test_a_restarted_publisher_removes_what_one_stopped_mid_write_left(tmp_path: Path) -> None:
+    # given a folder where a publisher (another process) stopped while writing a part and a
+    # manifest
+    (tmp_path / PARTS).mkdir()
+    leftovers = [tmp_path / PARTS / ".abc.999999.tmp", tmp_path / f".{FEED}.parts.999999.tmp"]
+    for leftover in leftovers:
+        leftover.write_bytes(b"half")
+
+    # when a publisher starts on the folder and publishes
+    FeedWriter(tmp_path).write(FEED, [b"whole"])
+
+    # then the leftovers are gone, and the feed is there
+    assert not [p for p in leftovers if p.exists()]
+    assert FeedReader(tmp_path).read(FEED).body == b"whole"  # type: ignore[union-attr]
