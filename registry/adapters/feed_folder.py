@@ -23,7 +23,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 PARTS = "parts"
@@ -72,18 +72,21 @@ def stamp_of(status: os.stat_result) -> tuple[int, int]:
     return status.st_mtime_ns, status.st_size
 
 
-@dataclass
 class FeedWriter:
     """The publisher's side: writes the parts a version lacks, then its manifest."""
 
-    directory: Path
-    grace: float = GRACE_SECONDS
-    clock: Callable[[], float] = time.monotonic
-    _named: dict[str, dict[int, tuple[bytes, str]]] = field(default_factory=dict)
-    _on_disk: set[str] | None = None
-    _manifests: dict[str, bytes] = field(default_factory=dict)
-    _unnamed_since: dict[str, float] = field(default_factory=dict)
-    _last_sweep: float = float("-inf")
+    def __init__(
+        self, directory: Path, grace: float = GRACE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:  # fmt: skip
+        self.directory = directory
+        self.grace = grace
+        self.clock = clock
+        self._named: dict[str, dict[int, tuple[bytes, str]]] = {}
+        self._on_disk: set[str] | None = None
+        self._manifests: dict[str, bytes] = {}
+        self._unnamed_since: dict[str, float] = {}
+        self._last_sweep = float("-inf")
 
     def write(self, feed: str, pieces: Sequence[bytes]) -> bool:
         """Publish ``pieces`` (joined, the feed's bytes) as the feed's version; False if the
