@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "project": "read_models",
     "rebuild": "read_models",
     "publish-feed": "read_models",
+    "show-feed": "read_models",
     "projection-status": "read_models",
     "check-trail": "read_models",
     "show": "reads",
