@@ -90,7 +90,11 @@ class FeedWriter:
 
     def write(self, feed: str, pieces: Sequence[bytes]) -> bool:
         """Publish ``pieces`` (joined, the feed's bytes) as the feed's version; False if the
-        version published already has these bytes."""
+        version published already has these bytes.
+
+        A feed's first manifest replaces the whole file publishers wrote before
+        the folder held parts, so that no stale copy is left looking current.
+        """
         names = self._names(feed, pieces)
         manifest = "\n".join(names).encode() + b"\n"
         if self._manifest(feed) == manifest:
@@ -98,6 +102,8 @@ class FeedWriter:
         for name, piece in zip(names, pieces, strict=True):
             self._keep_part(name, piece)
         _replace(manifest_path(self.directory, feed), [manifest])
+        if feed not in self._manifests:
+            (self.directory / feed).unlink(missing_ok=True)
         self._manifests[feed] = manifest
         return True
 
@@ -142,6 +148,7 @@ class FeedWriter:
         return names
 
     def _manifest(self, feed: str) -> bytes | None:
+        """The manifest last published (read from disk the first time: a restart)."""
         if feed not in self._manifests:
             with contextlib.suppress(FileNotFoundError):
                 self._manifests[feed] = manifest_path(self.directory, feed).read_bytes()

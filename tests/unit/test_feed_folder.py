@@ -187,3 +187,17 @@ def test_a_restarted_publisher_removes_what_one_stopped_mid_write_left(tmp_path:
     # then the leftovers are gone, and the feed is there
     assert not [p for p in leftovers if p.exists()]
     assert FeedReader(tmp_path).read(FEED).body == b"whole"  # type: ignore[union-attr]
+
+
+def test_the_first_manifest_of_a_feed_removes_the_whole_file_an_older_publisher_wrote(
+    tmp_path: Path,
+) -> None:
+    # given a folder as publishers wrote it before feeds were kept in parts
+    (tmp_path / FEED).write_bytes(b'{"stale": true}')
+
+    # when the feed is published into it
+    FeedWriter(tmp_path).write(FEED, [b'{"fresh": true}'])
+
+    # then no stale copy is left beside the manifest
+    assert not (tmp_path / FEED).exists()
+    assert FeedReader(tmp_path).read(FEED).body == b'{"fresh": true}'  # type: ignore[union-attr]
