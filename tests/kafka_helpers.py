@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -143,6 +143,8 @@ CLI = Path(sys.executable).with_name("partner-registry")
 class ServiceProcess:
     """A partner-registry command running as its own process, logging JSON to a file."""
 
+    started: ClassVar[list[ServiceProcess]] = []
+
     def __init__(self, args: list[str], log_path: Path, env: dict[str, str]) -> None:
         self.log_path = log_path
         self._log = log_path.open("ab")
@@ -150,6 +152,16 @@ class ServiceProcess:
         self.process = subprocess.Popen(
             [str(CLI), *args], env=full_env, stdout=self._log, stderr=self._log
         )
+        ServiceProcess.started.append(self)
+
+    @classmethod
+    def kill_leftovers(cls) -> int:
+        """Kill the processes a test started and did not stop (it failed half-way); how many."""
+        left = [service for service in cls.started if service.process.poll() is None]
+        for service in left:
+            service.kill()
+        cls.started.clear()
+        return len(left)
 
     @staticmethod
     def output(args: list[str], env: dict[str, str] | None = None) -> str:

@@ -9,6 +9,15 @@ import pytest
 from infra.local.broker import LocalBroker
 from registry.service.application import PartnerRegistry
 from tests.conftest import open_registry
+from tests.kafka_helpers import ServiceProcess
+
+
+@pytest.fixture(autouse=True)
+def no_part_left_running() -> Iterator[None]:
+    """A test that fails half-way leaves none of the parts it started running: one that did
+    went on retrying against a dropped database and a stopped broker for as long as CI ran."""
+    yield
+    ServiceProcess.kill_leftovers()
 
 
 @pytest.fixture

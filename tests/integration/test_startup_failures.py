@@ -97,3 +97,20 @@ def test_a_projection_runner_started_before_its_broker_begins_when_the_broker_co
 
     assert alive
     assert runner.stop() == 0
+
+
+def test_a_part_a_test_left_running_is_killed_when_the_test_ends(tmp_path: Path) -> None:
+    # given a part started by a test that failed before stopping it (it waits for a database)
+    ServiceProcess.kill_leftovers()
+    part = ServiceProcess(
+        ["project"], tmp_path / "part.log",
+        {"DATABASE_URL": f"postgresql://reg@127.0.0.1:{free_port()}/registry",
+         "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"},
+    )  # fmt: skip
+
+    # when the tests' clean-up runs
+    killed = ServiceProcess.kill_leftovers()
+
+    # then the part is no longer running
+    assert killed == 1
+    assert part.process.poll() is not None
