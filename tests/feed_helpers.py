@@ -20,3 +20,9 @@ def published_json(folder: Path, name: str = "current-partners.json") -> Any:
     """A JSON feed as last published, parsed (None: never published)."""
     body = published(folder, name)
     return None if body is None else orjson.loads(body)
+
+
+def published_head(folder: Path) -> int:
+    """The chain head the published JSON feed states (-1: never published)."""
+    feed = published_json(folder)
+    return -1 if feed is None else int(feed["chain_head"]["sequence"])

@@ -163,7 +163,6 @@ class FeedPublisher:
         delays the feed most readers poll. Parts no feed names any more are
         deleted once readers can no longer need them.
         """
-        self._directory.mkdir(parents=True, exist_ok=True)
         written = [name for name, pieces in self._rendered() if self._folder.write(name, pieces)]
         if written:
             log.info("feeds published", files=written, directory=str(self._directory))

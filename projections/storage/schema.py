@@ -75,8 +75,7 @@ def create_tables(tables: TableSet) -> list[str]:
             version BIGINT NOT NULL, event_type TEXT NOT NULL, actor TEXT NOT NULL,
             reason TEXT NOT NULL, recorded_at TEXT NOT NULL, effective_date TEXT NOT NULL,
             body TEXT NOT NULL, chain_hash TEXT NOT NULL, checkpoint TEXT NOT NULL DEFAULT '')""",
-        f"CREATE INDEX IF NOT EXISTS {tables.audit_index} ON {tables.audit} (partner_id, version)",
-        f"CREATE INDEX IF NOT EXISTS {tables.position_index} ON {tables.partners} (position)",
+        *create_indexes(tables),
         f"""CREATE TABLE IF NOT EXISTS {tables.chain} (
             id INTEGER PRIMARY KEY CHECK (id = 1), sequence BIGINT NOT NULL,
             chain_hash TEXT NOT NULL, frontier TEXT NOT NULL DEFAULT '')""",
@@ -120,9 +119,17 @@ def swap_in(fresh: TableSet, live: TableSet) -> list[str]:
         f"ALTER TABLE {fresh.audit} RENAME TO {live.audit}",
         f"ALTER TABLE {fresh.chain} RENAME TO {live.chain}",
         f"DROP INDEX IF EXISTS {fresh.audit_index}",
-        f"CREATE INDEX IF NOT EXISTS {live.audit_index} ON {live.audit} (partner_id, version)",
         f"DROP INDEX IF EXISTS {fresh.position_index}",
-        f"CREATE INDEX IF NOT EXISTS {live.position_index} ON {live.partners} (position)",
+        *create_indexes(live),
+    ]
+
+
+def create_indexes(tables: TableSet) -> list[str]:
+    """Statements creating one table set's indexes (renamed tables keep theirs under the
+    fresh set's names, so a swap drops those and creates these)."""
+    return [
+        f"CREATE INDEX IF NOT EXISTS {tables.audit_index} ON {tables.audit} (partner_id, version)",
+        f"CREATE INDEX IF NOT EXISTS {tables.position_index} ON {tables.partners} (position)",
     ]
 
 

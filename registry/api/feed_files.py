@@ -17,7 +17,7 @@ from email.utils import formatdate
 from functools import cached_property
 from pathlib import Path
 
-from registry.adapters.feed_folder import FeedReader
+from registry.adapters.feed_folder import FeedReader, FeedVersion
 
 FEEDS = {
     "current-partners.json": "application/json",
@@ -30,13 +30,17 @@ FEEDS = {
 
 @dataclass(frozen=True)
 class FeedFile:
-    """One version of a feed."""
+    """One version of a feed, with the validators and the media type it is served with."""
 
-    parts: tuple[bytes, ...]
+    version: FeedVersion
     etag: str
     last_modified: str
     media_type: str
-    stamp: tuple[int, int]
+
+    @property
+    def parts(self) -> tuple[bytes, ...]:
+        """The feed's bytes, in the parts they are sent in."""
+        return self.version.parts
 
     @cached_property
     def size(self) -> int:
@@ -46,7 +50,7 @@ class FeedFile:
     @property
     def body(self) -> bytes:
         """The feed's bytes, joined (a copy: for reading it whole, not for sending it)."""
-        return b"".join(self.parts)
+        return self.version.body
 
 
 class FeedFiles:
@@ -64,7 +68,7 @@ class FeedFiles:
         """
         stamp = self._folder.stamp(name)
         cached = self._cache.get(name)
-        return cached if cached is not None and cached.stamp == stamp else None
+        return cached if cached is not None and cached.version.stamp == stamp else None
 
     def get(self, name: str) -> FeedFile | None:
         """The current version of a feed, or None if not (yet) published."""
@@ -75,11 +79,10 @@ class FeedFiles:
         if version is None:
             return None
         fresh = FeedFile(
-            parts=version.parts,
+            version=version,
             etag=f'"{version.digest}"',
             last_modified=formatdate(version.modified, usegmt=True),
             media_type=FEEDS[name],
-            stamp=version.stamp,
         )
         with self._lock:
             self._cache[name] = fresh

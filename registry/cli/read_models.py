@@ -185,8 +185,9 @@ def show_feed(
         sys.stdout.buffer.writelines(version.parts)
         sys.stdout.buffer.flush()
         return
-    output.write_bytes(version.body)
-    typer.echo(f"Wrote {name} ({len(version.body):,} bytes) to {output}.", err=True)
+    body = version.body
+    output.write_bytes(body)
+    typer.echo(f"Wrote {name} ({len(body):,} bytes) to {output}.", err=True)
 
 
 @app.command("projection-status")

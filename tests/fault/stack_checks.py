@@ -27,7 +27,7 @@ from registry.config import Settings
 from registry.service.application import PartnerRegistry
 from tests.conftest import open_registry
 from tests.e2e.helpers import registration, warning
-from tests.feed_helpers import published_json
+from tests.feed_helpers import published_head, published_json
 from tests.histories import stored_records
 from tests.kafka_helpers import wait_for
 
@@ -130,12 +130,7 @@ def converge_and_check(env: dict[str, str], url: str, ledger: Ledger) -> dict[st
 
         wait_for(lambda: store.chain_head().sequence == total(), timeout=180)
         folder = Path(env["FEED_DIR"])
-
-        def feed_head() -> int:
-            feed = published_json(folder)
-            return -1 if feed is None else int(feed["chain_head"]["sequence"])
-
-        wait_for(lambda: feed_head() == total(), timeout=60)
+        wait_for(lambda: published_head(folder) == total(), timeout=60)
         lost = _check_accepted(registry, store, ledger, published_json(folder))
         duplicated = _duplicates(store)
         _check_refused(registry, ledger)

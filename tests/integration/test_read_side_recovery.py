@@ -15,7 +15,7 @@ from infra.local.broker import LocalBroker
 from registry.bootstrap import build_read_models
 from registry.config import Settings
 from registry.service.application import PartnerRegistry
-from tests.feed_helpers import published_json
+from tests.feed_helpers import published_head
 from tests.histories import more_events, scripted_history, stored_records
 from tests.kafka_helpers import (
     ServiceProcess,
@@ -38,11 +38,6 @@ def chain_head(settings: Settings) -> int:
         return store.chain_head().sequence
     finally:
         store.close()
-
-
-def feed_head(folder: Path) -> int:
-    feed = published_json(folder)
-    return -1 if feed is None else int(feed["chain_head"]["sequence"])
 
 
 @contextmanager
@@ -88,7 +83,7 @@ def test_runner_and_feed_publisher_outlive_their_database_connections_being_term
                 time.sleep(10)
             total = len(stored_records(pg_writer))
             wait_for(lambda: chain_head(settings) == total, timeout=60)
-            wait_for(lambda: feed_head(feeds) == total, timeout=60)
+            wait_for(lambda: published_head(feeds) == total, timeout=60)
         alive = runner.process.poll() is None and publisher.process.poll() is None
         store = build_read_models(settings)
         final = dump(store)
@@ -155,15 +150,15 @@ def test_the_feed_publisher_waits_out_a_full_disk_and_a_read_only_folder(
         wait_for(partial(publisher.logged, "feeds not published; will retry"), timeout=30)
         (feeds / "more").unlink(missing_ok=True)
         filler.unlink()
-        wait_for(lambda: feed_head(feeds) == store.chain_head().sequence > 0, timeout=60)
+        wait_for(lambda: published_head(feeds) == store.chain_head().sequence > 0, timeout=60)
 
         remount(feeds, "ro")
         more_events(pg_writer, 5)
         wait_for(lambda: store.chain_head().sequence == len(stored_records(pg_writer)), 60)
         time.sleep(2)
-        behind_while_read_only = feed_head(feeds) < store.chain_head().sequence
+        behind_while_read_only = published_head(feeds) < store.chain_head().sequence
         remount(feeds, "rw")
-        wait_for(lambda: feed_head(feeds) == store.chain_head().sequence, timeout=60)
+        wait_for(lambda: published_head(feeds) == store.chain_head().sequence, timeout=60)
         alive = publisher.process.poll() is None
 
     assert behind_while_read_only

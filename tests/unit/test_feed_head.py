@@ -8,6 +8,7 @@ import orjson
 
 from projections.audit_trail import ChainHead
 from projections.feeds import assemble_json
+from registry.adapters.feed_folder import FeedVersion
 from registry.api.feed_files import FeedFile
 from registry.api.health_checks import HEAD_BYTES, _chain_head
 
@@ -15,7 +16,8 @@ HEAD = ChainHead(sequence=4_321, chain_hash="ab" * 32)
 
 
 def served(*parts: bytes) -> FeedFile:
-    return FeedFile(parts, '"etag"', "Thu, 03 Dec 2026 12:00:00 GMT", "application/json", (1, 1))
+    version = FeedVersion(parts, "etag", 0.0, (1, 1))
+    return FeedFile(version, '"etag"', "Thu, 03 Dec 2026 12:00:00 GMT", "application/json")
 
 
 def test_the_head_is_read_from_the_opening_of_the_feed_the_publisher_writes() -> None:
