@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,14 @@ from consumers.parts.wakeups import ListenNotify, PollingBackoff, Wakeup
 from consumers.read_side.feed_publisher import FeedPublisher
 from consumers.read_side.metrics import RunnerMetrics
 from consumers.read_side.runner import ProjectionRunner, RunnerOptions
+from consumers.relay.batches import Batches, BatchReader
 from consumers.relay.checkpointer import Checkpointer, Send
 from consumers.relay.positions import RelayPositions
 from consumers.relay.positions_postgres import PostgresRelayPositions
 from consumers.relay.positions_sqlite import SqliteRelayPositions
 from consumers.relay.relay import Relay, RelayOptions
-from consumers.relay.transparency_log import TransparencyLog
+from consumers.relay.signing_ahead import SigningAhead
+from consumers.relay.transparency_log import TransparencyLog, TreeSigner
 from consumers.relay.witnessing import Publication, WitnessCollector
 from infra.topics import CHECKPOINTS, DEAD_LETTER, EVENTS, STATE, declared_topics
 from projections.storage.store import ReadModelStore
@@ -49,6 +52,7 @@ from registry.config import (
     persistence_env,
     sqlite_path,
 )
+from registry.logs import configure_logging
 from registry.record.chain import GENESIS
 from registry.record.note import Verifier, parse_vkey, verifier_of
 from registry.record.signing import load_key, load_or_create_key
@@ -108,8 +112,20 @@ def build_relay(
     outbound = KafkaOutbound(settings, list(topics.values()), options.events_topic)
     return Relay(
         registry, _relay_positions(settings, options.events_topic), _wakeup(settings, registry),
-        outbound, options, build_checkpointer(settings), health, build_transparency_log(settings),
+        outbound, options, build_checkpointer(settings), health, _relay_batches(settings, registry),
     )  # fmt: skip
+
+
+def _relay_batches(settings: Settings, registry: PartnerRegistry) -> Batches:
+    """The relay's batches, signed ahead by a helper process during a backlog."""
+    reader = BatchReader(registry, build_transparency_log(settings), settings.relay_batch_size)
+    return SigningAhead(reader, partial(open_tree_signer, settings))
+
+
+def open_tree_signer(settings: Settings) -> TreeSigner:
+    """The relay's signer, in its helper process: the same key and origin, logging alike."""
+    configure_logging(settings.log_format, settings.log_level)
+    return TreeSigner(signing_key(settings), settings.log_origin)
 
 
 def build_health(settings: Settings, part: str) -> PartHealth:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
@@ -26,6 +26,7 @@ from consumers.messaging.broker import BrokerUnavailableError
 from consumers.parts.health import PartHealth
 from consumers.parts.resilience import Backoff, describe
 from consumers.parts.wakeups import Wakeup
+from consumers.relay.batches import Batches, BatchReader
 from consumers.relay.checkpointer import Checkpointer
 from consumers.relay.partner_states import PartnerStates
 from consumers.relay.positions import (
@@ -33,11 +34,9 @@ from consumers.relay.positions import (
     LeadershipLostError,
     RelayPositions,
 )
-from consumers.relay.transparency_log import TransparencyLog
 from projections.current_partners import PartnerRow
 from registry.adapters.sqldb import DATABASE_UNAVAILABLE
 from registry.record.messages import Message, PublishedEvent, encode_event, encode_state
-from registry.record.public_record import read_after
 from registry.service.application import PartnerRegistry
 
 log = structlog.get_logger(__name__)
@@ -87,7 +86,7 @@ class Relay:
         options: RelayOptions,
         checkpointer: Checkpointer | None = None,
         health: PartHealth | None = None,
-        log_keeper: TransparencyLog | None = None,
+        batches: Batches | None = None,
     ) -> None:
         self._registry = registry
         self._positions = positions
@@ -95,7 +94,7 @@ class Relay:
         self._kafka = kafka
         self._options = options
         self._checkpointer = checkpointer
-        self._log_keeper = log_keeper
+        self._batches = batches or BatchReader(registry, None, options.batch_size)
         self._health = health
         self._states = PartnerStates(registry)
         self._position = START
@@ -145,8 +144,7 @@ class Relay:
         self._kafka.close()
         if self._checkpointer is not None:
             self._checkpointer.close()
-        if self._log_keeper is not None:
-            self._log_keeper.close()
+        self._batches.close()
 
     def drain(self) -> int:
         """Publish everything pending, then return how many events were sent."""
@@ -236,34 +234,24 @@ class Relay:
 
     def publish_batch(self) -> int:
         """Send the next batch of events and advance the position; return its size."""
-        events, new_position = read_after(self._registry, self._position, self._options.batch_size)
-        if not events:
+        batch = self._batches.next(self._position)
+        if not batch.events:
             return 0
-        signed = self._signed(events)
         try:
-            self._kafka.send(self._messages(signed))
+            self._kafka.send(self._messages(batch.events))
         except BrokerUnavailableError:
-            if self._log_keeper is not None:
-                self._log_keeper.forget()
+            self._batches.forget()
             raise
-        if self._log_keeper is not None:
-            self._log_keeper.commit()
-        self._positions.advance(self._position, new_position)
-        self._position = new_position
+        self._batches.keep(batch)
+        self._positions.advance(self._position, batch.position)
+        self._position = batch.position
         self._log.info(
             "published",
-            events=len(events),
-            last_position=new_position.notification_id,
-            last_sequence=new_position.sequence,
+            events=len(batch.events),
+            last_position=batch.position.notification_id,
+            last_sequence=batch.position.sequence,
         )
-        return len(events)
-
-    def _signed(self, events: Sequence[PublishedEvent]) -> list[PublishedEvent]:
-        """The events, each with the signed checkpoint of the log it ends."""
-        if self._log_keeper is None:
-            return list(events)
-        notes = self._log_keeper.sign(events)
-        return [replace(e, checkpoint=n) for e, n in zip(events, notes, strict=True)]
+        return len(batch.events)
 
     def _messages(self, events: Sequence[PublishedEvent]) -> list[tuple[str, Message]]:
         """Each event, then the latest state of each partner the batch changed."""

@@ -9,9 +9,11 @@ PostgreSQL read models with a raw consumer reading the same topic.
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
@@ -21,14 +23,19 @@ from consumers.messaging.broker import new_producer, send_and_wait
 from consumers.messaging.kafka_types import Partition
 from consumers.parts import heap
 from consumers.parts.wakeups import PollingBackoff
+from consumers.relay.batches import BatchReader
 from consumers.relay.positions_postgres import PostgresRelayPositions
 from consumers.relay.relay import Relay
+from consumers.relay.transparency_log import TransparencyLog
 from infra.local.broker import LocalBroker
+from registry.adapters.log_store import LogStore
+from registry.adapters.sqldb_sqlite import SqliteDatabase
 from registry.bootstrap import (
     build_projection_runner,
     build_read_models,
     build_relay,
     relay_options,
+    signing_key,
 )
 from registry.config import Settings
 from registry.domain.criteria import Criterion
@@ -119,17 +126,24 @@ def recorded_batches(
     """Exactly the records the relay sends for this store (events and partner states), by batch.
 
     A relay of its own name (so its position does not touch the real
-    relay's) drains into a recording outbound instead of Kafka.
+    relay's) drains into a recording outbound instead of Kafka, signing
+    each record's checkpoint with the relay's key into a log of its own (a
+    scratch SQLite file), so the raw producer sends the same headers.
     """
-    dry = Relay(
-        registry,
-        PostgresRelayPositions(settings.database_url.get_secret_value(), "dry-run", GENESIS),
-        PollingBackoff(),
-        recording := Recording(),
-        relay_options(settings),
-    )
-    dry.drain()
-    dry.close()
+    with tempfile.TemporaryDirectory() as scratch:
+        log_store = LogStore(SqliteDatabase(str(Path(scratch) / "dry-log.sqlite")))
+        log_store.setup()
+        signed = TransparencyLog(log_store, signing_key(settings), settings.log_origin)
+        dry = Relay(
+            registry,
+            PostgresRelayPositions(settings.database_url.get_secret_value(), "dry-run", GENESIS),
+            PollingBackoff(),
+            recording := Recording(),
+            relay_options(settings),
+            batches=BatchReader(registry, signed, settings.relay_batch_size),
+        )
+        dry.drain()
+        dry.close()
     return recording.batches
 
 

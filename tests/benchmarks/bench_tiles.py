@@ -46,8 +46,7 @@ def fill(database_url: str, count: int, key: Ed25519PrivateKey) -> None:
     log = TransparencyLog(store, key, ORIGIN)
     records = long_history(count, PARTNERS)
     while batch := list(islice(records, 2000)):
-        log.sign(batch)
-        log.commit()
+        log.keep(log.sign(batch)[1])
     log.close()
 
 
