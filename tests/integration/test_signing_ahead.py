@@ -178,9 +178,11 @@ def test_a_failed_send_mid_backlog_drops_what_was_signed_ahead(
     running = threading.Thread(target=published.run, args=(stop,))
     with capture_logs() as logs:
         running.start()
-        wait_for(lambda: len(flat(out)) >= len(expected))
-    stop.set()
-    running.join(10)
+        try:
+            wait_for(lambda: len(flat(out)) >= len(expected))
+        finally:
+            stop.set()
+            running.join(10)
 
     assert flat(out) == expected
     assert any(e["event"] == "broker unavailable; retrying" for e in logs)
