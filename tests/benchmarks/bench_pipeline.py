@@ -23,6 +23,7 @@ from consumers.messaging.broker import new_producer, send_and_wait
 from consumers.messaging.kafka_types import Partition
 from consumers.parts import heap
 from consumers.parts.wakeups import PollingBackoff
+from consumers.read_side.runner import RunnerOptions
 from consumers.relay.batches import BatchReader
 from consumers.relay.positions_postgres import PostgresRelayPositions
 from consumers.relay.relay import Relay
@@ -164,8 +165,10 @@ def produce_raw(settings: Settings, batches: list[list[tuple[str, Message]]]) ->
     return seconds
 
 
-def read_raw(bootstrap: str, topic: str, **options: Any) -> float:
-    """A raw consumer reading the whole topic, doing nothing with it."""
+def read_raw(
+    bootstrap: str, topic: str, max_records: int = RunnerOptions.max_records, **options: Any
+) -> float:
+    """A raw consumer reading the whole topic, doing nothing with it, polled as ours poll."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **options)
     partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
     consumer.assign(partitions)
@@ -174,7 +177,7 @@ def read_raw(bootstrap: str, topic: str, **options: Any) -> float:
 
     def read() -> None:
         while any(consumer.position(tp) < ends[tp] for tp in partitions):
-            consumer.poll(timeout_ms=1000, max_records=5000)
+            consumer.poll(timeout_ms=1000, max_records=max_records)
 
     seconds = timed(read)
     consumer.close()

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
+from consumers.audit.reader import RECORDS_PER_POLL
 from infra.local.broker import TANSU_FETCH_MAX_WAIT_MS, LocalBroker
 from registry.record import note
 from registry.record.merkle import Frontier, leaf_hash
@@ -127,7 +128,7 @@ def run(small: int, large: int) -> list[Result]:
             prefix = f"n{count}."
             publish(broker.bootstrap_servers, prefix, count, key)
             raw = read_raw(broker.bootstrap_servers, f"{prefix}partner-events",
-                           fetch_max_wait_ms=TANSU_FETCH_MAX_WAIT_MS)  # fmt: skip
+                           RECORDS_PER_POLL, fetch_max_wait_ms=TANSU_FETCH_MAX_WAIT_MS)  # fmt: skip
             seconds, peak_kib, _ = replay_in_child(broker.bootstrap_servers, prefix, vkey)
             figures[count] = (seconds, raw, peak_kib)
     seconds, raw, peak = figures[large]
