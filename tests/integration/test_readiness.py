@@ -94,11 +94,11 @@ def test_a_silent_or_failing_part_makes_the_instance_not_ready_and_says_which(
     postgres_url: str, tmp_path: Path
 ) -> None:
     settings = Settings.model_validate(
-        {"database_url": postgres_url, "feed_dir": str(tmp_path), "part_silence_seconds": 1}
+        {"database_url": postgres_url, "feed_dir": str(tmp_path), "part_silence_seconds": 20}
     )
     store = build_read_models(settings)
     store.close()
-    clock = [time.time() - 30]
+    clock = [time.time() - 120]
     db = open_database(postgres_url, settings)
     silent = PartHealth(db, "relay", clock=lambda: clock[0])
     silent.started()
