@@ -3,7 +3,7 @@
 Draining a backlog, the relay spends a third of a record's time signing the
 checkpoint of the tree it ends, on the one core it runs on, while the other
 core waits. So once a batch comes back full (more are waiting), the relay
-reads the batch after it and hands its leaves, with the tree's right edge,
+reads the batch after it and hands its leaf hashes, with the tree's right edge,
 to a helper process that signs them while the relay sends. The helper holds
 the key and nothing else (no store, no broker); the relay keeps each batch's
 log rows itself after Kafka's acknowledgement, as before. Its signatures are
@@ -141,7 +141,12 @@ class SigningAhead:
         work = self._reader.to_sign(events)
         signing = work is not None and self.helper_ready()
         if signing and work is not None:
-            self._running_helper().submit(*work)
+            try:
+                self._running_helper().submit(*work)
+            except HelperFailedError as error:
+                log.warning("the signing helper is gone; signing here", error=describe(error))
+                self._stop_failed_helper()
+                signing = False
         self._ahead = _Ahead(position, events, after, signing)
 
     def _drop_ahead(self) -> None:

@@ -166,6 +166,26 @@ def test_a_helper_killed_mid_backlog_costs_nothing_but_time(
     assert any(e["event"].startswith("signing ahead failed") for e in logs)
 
 
+def test_a_helper_that_died_while_idle_leaves_the_relay_signing_itself(
+    registry: PartnerRegistry, settings: Settings, tmp_path: Path
+) -> None:
+    expected = signed_inline(registry, settings, tmp_path)
+    ahead = ready_ahead(registry, settings, tmp_path / "a")
+    for pid in helper_pids():
+        os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: helper_pids() == [])
+    out = Outbound()
+
+    published = relay(registry, settings, "ahead", ahead, out)
+    with capture_logs() as logs:
+        published.drain()
+    published.close()
+
+    assert flat(out) == expected
+    assert ahead.signed_ahead == 0
+    assert any(e["event"].startswith("the signing helper is gone") for e in logs)
+
+
 def test_a_failed_send_mid_backlog_drops_what_was_signed_ahead(
     registry: PartnerRegistry, settings: Settings, tmp_path: Path
 ) -> None:
