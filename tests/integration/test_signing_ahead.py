@@ -6,10 +6,10 @@ import multiprocessing
 import os
 import signal
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
@@ -125,6 +125,22 @@ def helper_pids() -> list[int]:
     return [p.pid for p in multiprocessing.active_children() if p.name == "relay-signer" and p.pid]
 
 
+def kill_helpers() -> None:
+    for pid in helper_pids():
+        os.kill(pid, signal.SIGKILL)
+
+
+def drain(
+    registry: PartnerRegistry, settings: Settings, ahead: SigningAhead, out: Outbound
+) -> list[MutableMapping[str, Any]]:
+    """Drain the backlog through ``ahead`` into ``out``; what was logged meanwhile."""
+    published = relay(registry, settings, "ahead", ahead, out)
+    with capture_logs() as logs:
+        published.drain()
+    published.close()
+    return logs
+
+
 def test_a_backlog_signed_ahead_publishes_the_records_the_relay_signs_itself(
     registry: PartnerRegistry, settings: Settings, tmp_path: Path
 ) -> None:
@@ -132,9 +148,7 @@ def test_a_backlog_signed_ahead_publishes_the_records_the_relay_signs_itself(
     ahead = ready_ahead(registry, settings, tmp_path / "a")
     out = Outbound()
 
-    published = relay(registry, settings, "ahead", ahead, out)
-    published.drain()
-    published.close()
+    drain(registry, settings, ahead, out)
 
     assert flat(out) == expected
     assert len(expected) > EVENTS
@@ -147,19 +161,9 @@ def test_a_helper_killed_mid_backlog_costs_nothing_but_time(
 ) -> None:
     expected = signed_inline(registry, settings, tmp_path)
     ahead = ready_ahead(registry, settings, tmp_path / "a")
-    out = Outbound()
+    out = Outbound(before_send=lambda: kill_helpers() if len(out.sent) == 2 else None)
 
-    def kill_the_helper_at_the_third_batch() -> None:
-        if len(out.sent) == 2:
-            for pid in helper_pids():
-                os.kill(pid, signal.SIGKILL)
-            time.sleep(0.2)
-
-    out._before_send = kill_the_helper_at_the_third_batch
-    published = relay(registry, settings, "ahead", ahead, out)
-    with capture_logs() as logs:
-        published.drain()
-    published.close()
+    logs = drain(registry, settings, ahead, out)
 
     assert flat(out) == expected
     assert 0 < ahead.signed_ahead < EVENTS // BATCH - 1
@@ -171,15 +175,11 @@ def test_a_helper_that_died_while_idle_leaves_the_relay_signing_itself(
 ) -> None:
     expected = signed_inline(registry, settings, tmp_path)
     ahead = ready_ahead(registry, settings, tmp_path / "a")
-    for pid in helper_pids():
-        os.kill(pid, signal.SIGKILL)
+    kill_helpers()
     wait_for(lambda: helper_pids() == [])
     out = Outbound()
 
-    published = relay(registry, settings, "ahead", ahead, out)
-    with capture_logs() as logs:
-        published.drain()
-    published.close()
+    logs = drain(registry, settings, ahead, out)
 
     assert flat(out) == expected
     assert ahead.signed_ahead == 0
@@ -218,9 +218,7 @@ def test_a_helper_that_cannot_start_leaves_the_relay_signing_itself(
         wait_for(lambda: not ahead.helper_ready() and any("error" in e for e in logs), 60)
     out = Outbound()
 
-    published = relay(registry, settings, "ahead", ahead, out)
-    published.drain()
-    published.close()
+    drain(registry, settings, ahead, out)
 
     assert flat(out) == expected
     assert ahead.signed_ahead == 0
