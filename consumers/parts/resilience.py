@@ -24,6 +24,7 @@ import structlog
 from kafka.errors import KafkaError
 
 from consumers.messaging.broker import BrokerUnavailableError
+from projections.storage.queries import ChainRowMissingError
 from registry.adapters.sqldb import DATABASE_UNAVAILABLE
 
 log = structlog.get_logger(__name__)
@@ -35,6 +36,7 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     KafkaError,
     BrokerUnavailableError,
     OSError,
+    ChainRowMissingError,
 )
 
 

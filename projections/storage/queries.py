@@ -92,13 +92,13 @@ class ReadModelQueries(ReadModelDatabase):
     def chain_head(self) -> ChainHead:
         """The last verified entry of the audit trail."""
         with self.transaction() as tx:
-            row = tx.execute(schema.select_chain(LIVE))[0]
+            row = _chain_row(tx)
         return ChainHead(int(row[0]), str(row[1]))
 
     def head_with_root(self) -> tuple[ChainHead, bytes]:
         """The chain head and the root of the log's tree it ends, read together."""
         with self.transaction() as tx:
-            row = tx.execute(schema.select_chain(LIVE))[0]
+            row = _chain_row(tx)
         sequence = int(row[0])
         return ChainHead(sequence, str(row[1])), Frontier.from_text(sequence, str(row[2])).root()
 
@@ -225,3 +225,20 @@ def _paged(page_after: Callable[[int], list[AuditEntry]]) -> Iterator[AuditEntry
     while page := page_after(after):
         yield from page
         after = page[-1].sequence
+
+
+class ChainRowMissingError(LookupError):
+    """The read models' chain head was not there to read: their tables were being swapped in.
+
+    A reader whose statement began before a rebuild (or a first set-up)
+    committed its tables can find the new chain table without its row; the
+    next look finds it, so the parts wait and try again.
+    """
+
+
+def _chain_row(tx: Tx) -> Sequence[Any]:
+    rows = tx.execute(schema.select_chain(LIVE))
+    if not rows:
+        msg = "the read models' chain head is missing (their tables were being swapped in)"
+        raise ChainRowMissingError(msg)
+    return rows[0]
