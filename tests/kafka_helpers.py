@@ -17,12 +17,13 @@ import httpx
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from pydantic import SecretStr
 
+from consumers.messaging.broker import BrokerUnavailableError
 from consumers.relay.relay import Relay
 from infra.local.broker import free_port
 from projections.storage.store import ReadModelStore
 from registry.bootstrap import build_projection_runner, build_read_models, build_relay
 from registry.config import Settings
-from registry.record.messages import PublishedEvent, decode_event
+from registry.record.messages import Message, PublishedEvent, decode_event
 from tests.conftest import open_registry
 from tests.histories import more_events
 
@@ -282,3 +283,31 @@ def outsider(folder: Path, *args: str, **extra: str) -> subprocess.CompletedProc
            "SIGNING_KEY_FILE": str(folder / "no-such-key.pem"), **extra}  # fmt: skip
     return subprocess.run([str(CLI), *args], env=env, cwd=folder, capture_output=True, text=True,
                           check=False, timeout=120)  # fmt: skip
+
+
+class RecordingOutbound:
+    """An outbound that keeps what the relay sends; ``fail_at`` makes that send fail once."""
+
+    def __init__(self, fail_at: int | None = None, before_send: Callable[[], None] = lambda: None):
+        self.sent: list[list[tuple[str, Message]]] = []
+        self._fail_at = fail_at
+        self._before_send = before_send
+
+    def send(self, messages: Sequence[tuple[str, Message]]) -> None:
+        self._before_send()
+        if len(self.sent) == self._fail_at:
+            self._fail_at = None
+            raise BrokerUnavailableError("broker away")
+        self.sent.append(list(messages))
+
+    def holds_history(self) -> bool:
+        return bool(self.sent)
+
+    def ensure_topics(self) -> None:
+        """Nothing to create."""
+
+    def reconnect(self) -> None:
+        """Nothing to drop."""
+
+    def close(self) -> None:
+        """Nothing to release."""

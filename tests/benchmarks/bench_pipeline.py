@@ -12,7 +12,6 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,7 @@ from registry.service.application import PartnerRegistry
 from tests.benchmarks.common import Result, Target, timed
 from tests.builders import NEXT_MONTH, TODAY, decision, findings, obligation, platform
 from tests.conftest import open_registry
+from tests.kafka_helpers import RecordingOutbound
 
 CHUNK = 250
 
@@ -64,28 +64,6 @@ def fill(registry: PartnerRegistry, events: int) -> None:
             partner.terminate(decision(), today=TODAY)
             partners.append(partner)
         registry.save(*partners)
-
-
-class Recording:
-    """An outbound that keeps what the relay would send, instead of sending it."""
-
-    def __init__(self) -> None:
-        self.batches: list[list[tuple[str, Message]]] = []
-
-    def send(self, messages: Sequence[tuple[str, Message]]) -> None:
-        self.batches.append(list(messages))
-
-    def holds_history(self) -> bool:
-        return True
-
-    def ensure_topics(self) -> None:
-        """Nothing to create."""
-
-    def reconnect(self) -> None:
-        """Nothing to drop."""
-
-    def close(self) -> None:
-        """Nothing to release."""
 
 
 def settings_for(database_url: str, bootstrap: str, key: str) -> Settings:
@@ -139,13 +117,13 @@ def recorded_batches(
             registry,
             PostgresRelayPositions(settings.database_url.get_secret_value(), "dry-run", GENESIS),
             PollingBackoff(),
-            recording := Recording(),
+            recording := RecordingOutbound(),
             relay_options(settings),
             batches=BatchReader(registry, signed, settings.relay_batch_size),
         )
         dry.drain()
         dry.close()
-    return recording.batches
+    return recording.sent
 
 
 def produce_raw(settings: Settings, batches: list[list[tuple[str, Message]]]) -> float:

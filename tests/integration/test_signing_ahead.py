@@ -6,7 +6,7 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from collections.abc import Iterator, MutableMapping
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from consumers.messaging.broker import BrokerUnavailableError
 from consumers.parts.wakeups import PollingBackoff
 from consumers.relay.batches import Batches, BatchReader
 from consumers.relay.positions_postgres import PostgresRelayPositions
@@ -30,40 +29,13 @@ from registry.record.messages import Message
 from registry.service.application import PartnerRegistry
 from tests.conftest import open_registry
 from tests.histories import more_events
+from tests.kafka_helpers import RecordingOutbound as Outbound
 from tests.kafka_helpers import relay_settings, wait_for
 
 pytestmark = pytest.mark.postgres
 
 BATCH = 5
 EVENTS = 60
-
-
-class Outbound:
-    """Keeps what the relay sends; ``fail_at`` makes that send fail once, as a broker away."""
-
-    def __init__(self, fail_at: int | None = None, before_send: Callable[[], None] = lambda: None):
-        self.sent: list[list[tuple[str, Message]]] = []
-        self._fail_at = fail_at
-        self._before_send = before_send
-
-    def send(self, messages: Sequence[tuple[str, Message]]) -> None:
-        self._before_send()
-        if len(self.sent) == self._fail_at:
-            self._fail_at = None
-            raise BrokerUnavailableError("broker away")
-        self.sent.append(list(messages))
-
-    def holds_history(self) -> bool:
-        return bool(self.sent)
-
-    def ensure_topics(self) -> None:
-        """Nothing to create."""
-
-    def reconnect(self) -> None:
-        """Nothing to drop."""
-
-    def close(self) -> None:
-        """Nothing to release."""
 
 
 def no_signer() -> TreeSigner:
