@@ -227,7 +227,8 @@ class _Helper:
 def _serve(pipe: Connection, open_signer: OpenSigner) -> None:
     """In the helper: say it is ready, then sign each request until the relay closes the pipe.
 
-    Interrupts are left to the relay, which stops the helper. What fails is
+    Interrupts are left to the relay, which stops the helper; a pipe closed
+    or reset by the relay going away ends the helper quietly. What fails is
     answered with what went wrong, as text (not every exception crosses a
     pipe).
     """
@@ -241,7 +242,7 @@ def _serve(pipe: Connection, open_signer: OpenSigner) -> None:
     while True:
         try:
             frontier, leaf_hashes = pipe.recv()
-        except EOFError:
+        except (EOFError, OSError):
             return
         try:
             reply: SignedLeaves | Failure = signer.sign(frontier, leaf_hashes)
